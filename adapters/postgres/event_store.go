@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/eventcodec"
+	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/domain/order"
+)
+
+// streamVersionConstraint is the unique (stream_id, version) constraint.
+const streamVersionConstraint = "order_events_stream_version_key"
+
+// queryer is what loading needs: a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// appendEvents stores an order's new events and returns their envelopes,
+// ready for the outbox. A stale expected version surfaces as
+// command.ErrConcurrentUpdate through the unique (stream_id, version).
+func appendEvents(ctx context.Context, tx *sql.Tx, id order.ID, events []order.RecordedEvent) ([]eventcodec.Envelope, error) {
+	envelopes := make([]eventcodec.Envelope, 0, len(events))
+	for _, re := range events {
+		env, err := eventcodec.NewEnvelope(uuid.NewString(), id, re)
+		if err != nil {
+			return nil, err
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO order_events (event_id, stream_id, version, event_type, schema_version, data, occurred_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			env.EventID, env.OrderID, env.Version, env.EventType, env.SchemaVersion, []byte(env.Data), env.OccurredAt)
+		if isUniqueViolation(err, streamVersionConstraint) {
+			return nil, fmt.Errorf("append version %d to order %s: %w", re.Version, id, command.ErrConcurrentUpdate)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("append event to order %s: %w", id, err)
+		}
+		envelopes = append(envelopes, env)
+	}
+	return envelopes, nil
+}
+
+// loadEvents returns an order's events, oldest first; none when the order
+// does not exist.
+func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []order.RecordedEvent, err error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT version, event_type, schema_version, data, occurred_at
+		FROM order_events WHERE stream_id = $1 ORDER BY version`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("load events of order %s: %w", id, err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+
+	var history []order.RecordedEvent
+	for rows.Next() {
+		var (
+			re            order.RecordedEvent
+			eventType     string
+			schemaVersion int
+			data          []byte
+			occurredAt    time.Time
+		)
+		if err := rows.Scan(&re.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
+			return nil, fmt.Errorf("scan event of order %s: %w", id, err)
+		}
+		if re.Event, err = eventcodec.Unmarshal(eventType, schemaVersion, data); err != nil {
+			return nil, fmt.Errorf("order %s version %d: %w", id, re.Version, err)
+		}
+		re.OccurredAt = occurredAt.UTC()
+		history = append(history, re)
+	}
+	return history, rows.Err()
+}
+
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is read from the environment; every default works with the
+// services that `make services` starts.
+type config struct {
+	DatabaseURL     string
+	KafkaBrokers    []string
+	HTTPAddr        string
+	OrdersTopic     string
+	TopicPartitions int32
+	PollInterval    time.Duration
+	LogLevel        slog.Level
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		DatabaseURL:  env("DATABASE_URL", "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable"),
+		KafkaBrokers: strings.Split(env("KAFKA_BROKERS", "127.0.0.1:9092"), ","),
+		HTTPAddr:     env("HTTP_ADDR", ":8080"),
+		OrdersTopic:  env("ORDERS_TOPIC", "orders.events"),
+	}
+	partitions, err := strconv.ParseInt(env("ORDERS_TOPIC_PARTITIONS", "6"), 10, 32)
+	if err != nil || partitions < 1 {
+		return config{}, fmt.Errorf("ORDERS_TOPIC_PARTITIONS: want a positive integer, got %q", os.Getenv("ORDERS_TOPIC_PARTITIONS"))
+	}
+	c.TopicPartitions = int32(partitions)
+	if c.PollInterval, err = time.ParseDuration(env("FORWARDER_POLL_INTERVAL", "100ms")); err != nil || c.PollInterval <= 0 {
+		return config{}, fmt.Errorf("FORWARDER_POLL_INTERVAL: want a positive duration such as 100ms, got %q", os.Getenv("FORWARDER_POLL_INTERVAL"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	return c, nil
+}
+
+func env(key, fallback string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return fallback
+}

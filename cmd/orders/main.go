@@ -1,0 +1,66 @@
+// Command orders runs the order service: its HTTP API, the outbox
+// forwarder, the migrations, or all of them in one process for local use.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: orders <command>
+
+commands:
+  all       run the HTTP API and the outbox forwarder in one process
+  api       run the HTTP API
+  forward   run the outbox forwarder (outbox -> Kafka)
+  migrate   apply database migrations and create the Kafka topic
+  tail      print the order events on Kafka (-follow to keep reading)
+
+Configuration comes from the environment; see README.md.`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "configuration:", err)
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if err := run(ctx, cfg, os.Args[1], os.Args[2:]); err != nil {
+		slog.Error("orders "+os.Args[1]+" failed", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, cmd string, args []string) error {
+	switch cmd {
+	case "all":
+		return runAll(ctx, cfg)
+	case "api":
+		return runAPI(ctx, cfg)
+	case "forward":
+		return runForwarder(ctx, cfg)
+	case "migrate":
+		return runMigrate(ctx, cfg)
+	case "tail":
+		return runTail(ctx, cfg, args)
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	default:
+		return errors.New("unknown command " + cmd + "\n" + usage)
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/app"
+	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/ports/httpapi"
+)
+
+func newApplication(db *sql.DB, cfg config) (app.Application, error) {
+	logger := watermill.NewSlogLogger(slog.Default())
+	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(logger), cfg.OrdersTopic)
+	if err != nil {
+		return app.Application{}, err
+	}
+	readModel, err := postgres.NewOrderReadModel(db)
+	if err != nil {
+		return app.Application{}, err
+	}
+	placeOrder, err := command.NewPlaceOrderHandler(repo, time.Now)
+	if err != nil {
+		return app.Application{}, err
+	}
+	getOrder, err := query.NewGetOrderHandler(readModel)
+	if err != nil {
+		return app.Application{}, err
+	}
+	return app.Application{
+		Commands: app.Commands{PlaceOrder: placeOrder},
+		Queries:  app.Queries{GetOrder: getOrder},
+	}, nil
+}
+
+func runAll(ctx context.Context, cfg config) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return runAPI(ctx, cfg) })
+	g.Go(func() error { return runForwarder(ctx, cfg) })
+	return g.Wait()
+}
+
+func runAPI(ctx context.Context, cfg config) error {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+
+	application, err := newApplication(db, cfg)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           httpapi.NewHandler(application),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.InfoContext(ctx, "HTTP API listening", "addr", cfg.HTTPAddr)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+func runForwarder(ctx context.Context, cfg config) error {
+	logger := watermill.NewSlogLogger(slog.Default())
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+
+	if err := kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions); err != nil {
+		return err
+	}
+	publisher, err := kafka.NewPublisher(cfg.KafkaBrokers, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = publisher.Close() }()
+
+	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{PollInterval: cfg.PollInterval}, logger)
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "forwarder running", "from", outbox.SQLTopic, "to", cfg.OrdersTopic)
+	return fwd.Run(ctx)
+}
+
+func runMigrate(ctx context.Context, cfg config) error {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	if err := postgres.Migrate(ctx, db); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions); err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "schema up to date", "kafka_topic", cfg.OrdersTopic)
+	return nil
+}

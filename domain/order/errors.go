@@ -1,0 +1,46 @@
+package order
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNotFound is returned when no order exists with the requested ID.
+var ErrNotFound = errors.New("order not found")
+
+// FieldError names one field of a request that breaks a rule of the domain.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+// ValidationError lists every field that breaks a rule, so a caller can
+// fix them all at once instead of one per round trip.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Problem
+	}
+	return "invalid order: " + strings.Join(parts, "; ")
+}
+
+// validation collects field errors while a constructor checks its input.
+type validation struct {
+	fields []FieldError
+}
+
+func (v *validation) add(field, format string, args ...any) {
+	v.fields = append(v.fields, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (v *validation) err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}

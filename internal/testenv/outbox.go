@@ -1,0 +1,28 @@
+package testenv
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres"
+)
+
+// ErrForced is the failure FailingAfterPublish returns.
+var ErrForced = errors.New("forced failure after the outbox publish")
+
+// FailingAfterPublish publishes to the real outbox, then fails: the
+// business transaction must roll back everything, outbox row included.
+type FailingAfterPublish struct {
+	Outbox postgres.Outbox
+}
+
+// Publish writes msgs to the outbox on tx, then returns ErrForced.
+func (f FailingAfterPublish) Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
+	if err := f.Outbox.Publish(ctx, tx, destination, msgs...); err != nil {
+		return err
+	}
+	return ErrForced
+}

@@ -1,0 +1,131 @@
+// Package testenv gives integration tests the real PostgreSQL and Kafka that
+// `make services` starts. A test that needs one fails, loudly, when it is
+// not reachable: it never skips.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/postgres"
+)
+
+const defaultDatabaseURL = "postgres://orders:orders@127.0.0.1:5432/orders_test?sslmode=disable"
+
+// DatabaseURL is the server tests create their databases on.
+func DatabaseURL() string {
+	if v := os.Getenv("TEST_DATABASE_URL"); v != "" {
+		return v
+	}
+	return defaultDatabaseURL
+}
+
+// KafkaBrokers are the brokers tests publish to.
+func KafkaBrokers() []string {
+	if v := os.Getenv("KAFKA_BROKERS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return []string{"127.0.0.1:9092"}
+}
+
+// DB returns a fresh, migrated database of its own for the test, dropped
+// when the test ends. Tests that share nothing can run in parallel.
+func DB(t testing.TB) *sql.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	admin, err := postgres.Open(ctx, DatabaseURL())
+	if err != nil {
+		t.Fatalf("PostgreSQL is not reachable at %s: %v\nStart it with `make services`.", redact(DatabaseURL()), err)
+	}
+	defer func() { _ = admin.Close() }()
+
+	name := "orders_t_" + randomSuffix()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := postgres.Open(ctx, DatabaseURL())
+		if err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		defer func() { _ = admin.Close() }()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+
+	db, err := postgres.Open(ctx, URLFor(name))
+	if err != nil {
+		t.Fatalf("connect to test database %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate test database %s: %v", name, err)
+	}
+	return db
+}
+
+// URLFor returns DatabaseURL with another database name.
+func URLFor(database string) string {
+	u, err := url.Parse(DatabaseURL())
+	if err != nil {
+		panic(fmt.Sprintf("TEST_DATABASE_URL is not a URL: %v", err))
+	}
+	u.Path = "/" + database
+	return u.String()
+}
+
+// Kafka checks that the broker answers and returns its addresses.
+func Kafka(t testing.TB) []string {
+	t.Helper()
+	brokers := KafkaBrokers()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafka.ProtocolVersion
+	client, err := sarama.NewClient(brokers, cfg)
+	if err != nil {
+		t.Fatalf("Kafka is not reachable at %v: %v\nStart it with `make services`.", brokers, err)
+	}
+	_ = client.Close()
+	return brokers
+}
+
+// Topic returns a Kafka topic name of the test's own, created with the
+// given number of partitions.
+func Topic(t testing.TB, brokers []string, partitions int32) string {
+	t.Helper()
+	topic := "test." + strings.ToLower(strings.NewReplacer("/", ".", " ", "_").Replace(t.Name())) + "." + randomSuffix()
+	if err := kafka.EnsureTopic(brokers, topic, partitions); err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	return topic
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
