@@ -14,10 +14,15 @@ type Application struct {
 
 // Commands change orders.
 type Commands struct {
-	PlaceOrder command.PlaceOrderHandler
+	PlaceOrder  command.PlaceOrderHandler
+	CancelOrder command.CancelOrderHandler
+	ShipOrder   command.ShipOrderHandler
+	Fulfilment  command.FulfilmentHandler
 }
 
 // Queries read orders.
 type Queries struct {
-	GetOrder query.GetOrderHandler
+	GetOrder       query.GetOrderHandler
+	CustomerOrders query.CustomerOrdersHandler
+	OrderEvents    query.OrderEventsHandler
 }

@@ -84,3 +84,16 @@ func isUniqueViolation(err error, constraint string) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
 }
+
+// loadOrder rebuilds an order from its events: order.ErrNotFound when the
+// stream is empty.
+func loadOrder(ctx context.Context, q queryer, id order.ID) (*order.Order, error) {
+	if _, err := uuid.Parse(string(id)); err != nil {
+		return nil, order.ErrNotFound // no stream has an ID that is not a UUID
+	}
+	history, err := loadEvents(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return order.FromHistory(id, history)
+}

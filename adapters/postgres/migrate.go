@@ -22,7 +22,7 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	for _, r := range results {
-		slog.InfoContext(ctx, "migration applied", "source", r.Source.Path, "duration", r.Duration)
+		slog.DebugContext(ctx, "migration applied", "source", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
 }

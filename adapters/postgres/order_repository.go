@@ -3,18 +3,24 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
 )
 
 // Outbox publishes messages within a business transaction.
 type Outbox interface {
 	Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error
+}
+
+// CommitObserver is implemented by an Outbox that wants to hear, after the
+// fact, that a transaction holding its messages committed (to wake the
+// forwarder without touching the transaction itself).
+type CommitObserver interface {
+	Committed()
 }
 
 // OrderRepository is the unit of work of the order service: in one
@@ -25,6 +31,8 @@ type OrderRepository struct {
 	outbox      Outbox
 	eventsTopic string
 }
+
+var _ command.OrderRepository = (*OrderRepository)(nil)
 
 // NewOrderRepository returns a repository that publishes order events to
 // the Kafka topic eventsTopic through outbox.
@@ -38,22 +46,37 @@ func NewOrderRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*OrderRe
 	return &OrderRepository{db: db, outbox: outbox, eventsTopic: eventsTopic}, nil
 }
 
-// Add stores a new order.
-func (r *OrderRepository) Add(ctx context.Context, o *order.Order) error {
-	return inTx(ctx, r.db, func(tx *sql.Tx) error {
-		return r.save(ctx, tx, o)
+// Add stores a new order, and its idempotency key when given.
+func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
+	id, replayed := o.ID(), false
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		if key != nil {
+			earlier, found, err := lookUpIdempotencyKey(ctx, tx, key)
+			if err != nil || found {
+				id, replayed = earlier, found
+				return err
+			}
+		}
+		if err := r.save(ctx, tx, o); err != nil {
+			return err
+		}
+		if key != nil {
+			return storeIdempotencyKey(ctx, tx, key, o.ID())
+		}
+		return nil
 	})
+	if err != nil {
+		return "", false, err
+	}
+	r.committed(replayed)
+	return id, replayed, nil
 }
 
 // Update loads an order from its events, lets fn change it, and stores the
-// events fn recorded. It returns order.ErrNotFound for an unknown order.
+// events fn recorded.
 func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error {
-	return inTx(ctx, r.db, func(tx *sql.Tx) error {
-		history, err := loadEvents(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		o, err := order.FromHistory(id, history)
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		o, err := loadOrder(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -62,6 +85,16 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx c
 		}
 		return r.save(ctx, tx, o)
 	})
+	if err == nil {
+		r.committed(false)
+	}
+	return err
+}
+
+func (r *OrderRepository) committed(nothingWritten bool) {
+	if observer, ok := r.outbox.(CommitObserver); ok && !nothingWritten {
+		observer.Committed()
+	}
 }
 
 // save writes the order's new events, its read model row and its outbox
@@ -75,7 +108,7 @@ func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) 
 	if err != nil {
 		return err
 	}
-	if err := upsertOrderReadModel(ctx, tx, o); err != nil {
+	if err := projectOrder(ctx, tx, o); err != nil {
 		return err
 	}
 	msgs := make([]*message.Message, len(envelopes))
@@ -86,34 +119,3 @@ func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) 
 	}
 	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
 }
-
-// readModelItem is a line item as stored in orders.items.
-type readModelItem struct {
-	SKU       string `json:"sku"`
-	Quantity  int64  `json:"quantity"`
-	UnitPrice int64  `json:"unit_price"`
-}
-
-func upsertOrderReadModel(ctx context.Context, tx *sql.Tx, o *order.Order) error {
-	items := make([]readModelItem, 0, len(o.Items()))
-	for _, it := range o.Items() {
-		items = append(items, readModelItem{SKU: it.SKU(), Quantity: it.Quantity(), UnitPrice: it.UnitPrice().Amount()})
-	}
-	itemsJSON, err := json.Marshal(items)
-	if err != nil {
-		return fmt.Errorf("marshal items of order %s: %w", o.ID(), err)
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO orders (id, customer_id, status, currency, total, items, version, placed_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (id) DO UPDATE SET
-			status = excluded.status, total = excluded.total, items = excluded.items,
-			version = excluded.version, updated_at = excluded.updated_at`,
-		string(o.ID()), o.CustomerID(), string(o.Status()), string(o.Currency()), o.Total().Amount(),
-		itemsJSON, o.Version(), o.PlacedAt(), o.UpdatedAt())
-	if err != nil {
-		return fmt.Errorf("update read model of order %s: %w", o.ID(), err)
-	}
-	return nil
-}
-

@@ -66,7 +66,7 @@ func TestAddWritesEventReadModelAndOutboxTogether(t *testing.T) {
 	repo := newRepository(t, db, outbox.NewPublisher(nil))
 	o := placeTestOrder(t)
 
-	if err := repo.Add(context.Background(), o); err != nil {
+	if _, _, err := repo.Add(context.Background(), o, nil); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
 
@@ -92,7 +92,7 @@ func TestFailureAfterOutboxPublishLeavesNothing(t *testing.T) {
 	repo := newRepository(t, db, testenv.FailingAfterPublish{Outbox: outbox.NewPublisher(nil)})
 	o := placeTestOrder(t)
 
-	err := repo.Add(context.Background(), o)
+	_, _, err := repo.Add(context.Background(), o, nil)
 
 	if !errors.Is(err, testenv.ErrForced) {
 		t.Fatalf("Add: err = %v, want the forced failure", err)
@@ -123,7 +123,7 @@ func TestAddingTheSameOrderTwiceIsAConflict(t *testing.T) {
 			if i%2 == 1 {
 				candidate = twin
 			}
-			err := repo.Add(context.Background(), candidate)
+			_, _, err := repo.Add(context.Background(), candidate, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -1,32 +1,30 @@
-// Package command holds the application's write side: one handler per
-// command, each declaring the ports it needs.
 package command
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/orderflow/orders/domain/order"
 )
 
-// OrderRepository stores orders. Implementations own the transaction: the
-// order's new events, its read models and its outbox messages are written
-// together or not at all.
-type OrderRepository interface {
-	// Add stores a new order. It fails with ErrConcurrentUpdate when an
-	// order with the same ID already exists.
-	Add(ctx context.Context, o *order.Order) error
+// PlaceOrder asks to place a new order with an ID chosen by the caller.
+// IdempotencyKey, when set, makes retries of the same request safe.
+type PlaceOrder struct {
+	OrderID        order.ID
+	Order          order.PlaceInput
+	IdempotencyKey string
 }
 
-// ErrConcurrentUpdate means another writer appended to the order's stream
-// first: the caller's view is stale.
-var ErrConcurrentUpdate = errors.New("order was changed concurrently")
-
-// PlaceOrder asks to place a new order with an ID chosen by the caller.
-type PlaceOrder struct {
-	OrderID order.ID
-	Order   order.PlaceInput
+// PlaceOrderResult names the order the request stands for: the new one,
+// or, for a replayed idempotent request, the one placed the first time.
+type PlaceOrderResult struct {
+	OrderID  order.ID
+	Replayed bool
 }
 
 // PlaceOrderHandler places orders.
@@ -47,10 +45,33 @@ func NewPlaceOrderHandler(repo OrderRepository, now func() time.Time) (PlaceOrde
 }
 
 // Handle validates the order and stores it with its OrderPlaced event.
-func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
+func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlaceOrderResult, error) {
 	o, err := order.Place(cmd.OrderID, cmd.Order, h.now())
 	if err != nil {
-		return err
+		return PlaceOrderResult{}, err
 	}
-	return h.repo.Add(ctx, o)
+	var key *IdempotencyKey
+	if cmd.IdempotencyKey != "" {
+		fingerprint, err := fingerprint(cmd.Order)
+		if err != nil {
+			return PlaceOrderResult{}, err
+		}
+		key = &IdempotencyKey{Key: cmd.IdempotencyKey, Fingerprint: fingerprint}
+	}
+	id, replayed, err := h.repo.Add(ctx, o, key)
+	if err != nil {
+		return PlaceOrderResult{}, err
+	}
+	return PlaceOrderResult{OrderID: id, Replayed: replayed}, nil
+}
+
+// fingerprint identifies a request's content: the same order input gives
+// the same fingerprint, whatever the JSON's spacing or field order was.
+func fingerprint(in order.PlaceInput) (string, error) {
+	canonical, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint request: %w", err)
+	}
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -12,15 +12,18 @@ import (
 
 // Order is the order as the read model shows it.
 type Order struct {
-	ID         string
-	CustomerID string
-	Status     string
-	Currency   string
-	Items      []OrderItem
-	Total      int64
-	Version    int
-	PlacedAt   time.Time
-	UpdatedAt  time.Time
+	ID           string
+	CustomerID   string
+	Status       string
+	Currency     string
+	Items        []OrderItem
+	Total        int64
+	Version      int
+	CancelReason string
+	CancelDetail string
+	PaymentID    string
+	PlacedAt     time.Time
+	UpdatedAt    time.Time
 }
 
 // OrderItem is one line of an Order.
@@ -28,6 +31,7 @@ type OrderItem struct {
 	SKU       string
 	Quantity  int64
 	UnitPrice int64
+	Subtotal  int64
 }
 
 // OrderReadModel reads the order detail read model.

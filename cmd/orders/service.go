@@ -16,33 +16,13 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/httpapi"
 )
 
 func newApplication(db *sql.DB, cfg config) (app.Application, error) {
 	logger := watermill.NewSlogLogger(slog.Default())
-	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(logger), cfg.OrdersTopic)
-	if err != nil {
-		return app.Application{}, err
-	}
-	readModel, err := postgres.NewOrderReadModel(db)
-	if err != nil {
-		return app.Application{}, err
-	}
-	placeOrder, err := command.NewPlaceOrderHandler(repo, time.Now)
-	if err != nil {
-		return app.Application{}, err
-	}
-	getOrder, err := query.NewGetOrderHandler(readModel)
-	if err != nil {
-		return app.Application{}, err
-	}
-	return app.Application{
-		Commands: app.Commands{PlaceOrder: placeOrder},
-		Queries:  app.Queries{GetOrder: getOrder},
-	}, nil
+	return service.NewApplication(db, outbox.NewPublisher(logger), cfg.OrdersTopic)
 }
 
 func runAll(ctx context.Context, cfg config) error {
@@ -65,7 +45,7 @@ func runAPI(ctx context.Context, cfg config) error {
 	}
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
-		Handler:           httpapi.NewHandler(application),
+		Handler:           httpapi.NewHandler(application, nil),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

@@ -9,6 +9,22 @@ import (
 // ErrNotFound is returned when no order exists with the requested ID.
 var ErrNotFound = errors.New("order not found")
 
+// ErrIllegalTransition is matched (errors.Is) by every TransitionError.
+var ErrIllegalTransition = errors.New("illegal order transition")
+
+// TransitionError says which action the order's status forbids.
+type TransitionError struct {
+	Action string
+	From   Status
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("cannot %s an order that is %s", e.Action, e.From)
+}
+
+// Is makes errors.Is(err, ErrIllegalTransition) true.
+func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTransition }
+
 // FieldError names one field of a request that breaks a rule of the domain.
 type FieldError struct {
 	Field   string

@@ -8,10 +8,17 @@ type Event interface {
 	EventType() string
 }
 
-// Event type names. They are the stable names on the wire and in the store:
-// renaming one is a breaking change for every consumer.
+// Event type names: the stable names on the wire and in the store.
+// Renaming one is a breaking change for every consumer.
 const (
-	OrderPlacedType = "OrderPlaced"
+	OrderPlacedType          = "OrderPlaced"
+	OrderStockReservedType   = "OrderStockReserved"
+	OrderStockRejectedType   = "OrderStockRejected"
+	OrderPaymentCapturedType = "OrderPaymentCaptured"
+	OrderPaymentDeclinedType = "OrderPaymentDeclined"
+	OrderConfirmedType       = "OrderConfirmed"
+	OrderCancelledType       = "OrderCancelled"
+	OrderShippedType         = "OrderShipped"
 )
 
 // RecordedEvent is an event with its place in the order's stream.
@@ -29,11 +36,53 @@ type OrderPlaced struct {
 	Total      int64       `json:"total"`
 }
 
-// EventItem is a line item as carried in events.
+// EventItem is a line item as carried in events. Subtotal is quantity ×
+// unit price, computed once by the domain so consumers need not.
 type EventItem struct {
 	SKU       string `json:"sku"`
 	Quantity  int64  `json:"quantity"`
 	UnitPrice int64  `json:"unit_price"`
+	Subtotal  int64  `json:"subtotal"`
 }
 
-func (OrderPlaced) EventType() string { return OrderPlacedType }
+// OrderStockReserved: the inventory holds every line of the order.
+type OrderStockReserved struct{}
+
+// OrderStockRejected: the inventory could not hold every line.
+type OrderStockRejected struct {
+	Reason string `json:"reason"`
+}
+
+// OrderPaymentCaptured: the order's total was charged.
+type OrderPaymentCaptured struct {
+	PaymentID string `json:"payment_id"`
+	Amount    int64  `json:"amount"`
+}
+
+// OrderPaymentDeclined: the charge was refused.
+type OrderPaymentDeclined struct {
+	Reason string `json:"reason"`
+}
+
+// OrderConfirmed: stock is reserved and the payment captured.
+type OrderConfirmed struct{}
+
+// OrderCancelled: the order will not be fulfilled. Downstream services
+// compensate: the inventory releases held stock, the payment service
+// refunds a captured charge.
+type OrderCancelled struct {
+	Reason CancelReason `json:"reason"`
+	Detail string       `json:"detail,omitempty"`
+}
+
+// OrderShipped: the order left the warehouse.
+type OrderShipped struct{}
+
+func (OrderPlaced) EventType() string          { return OrderPlacedType }
+func (OrderStockReserved) EventType() string   { return OrderStockReservedType }
+func (OrderStockRejected) EventType() string   { return OrderStockRejectedType }
+func (OrderPaymentCaptured) EventType() string { return OrderPaymentCapturedType }
+func (OrderPaymentDeclined) EventType() string { return OrderPaymentDeclinedType }
+func (OrderConfirmed) EventType() string       { return OrderConfirmedType }
+func (OrderCancelled) EventType() string       { return OrderCancelledType }
+func (OrderShipped) EventType() string         { return OrderShippedType }

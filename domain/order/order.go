@@ -4,9 +4,7 @@ package order
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ID identifies an order. The application chooses it (a UUID) before the
@@ -27,60 +25,12 @@ type Order struct {
 	placedAt   time.Time
 	updatedAt  time.Time
 
+	paymentID    string // set once the payment is captured
+	cancelReason CancelReason
+	cancelDetail string
+
 	version int // version of the last applied event, new ones included
 	changes []RecordedEvent
-}
-
-// PlaceInput is what a customer sends to place an order.
-type PlaceInput struct {
-	CustomerID string
-	Currency   string
-	Items      []ItemInput
-}
-
-// Place validates a new order and records OrderPlaced.
-func Place(id ID, in PlaceInput, now time.Time) (*Order, error) {
-	var v validation
-	if strings.TrimSpace(string(id)) == "" {
-		v.add("id", "must not be empty")
-	}
-	switch n := utf8.RuneCountInString(in.CustomerID); {
-	case strings.TrimSpace(in.CustomerID) == "":
-		v.add("customer_id", "must not be empty")
-	case n > MaxCustomerIDLength:
-		v.add("customer_id", "must be at most %d characters", MaxCustomerIDLength)
-	}
-	currency, ok := ParseCurrency(in.Currency)
-	if !ok {
-		v.add("currency", "%q is not a supported ISO 4217 currency code", in.Currency)
-	}
-	switch {
-	case len(in.Items) == 0:
-		v.add("items", "must contain at least one item")
-	case len(in.Items) > MaxOrderLines:
-		v.add("items", "must contain at most %d items", MaxOrderLines)
-	}
-	items := make([]Item, len(in.Items))
-	for i, it := range in.Items {
-		items[i] = newItem(it, currency, fmt.Sprintf("items[%d]", i), &v)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-
-	total, err := sumItems(items, currency)
-	if err != nil {
-		return nil, err
-	}
-
-	o := &Order{id: id}
-	o.record(now, OrderPlaced{
-		CustomerID: in.CustomerID,
-		Currency:   currency,
-		Items:      toEventItems(items),
-		Total:      total.Amount(),
-	})
-	return o, nil
 }
 
 // FromHistory rebuilds an order from its stored events, oldest first.
@@ -114,39 +64,24 @@ func (o *Order) apply(re RecordedEvent) {
 		o.total = NewMoney(e.Total, e.Currency)
 		o.status = StatusPlaced
 		o.placedAt = re.OccurredAt
+	case OrderStockReserved:
+		o.status = StatusStockReserved
+	case OrderPaymentCaptured:
+		o.paymentID = e.PaymentID
+	case OrderConfirmed:
+		o.status = StatusConfirmed
+	case OrderCancelled:
+		o.status = StatusCancelled
+		o.cancelReason = e.Reason
+		o.cancelDetail = e.Detail
+	case OrderShipped:
+		o.status = StatusShipped
+	case OrderStockRejected, OrderPaymentDeclined:
+		// Facts kept for the record; the OrderCancelled that follows
+		// changes the status.
 	}
 	o.version = re.Version
 	o.updatedAt = re.OccurredAt
-}
-
-func sumItems(items []Item, currency Currency) (Money, error) {
-	total := NewMoney(0, currency)
-	for _, it := range items {
-		sub, err := it.Subtotal()
-		if err != nil {
-			return Money{}, err
-		}
-		if total, err = total.add(sub); err != nil {
-			return Money{}, err
-		}
-	}
-	return total, nil
-}
-
-func toEventItems(items []Item) []EventItem {
-	out := make([]EventItem, len(items))
-	for i, it := range items {
-		out[i] = EventItem{SKU: it.sku, Quantity: it.quantity, UnitPrice: it.unitPrice.Amount()}
-	}
-	return out
-}
-
-func fromEventItems(items []EventItem, currency Currency) []Item {
-	out := make([]Item, len(items))
-	for i, it := range items {
-		out[i] = Item{sku: it.SKU, quantity: it.Quantity, unitPrice: NewMoney(it.UnitPrice, currency)}
-	}
-	return out
 }
 
 // ID returns the order's identity.
@@ -175,6 +110,12 @@ func (o *Order) UpdatedAt() time.Time { return o.updatedAt }
 
 // Version returns the version of the latest event, new ones included.
 func (o *Order) Version() int { return o.version }
+
+// PaymentID returns the captured payment's ID, empty before capture.
+func (o *Order) PaymentID() string { return o.paymentID }
+
+// CancelReason returns why the order was cancelled, with a detail.
+func (o *Order) CancelReason() (CancelReason, string) { return o.cancelReason, o.cancelDetail }
 
 // Changes returns the events recorded since the order was loaded.
 func (o *Order) Changes() []RecordedEvent { return append([]RecordedEvent(nil), o.changes...) }

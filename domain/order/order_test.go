@@ -55,7 +55,10 @@ func TestPlaceRecordsOrderPlacedWithComputedTotal(t *testing.T) {
 	}
 	want := order.OrderPlaced{
 		CustomerID: "customer-42", Currency: "EUR", Total: 3048,
-		Items: []order.EventItem{{SKU: "BOOK-1", Quantity: 2, UnitPrice: 1299}, {SKU: "PEN-7", Quantity: 3, UnitPrice: 150}},
+		Items: []order.EventItem{
+			{SKU: "BOOK-1", Quantity: 2, UnitPrice: 1299, Subtotal: 2598},
+			{SKU: "PEN-7", Quantity: 3, UnitPrice: 150, Subtotal: 450},
+		},
 	}
 	if !reflect.DeepEqual(placed, want) {
 		t.Errorf("event = %+v, want %+v", placed, want)

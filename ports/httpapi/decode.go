@@ -21,6 +21,20 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.problem.Detail }
 
+func invalidParameter(name, detail string) error {
+	return &requestError{problem: Problem{
+		Type: problemInvalidParameter, Title: "A query parameter is invalid", Status: http.StatusBadRequest,
+		Detail: name + " " + detail, Errors: []ProblemField{{Field: name, Detail: detail}},
+	}}
+}
+
+func invalidHeader(name, detail string) error {
+	return &requestError{problem: Problem{
+		Type: problemInvalidHeader, Title: "A request header is invalid", Status: http.StatusBadRequest,
+		Detail: name + " " + detail, Errors: []ProblemField{{Field: name, Detail: detail}},
+	}}
+}
+
 func malformed(detail string, field string) error {
 	p := Problem{Type: problemMalformedRequest, Title: "The request body is malformed", Status: http.StatusBadRequest, Detail: detail}
 	if field != "" {
@@ -30,8 +44,12 @@ func malformed(detail string, field string) error {
 }
 
 // decodeJSON reads exactly one JSON object into dst, refusing unknown
-// fields, other media types and bodies over maxBodyBytes.
-func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+// fields, other media types and bodies over maxBodyBytes. With optional, an
+// empty body leaves dst as it is.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
+	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
 		return &requestError{problem: Problem{

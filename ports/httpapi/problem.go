@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/query"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -21,21 +22,28 @@ type Problem struct {
 	Errors   []ProblemField `json:"errors,omitempty"`
 }
 
-// ProblemField names one invalid field of a request.
+// ProblemField names one invalid field, parameter or header of a request.
 type ProblemField struct {
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
 }
 
-// Problem types: stable identifiers that clients may switch on.
+// Problem types: stable identifiers that clients may switch on. The
+// README lists them with their status codes.
 const (
-	problemValidation       = "urn:orders:problem:validation"
-	problemMalformedRequest = "urn:orders:problem:malformed-request"
-	problemNotFound         = "urn:orders:problem:not-found"
-	problemConflict         = "urn:orders:problem:version-conflict"
-	problemTooLarge         = "urn:orders:problem:payload-too-large"
-	problemUnsupportedMedia = "urn:orders:problem:unsupported-media-type"
-	problemInternal         = "urn:orders:problem:internal"
+	problemValidation        = "urn:orders:problem:validation"
+	problemMalformedRequest  = "urn:orders:problem:malformed-request"
+	problemInvalidParameter  = "urn:orders:problem:invalid-parameter"
+	problemInvalidHeader     = "urn:orders:problem:invalid-header"
+	problemNotFound          = "urn:orders:problem:not-found"
+	problemIllegalTransition = "urn:orders:problem:illegal-transition"
+	problemConflict          = "urn:orders:problem:version-conflict"
+	problemKeyReused         = "urn:orders:problem:idempotency-key-reused"
+	problemKeyInProgress     = "urn:orders:problem:idempotency-key-in-progress"
+	problemTooLarge          = "urn:orders:problem:payload-too-large"
+	problemUnsupportedMedia  = "urn:orders:problem:unsupported-media-type"
+	problemMethodNotAllowed  = "urn:orders:problem:method-not-allowed"
+	problemInternal          = "urn:orders:problem:internal"
 )
 
 const problemContentType = "application/problem+json"
@@ -52,6 +60,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		validation *order.ValidationError
+		transition *order.TransitionError
 		requestErr *requestError
 	)
 	switch {
@@ -65,10 +74,18 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, p)
 	case errors.Is(err, order.ErrAmountOverflow):
 		writeProblem(w, r, Problem{Type: problemValidation, Title: "The order is invalid", Status: http.StatusUnprocessableEntity, Detail: "the order total is too large"})
+	case errors.Is(err, query.ErrInvalidQuery):
+		writeProblem(w, r, Problem{Type: problemInvalidParameter, Title: "A query parameter is invalid", Status: http.StatusBadRequest, Detail: err.Error()})
 	case errors.Is(err, order.ErrNotFound):
 		writeProblem(w, r, Problem{Type: problemNotFound, Title: "Order not found", Status: http.StatusNotFound, Detail: "no order has this ID"})
+	case errors.As(err, &transition):
+		writeProblem(w, r, Problem{Type: problemIllegalTransition, Title: "The order does not allow this now", Status: http.StatusConflict, Detail: transition.Error()})
 	case errors.Is(err, command.ErrConcurrentUpdate):
-		writeProblem(w, r, Problem{Type: problemConflict, Title: "The order was changed concurrently", Status: http.StatusConflict, Detail: "another request changed this order first; read it again and retry"})
+		writeProblem(w, r, Problem{Type: problemConflict, Title: "The order was changed concurrently", Status: http.StatusConflict, Detail: "the order is not at the version you expected; read it again and decide anew"})
+	case errors.Is(err, command.ErrIdempotencyKeyReused):
+		writeProblem(w, r, Problem{Type: problemKeyReused, Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was used with a different request body; use a new key for a new order"})
+	case errors.Is(err, command.ErrRequestInProgress):
+		writeProblem(w, r, Problem{Type: problemKeyInProgress, Title: "Request in progress", Status: http.StatusConflict, Detail: "a request with this Idempotency-Key is still being processed; retry shortly"})
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 		w.WriteHeader(499)

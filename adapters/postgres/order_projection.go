@@ -1,0 +1,52 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/orderflow/orders/domain/order"
+)
+
+// readModelItem is a line item as stored in orders.items.
+type readModelItem struct {
+	SKU       string `json:"sku"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+	Subtotal  int64  `json:"subtotal"`
+}
+
+// projectOrder writes the order's read model row from the aggregate's
+// state. The live write path and the rebuild both use it, so a rebuilt
+// read model equals the live one by construction.
+func projectOrder(ctx context.Context, tx *sql.Tx, o *order.Order) error {
+	items := make([]readModelItem, 0, len(o.Items()))
+	for _, it := range o.Items() {
+		sub, err := it.Subtotal()
+		if err != nil {
+			return err
+		}
+		items = append(items, readModelItem{SKU: it.SKU(), Quantity: it.Quantity(), UnitPrice: it.UnitPrice().Amount(), Subtotal: sub.Amount()})
+	}
+	itemsJSON, err := json.Marshal(items)
+	if err != nil {
+		return fmt.Errorf("marshal items of order %s: %w", o.ID(), err)
+	}
+	reason, detail := o.CancelReason()
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO orders (id, customer_id, status, currency, total, items, version,
+		                    cancel_reason, cancel_detail, payment_id, placed_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET
+			status = excluded.status, total = excluded.total, items = excluded.items,
+			version = excluded.version, cancel_reason = excluded.cancel_reason,
+			cancel_detail = excluded.cancel_detail, payment_id = excluded.payment_id,
+			updated_at = excluded.updated_at`,
+		string(o.ID()), o.CustomerID(), string(o.Status()), string(o.Currency()), o.Total().Amount(), itemsJSON,
+		o.Version(), string(reason), detail, o.PaymentID(), o.PlacedAt(), o.UpdatedAt())
+	if err != nil {
+		return fmt.Errorf("update read model of order %s: %w", o.ID(), err)
+	}
+	return nil
+}

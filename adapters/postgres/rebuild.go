@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/orderflow/orders/domain/order"
+)
+
+// rebuildBatch is how many streams the rebuild folds per round trip.
+const rebuildBatch = 500
+
+// RebuildReadModels replaces the orders read model with one folded from the
+// whole event store, in one transaction: readers see the old read model
+// until it commits, and writers wait for it (the table is locked), so no
+// event is missed. It returns the number of orders rebuilt.
+func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
+	rebuilt := 0
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		// Writers append an event, then update the read model; taking this
+		// lock first makes every writer either finish before the rebuild
+		// reads the store or wait until it commits.
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock read model: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM orders`); err != nil {
+			return fmt.Errorf("clear read model: %w", err)
+		}
+		after := "00000000-0000-0000-0000-000000000000"
+		for {
+			ids, err := streamIDsAfter(ctx, tx, after)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			for _, id := range ids {
+				o, err := loadOrder(ctx, tx, order.ID(id))
+				if err != nil {
+					return fmt.Errorf("rebuild order %s: %w", id, err)
+				}
+				if err := projectOrder(ctx, tx, o); err != nil {
+					return err
+				}
+				rebuilt++
+			}
+			after = ids[len(ids)-1]
+		}
+	})
+	return rebuilt, err
+}
+
+func streamIDsAfter(ctx context.Context, tx *sql.Tx, after string) (_ []string, err error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT DISTINCT stream_id FROM order_events WHERE stream_id > $1 ORDER BY stream_id LIMIT $2`, after, rebuildBatch)
+	if err != nil {
+		return nil, fmt.Errorf("list streams: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,91 @@
+package order
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrPaymentMismatch: a captured amount differs from the order's total.
+var ErrPaymentMismatch = errors.New("captured amount differs from the order total")
+
+// MaxReasonLength bounds free-text reasons kept in events.
+const MaxReasonLength = 500
+
+// ReserveStock records that the inventory holds every line.
+func (o *Order) ReserveStock(now time.Time) error {
+	if o.status != StatusPlaced {
+		return &TransitionError{Action: "reserve stock for", From: o.status}
+	}
+	o.record(now, OrderStockReserved{})
+	return nil
+}
+
+// RejectStock records that stock is short, and cancels the order.
+func (o *Order) RejectStock(reason string, now time.Time) error {
+	if o.status != StatusPlaced {
+		return &TransitionError{Action: "reject stock for", From: o.status}
+	}
+	reason = clip(reason)
+	o.record(now, OrderStockRejected{Reason: reason})
+	o.record(now, OrderCancelled{Reason: CancelledOutOfStock, Detail: reason})
+	return nil
+}
+
+// CapturePayment records the charge of the order's total, and confirms the
+// order: stock is already reserved.
+func (o *Order) CapturePayment(paymentID string, amount Money, now time.Time) error {
+	if o.status != StatusStockReserved {
+		return &TransitionError{Action: "capture a payment for", From: o.status}
+	}
+	if amount != o.total {
+		return fmt.Errorf("%w: captured %d %s, total %d %s", ErrPaymentMismatch,
+			amount.Amount(), amount.Currency(), o.total.Amount(), o.total.Currency())
+	}
+	if strings.TrimSpace(paymentID) == "" {
+		return &ValidationError{Fields: []FieldError{{Field: "payment_id", Problem: "must not be empty"}}}
+	}
+	o.record(now, OrderPaymentCaptured{PaymentID: paymentID, Amount: amount.Amount()})
+	o.record(now, OrderConfirmed{})
+	return nil
+}
+
+// DeclinePayment records a refused charge, and cancels the order.
+func (o *Order) DeclinePayment(reason string, now time.Time) error {
+	if o.status != StatusStockReserved {
+		return &TransitionError{Action: "decline a payment for", From: o.status}
+	}
+	reason = clip(reason)
+	o.record(now, OrderPaymentDeclined{Reason: reason})
+	o.record(now, OrderCancelled{Reason: CancelledPaymentDenied, Detail: reason})
+	return nil
+}
+
+// Cancel cancels the order at the customer's request. It is allowed until
+// the order ships.
+func (o *Order) Cancel(detail string, now time.Time) error {
+	if o.status.IsFinal() {
+		return &TransitionError{Action: "cancel", From: o.status}
+	}
+	o.record(now, OrderCancelled{Reason: CancelledByCustomer, Detail: clip(detail)})
+	return nil
+}
+
+// Ship records that a confirmed order left the warehouse.
+func (o *Order) Ship(now time.Time) error {
+	if o.status != StatusConfirmed {
+		return &TransitionError{Action: "ship", From: o.status}
+	}
+	o.record(now, OrderShipped{})
+	return nil
+}
+
+// clip bounds a free-text reason to MaxReasonLength runes.
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > MaxReasonLength {
+		return string(r[:MaxReasonLength])
+	}
+	return s
+}

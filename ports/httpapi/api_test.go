@@ -1,0 +1,228 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/app"
+	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/ports/httpapi"
+)
+
+// testAPI is the real application on a fresh database, served over HTTP,
+// with a client that checks every response against the OpenAPI document.
+type testAPI struct {
+	URL    string
+	DB     *sql.DB
+	App    app.Application
+	client *http.Client
+}
+
+func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	db := testenv.DB(t)
+	application, err := service.NewApplication(db, outbox.NewPublisher(nil), "orders.events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.NewHandler(application, nil))
+	t.Cleanup(srv.Close)
+	return &testAPI{
+		URL: srv.URL, DB: db, App: application,
+		client: &http.Client{Transport: &conformingTransport{t: t, router: openAPIRouter(t)}},
+	}
+}
+
+var (
+	openAPIOnce   sync.Once
+	openAPIDoc    *openapi3.T
+	openAPIRouted routers.Router
+	openAPIErr    error
+)
+
+func openAPIRouter(t *testing.T) routers.Router {
+	t.Helper()
+	openAPIOnce.Do(func() {
+		loader := openapi3.NewLoader()
+		if openAPIDoc, openAPIErr = loader.LoadFromData(httpapi.OpenAPI); openAPIErr != nil {
+			return
+		}
+		if openAPIErr = openAPIDoc.Validate(context.Background()); openAPIErr != nil {
+			return
+		}
+		openAPIDoc.Servers = nil // match any host, such as the test server's
+		openAPIRouted, openAPIErr = legacy.NewRouter(openAPIDoc)
+	})
+	if openAPIErr != nil {
+		t.Fatalf("openapi.yaml: %v", openAPIErr)
+	}
+	return openAPIRouted
+}
+
+// conformingTransport fails the test when a response's route, status,
+// headers or body is not what openapi.yaml documents.
+type conformingTransport struct {
+	t      *testing.T
+	router routers.Router
+}
+
+func (c *conformingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+
+	route, pathParams, err := c.router.FindRoute(req)
+	if err != nil {
+		c.t.Errorf("%s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+		return resp, nil
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: pathParams, Route: route,
+		},
+		Status: resp.StatusCode,
+		Header: resp.Header,
+		Body:   io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{
+			IncludeResponseStatus: true, // an undocumented status code is a divergence too
+		},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		c.t.Errorf("%s %s → %d diverges from openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+	return resp, nil
+}
+
+func (a *testAPI) do(t *testing.T, method, path, contentType, body string, headers map[string]string) *http.Response {
+	t.Helper()
+	var reader io.Reader
+	if body != "" {
+		reader = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, a.URL+path, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+func (a *testAPI) post(t *testing.T, path, body string) *http.Response {
+	t.Helper()
+	return a.do(t, http.MethodPost, path, "application/json", body, nil)
+}
+
+func (a *testAPI) get(t *testing.T, path string) *http.Response {
+	t.Helper()
+	return a.do(t, http.MethodGet, path, "", "", nil)
+}
+
+type orderJSON struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	CustomerID   string `json:"customer_id"`
+	Currency     string `json:"currency"`
+	CancelReason string `json:"cancel_reason"`
+	CancelDetail string `json:"cancel_detail"`
+	Items        []struct {
+		SKU       string `json:"sku"`
+		Quantity  int64  `json:"quantity"`
+		UnitPrice int64  `json:"unit_price"`
+		Subtotal  int64  `json:"subtotal"`
+	} `json:"items"`
+	Total   int64 `json:"total"`
+	Version int   `json:"version"`
+}
+
+type problemJSON struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field string `json:"field"`
+	} `json:"errors"`
+}
+
+func decode[T any](t *testing.T, resp *http.Response) T {
+	t.Helper()
+	var v T
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	return v
+}
+
+// expectProblem checks a problem+json answer of the given status and type.
+func expectProblem(t *testing.T, resp *http.Response, status int, problemType string) problemJSON {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("status = %d, want %d", resp.StatusCode, status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	p := decode[problemJSON](t, resp)
+	if p.Type != problemType || p.Status != status || p.Detail == "" || p.Title == "" {
+		t.Errorf("problem = %+v, want type %s", p, problemType)
+	}
+	return p
+}
+
+const validOrder = `{"customer_id": "c-1", "currency": "EUR", "items": [{"sku": "BOOK", "quantity": 2, "unit_price": 1299}, {"sku": "PEN", "quantity": 1, "unit_price": 150}]}`
+
+func (a *testAPI) placeOrder(t *testing.T, body string) orderJSON {
+	t.Helper()
+	resp := a.post(t, "/orders", body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /orders: status %d, want 201", resp.StatusCode)
+	}
+	return decode[orderJSON](t, resp)
+}
+
+// countRows counts the rows the order service keeps, across its tables.
+func (a *testAPI) countRows(t *testing.T) (events, orders, outboxRows int) {
+	t.Helper()
+	err := a.DB.QueryRow(`SELECT (SELECT count(*) FROM order_events), (SELECT count(*) FROM orders), (SELECT count(*) FROM watermill_orders_outbox)`).
+		Scan(&events, &orders, &outboxRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events, orders, outboxRows
+}
