@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/internal/correlation"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -117,5 +118,6 @@ func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) 
 			return err
 		}
 	}
+	correlation.Stamp(ctx, msgs...)
 	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/internal/correlation"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -169,5 +170,26 @@ func TestReadModelReportsUnknownOrders(t *testing.T) {
 		if _, err := readModel.OrderByID(context.Background(), id); !errors.Is(err, order.ErrNotFound) {
 			t.Errorf("OrderByID(%q): err = %v, want ErrNotFound", id, err)
 		}
+	}
+}
+
+func TestOutboxMessagesCarryTheCorrelationID(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	repo := newRepository(t, db, outbox.NewPublisher(nil))
+	o := placeTestOrder(t)
+	ctx := correlation.WithID(context.Background(), "corr-7f3a")
+
+	if _, _, err := repo.Add(ctx, o, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM watermill_orders_outbox WHERE payload::text LIKE '%corr-7f3a%' AND payload::text LIKE '%' || $1 || '%'`, string(o.ID())).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d outbox messages carry the correlation ID, want 1", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/app"
+	"github.com/orderflow/orders/internal/correlation"
 )
 
 // OpenAPI is the API's OpenAPI 3 document, served at /openapi.yaml; the
@@ -42,7 +43,7 @@ func NewHandler(application app.Application, extra map[string]http.Handler) http
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	return recoverer(logRequests(problemsForRouting(mux)))
+	return recoverer(correlation.HTTP(logRequests(problemsForRouting(mux))))
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
@@ -104,6 +105,7 @@ func logRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		slog.DebugContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
+			"correlation_id", correlation.ID(r.Context()),
 			"status", rec.status, "duration", time.Since(start))
 	})
 }
