@@ -1,0 +1,84 @@
+# Order service: everyday tasks. Run `make` to list them.
+#
+# Local services (PostgreSQL and Kafka) are managed by scripts/services.sh;
+# targets that need them start them first. Override the connection settings
+# from the environment, e.g. `KAFKA_BROKERS=host:9092 make test`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+SERVICES := bash scripts/services.sh
+
+PGPORT ?= 5432
+KAFKA_PORT ?= 9092
+DATABASE_URL ?= postgres://orders:orders@127.0.0.1:$(PGPORT)/orders?sslmode=disable
+TEST_DATABASE_URL ?= postgres://orders:orders@127.0.0.1:$(PGPORT)/orders_test?sslmode=disable
+KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
+HTTP_ADDR ?= :8080
+export PGPORT KAFKA_PORT DATABASE_URL TEST_DATABASE_URL KAFKA_BROKERS HTTP_ADDR
+
+GOLANGCI_LINT_VERSION := 2.15.0
+GOLANGCI_LINT := bin/golangci-lint
+
+.PHONY: help services services-down services-status build migrate run test test-unit \
+	lint lint-tools tail bench bench-short test-chaos clean
+
+help: ## List the targets
+	@echo "Usage: make TARGET"
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+services: ## Start PostgreSQL and Kafka (reuses whatever already runs)
+	@$(SERVICES) up
+
+services-down: ## Stop the services that `make services` started
+	@$(SERVICES) down
+
+services-status: ## Say whether PostgreSQL and Kafka answer
+	@$(SERVICES) status
+
+build: ## Build bin/orders
+	$(GO) build -o bin/orders ./cmd/orders
+
+migrate: services ## Apply the database migrations
+	$(GO) run ./cmd/orders migrate
+
+run: services migrate ## Run the HTTP API and the outbox forwarder (HTTP_ADDR, default :8080)
+	@addr='$(HTTP_ADDR)'; host=$${addr%:*}; port=$${addr##*:}; \
+		if [[ -z $$host || $$host == 0.0.0.0 || $$host == '[::]' ]]; then host=localhost; fi; \
+		echo "Order service on http://$$host:$$port"
+	$(GO) run ./cmd/orders all
+
+test: services ## Run all tests against the local PostgreSQL and Kafka
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-unit: ## Run the domain unit tests (no services needed)
+	$(GO) test -race ./domain/...
+
+lint-tools: ## Install the pinned golangci-lint into bin/ when missing
+	@if ! $(GOLANGCI_LINT) --version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION) "; then \
+		echo "installing golangci-lint v$(GOLANGCI_LINT_VERSION) into bin/"; \
+		GOBIN='$(CURDIR)/bin' $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$(GOLANGCI_LINT_VERSION); \
+	fi
+
+lint: lint-tools ## Run golangci-lint (config: .golangci.yml)
+	$(GOLANGCI_LINT) run ./...
+
+tail: services ## Print the order events published on Kafka
+	$(GO) run ./cmd/orders tail
+
+# bench, bench-short and test-chaos are placeholders: they will get their own
+# flags and scope once the benchmarks and failure tests exist.
+bench: services ## Run the benchmarks once each
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+bench-short: services ## Run the benchmarks in -short mode
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x ./...
+
+test-chaos: services ## Run the failure tests (Kafka/PostgreSQL restarts)
+	$(GO) test -race -count=1 -timeout 20m -run 'Chaos' ./...
+
+clean: ## Remove build output
+	rm -rf bin

@@ -1,0 +1,635 @@
+#!/usr/bin/env bash
+# Starts, stops and checks the services the Order service needs on a
+# development or CI machine:
+#
+#   PostgreSQL  127.0.0.1:$PGPORT    (role orders/orders, databases orders and orders_test)
+#   Kafka       127.0.0.1:$KAFKA_PORT (single node, KRaft broker+controller)
+#
+# Usage: scripts/services.sh [COMMAND]
+#
+#   up                (default) start whatever is not already answering, then wait for both
+#   down              stop the services this script started (others are left alone)
+#   status            say whether each service answers (exit 1 if one does not)
+#   restart-postgres  restart the local PostgreSQL cluster (fast shutdown)
+#   stop-kafka        stop the broker started by this script (its data is kept)
+#   start-kafka       start the broker again (its data is kept)
+#
+# Services that already answer (a local cluster, docker compose, ...) are reused.
+# PostgreSQL is installed with apt-get when it is missing; Kafka's jars are
+# fetched with Maven (scripts/kafka/pom.xml). State (Kafka jars, Kafka data,
+# logs, pid file) lives outside the work tree, in $ORDERS_SERVICES_DIR
+# (default: ${XDG_CACHE_HOME:-$HOME/.cache}/orders-services).
+#
+# Environment: KAFKA_VERSION (4.1.1), PGPORT (5432), KAFKA_PORT (9092),
+# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_WAIT_SECONDS (30),
+# KAFKA_WAIT_SECONDS (90), ORDERS_SERVICES_DIR.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd -- "$SCRIPT_DIR/.." && pwd)
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
+PGPORT=${PGPORT:-5432}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+PG_WAIT_SECONDS=${PG_WAIT_SECONDS:-30}
+KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS:-90}
+HOST=127.0.0.1
+
+STATE_DIR=${ORDERS_SERVICES_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/orders-services}
+LOG_DIR=$STATE_DIR/logs
+KAFKA_DIR=$STATE_DIR/kafka
+KAFKA_LIBS=$KAFKA_DIR/libs/$KAFKA_VERSION
+KAFKA_LIBS_MARKER=$KAFKA_LIBS/.complete
+KAFKA_DATA=$KAFKA_DIR/data
+KAFKA_PROPS=$KAFKA_DIR/server.properties
+KAFKA_CLUSTER_ID_FILE=$KAFKA_DIR/cluster.id
+KAFKA_PID_FILE=$STATE_DIR/kafka.pid
+KAFKA_LOG=$LOG_DIR/kafka.log   # broker log (log4j2, scripts/kafka/log4j2.properties)
+KAFKA_OUT=$LOG_DIR/kafka.out   # JVM stdout/stderr
+PG_MARKER=$STATE_DIR/postgres.started # "VERSION CLUSTER" of the cluster this script started
+KAFKAPING=$STATE_DIR/bin/kafkaping
+
+DATABASE_URL_LOCAL="postgres://orders:orders@$HOST:$PGPORT/orders?sslmode=disable"
+TEST_DATABASE_URL_LOCAL="postgres://orders:orders@$HOST:$PGPORT/orders_test?sslmode=disable"
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+	SUDO=(sudo)
+fi
+
+say() { printf '%s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+die() {
+	warn "error: $*"
+	exit 1
+}
+
+# show_log FILE...: the last 50 lines of each non-empty file, on stderr.
+show_log() {
+	local f
+	for f in "$@"; do
+		if [[ -s $f ]]; then
+			warn "----- last 50 lines of $f -----"
+			tail -n 50 "$f" >&2 || true
+			warn "-----"
+		fi
+	done
+}
+
+tcp_open() { # HOST PORT
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+# The lock serialises concurrent runs (e.g. two make targets at once). Every
+# long-lived process started below gets "9>&-" so that it does not keep it.
+take_lock() {
+	mkdir -p "$STATE_DIR" "$LOG_DIR"
+	exec 9>"$STATE_DIR/.lock"
+	if ! flock -w 300 9; then
+		die "another scripts/services.sh holds $STATE_DIR/.lock"
+	fi
+}
+
+APT_UPDATED=0
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* by hand"
+	if [[ $APT_UPDATED -eq 0 ]]; then
+		"${SUDO[@]}" apt-get update -q 9>&-
+		APT_UPDATED=1
+	fi
+	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" 9>&-
+}
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+
+pg_answers() {
+	if command -v pg_isready >/dev/null 2>&1; then
+		pg_isready -q -h "$HOST" -p "$PGPORT" -t 2 >/dev/null 2>&1
+	else
+		tcp_open "$HOST" "$PGPORT"
+	fi
+}
+
+pg_major() { # newest installed server version, or nothing
+	local d
+	for d in /usr/lib/postgresql/*/bin/postgres; do
+		[[ -x $d ]] && basename "$(dirname "$(dirname "$d")")"
+	done | sort -V | tail -n 1
+}
+
+pg_installed() {
+	command -v pg_ctlcluster >/dev/null 2>&1 && command -v pg_lsclusters >/dev/null 2>&1 && [[ -n $(pg_major) ]]
+}
+
+# pg_clusters: "version name port status log" per local cluster.
+pg_clusters() {
+	command -v pg_lsclusters >/dev/null 2>&1 || return 0
+	pg_lsclusters --no-header 2>/dev/null | awk '{print $1, $2, $3, $4, $7}'
+}
+
+# pg_pick_cluster: "version name" of the local cluster configured for $PGPORT.
+# A cluster configured for another port is never moved: up creates one instead.
+pg_pick_cluster() {
+	pg_clusters | awk -v port="$PGPORT" '$3 == port { print $1, $2; exit }'
+}
+
+# pg_new_cluster_name: "main" on a machine without clusters, else "orders"
+# (or "orders_PORT" when "orders" exists for another port).
+pg_new_cluster_name() {
+	local v=$1
+	if [[ -z $(pg_clusters) ]]; then
+		echo main
+	elif [[ -z $(pg_clusters | awk -v v="$v" '$1 == v && $2 == "orders"') ]]; then
+		echo orders
+	else
+		echo "orders_$PGPORT"
+	fi
+}
+
+pg_cluster_field() { # VERSION NAME FIELD(3=port 4=status 5=log)
+	pg_clusters | awk -v v="$1" -v n="$2" -v f="$3" '$1 == v && $2 == n { print $f; exit }'
+}
+
+# pg_local_online_cluster: "version name" of a local cluster online on $PGPORT.
+pg_local_online_cluster() {
+	pg_clusters | awk -v port="$PGPORT" '$3 == port && $4 == "online" { print $1, $2; exit }'
+}
+
+# pg_started_here "VERSION NAME": whether this script started that cluster.
+pg_started_here() {
+	[[ -f $PG_MARKER && $(cat "$PG_MARKER") == "$*" ]]
+}
+
+pg_log_of() { pg_cluster_field "$1" "$2" 5; }
+
+as_postgres() {
+	local run
+	if [[ $(id -u) -eq 0 ]]; then
+		run=(runuser -u postgres --)
+	else
+		run=(sudo -u postgres --)
+	fi
+	(cd / && env -u PGHOST -u PGUSER -u PGDATABASE -u PGPASSWORD -u PGSERVICE -u PGSSLMODE \
+		"${run[@]}" "$@" 9>&-)
+}
+
+pg_set() { # VERSION NAME KEY VALUE -> prints "changed" when the value was different
+	local v=$1 c=$2 key=$3 value=$4 cur
+	cur=$(pg_conftool "$v" "$c" show "$key" 2>/dev/null | sed -E "s/^[^=]*=[[:space:]]*//; s/^'(.*)'\$/\\1/") || cur=
+	if [[ $cur != "$value" ]]; then
+		"${SUDO[@]}" pg_conftool "$v" "$c" set "$key" "$value" 9>&-
+		echo changed
+	fi
+}
+
+pg_wait() { # seconds
+	local deadline=$((SECONDS + $1))
+	until pg_answers; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.5
+	done
+}
+
+pg_ensure_role_and_dbs_local() {
+	as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres >/dev/null <<'SQL'
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'orders') THEN
+		CREATE ROLE orders LOGIN CREATEDB PASSWORD 'orders';
+	ELSE
+		ALTER ROLE orders LOGIN CREATEDB PASSWORD 'orders';
+	END IF;
+END
+$$;
+SELECT 'CREATE DATABASE orders OWNER orders'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders')\gexec
+SELECT 'CREATE DATABASE orders_test OWNER orders'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders_test')\gexec
+ALTER DATABASE orders OWNER TO orders;
+ALTER DATABASE orders_test OWNER TO orders;
+SQL
+}
+
+# For a PostgreSQL this script cannot administer (docker compose, another
+# host's cluster, ...): create the databases as orders when that is allowed.
+pg_ensure_dbs_as_orders() {
+	psql -X -q "postgres://orders:orders@$HOST:$PGPORT/postgres?sslmode=disable" -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<'SQL' || true
+SELECT 'CREATE DATABASE orders OWNER orders'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders')\gexec
+SELECT 'CREATE DATABASE orders_test OWNER orders'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders_test')\gexec
+SQL
+}
+
+pg_check_login() {
+	local url out
+	for url in "$DATABASE_URL_LOCAL" "$TEST_DATABASE_URL_LOCAL"; do
+		if ! out=$(psql -X -q -t -A "$url" -c 'select 1' 2>&1); then
+			warn "$out"
+			return 1
+		fi
+	done
+}
+
+pg_need_client() {
+	command -v psql >/dev/null 2>&1 && return 0
+	say "postgres: psql not found, installing postgresql-client with apt-get"
+	apt_install postgresql-client >"$LOG_DIR/postgres-install.log" 2>&1 ||
+		{ show_log "$LOG_DIR/postgres-install.log"; die "could not install postgresql-client"; }
+}
+
+postgres_up() {
+	local action cluster v c status log changed
+
+	if pg_answers; then
+		pg_need_client
+		cluster=$(pg_local_online_cluster)
+		if [[ -n $cluster ]]; then
+			read -r v c <<<"$cluster"
+			pg_ensure_role_and_dbs_local || die "could not create role/databases in local cluster $v/$c"
+			if pg_started_here "$v" "$c"; then
+				action="already running (local cluster $v/$c)"
+			else
+				action="reused (local cluster $v/$c, already running)"
+			fi
+		else
+			pg_ensure_dbs_as_orders
+			action="reused (already answering, not a local cluster)"
+		fi
+		if ! pg_check_login; then
+			die "PostgreSQL answers on $HOST:$PGPORT but 'psql postgres://orders:orders@$HOST:$PGPORT/orders -c \"select 1\"' (and .../orders_test) fails.
+       Create role orders (password orders, LOGIN CREATEDB) and databases orders, orders_test owned by it,
+       or stop that server so that this script can start its own."
+		fi
+		say "postgres: $action at $HOST:$PGPORT (databases orders, orders_test)"
+		return 0
+	fi
+
+	local installed=""
+	if ! pg_installed; then
+		say "postgres: not installed, installing with apt-get (log: $LOG_DIR/postgres-install.log)"
+		if ! apt_install postgresql postgresql-contrib >"$LOG_DIR/postgres-install.log" 2>&1; then
+			show_log "$LOG_DIR/postgres-install.log"
+			die "apt-get install postgresql failed"
+		fi
+		pg_installed || { show_log "$LOG_DIR/postgres-install.log"; die "PostgreSQL still not found after apt-get install"; }
+		installed="installed PostgreSQL $(pg_major), "
+	fi
+
+	cluster=$(pg_pick_cluster)
+	if [[ -z $cluster ]]; then
+		v=$(pg_major)
+		c=$(pg_new_cluster_name "$v")
+		say "postgres: no cluster for port $PGPORT, creating $v/$c"
+		"${SUDO[@]}" pg_createcluster "$v" "$c" --port "$PGPORT" >"$LOG_DIR/postgres-createcluster.log" 2>&1 9>&- ||
+			{ show_log "$LOG_DIR/postgres-createcluster.log"; die "pg_createcluster $v $c failed"; }
+		cluster="$v $c"
+	fi
+	read -r v c <<<"$cluster"
+
+	changed=""
+	changed+=$(pg_set "$v" "$c" port "$PGPORT")
+	changed+=$(pg_set "$v" "$c" listen_addresses "localhost")
+	changed+=$(pg_set "$v" "$c" max_connections "300")
+
+	if [[ $(id -u) -eq 0 && ! -d /var/run/postgresql ]]; then
+		install -d -o postgres -g postgres -m 2775 /var/run/postgresql
+	fi
+
+	status=$(pg_cluster_field "$v" "$c" 4)
+	log=$(pg_log_of "$v" "$c")
+	if [[ $status == online ]]; then
+		# Online but not answering on $HOST:$PGPORT: it had another port or address.
+		"${SUDO[@]}" pg_ctlcluster "$v" "$c" restart -m fast 9>&- ||
+			{ show_log "$log"; die "pg_ctlcluster $v $c restart failed"; }
+		action="${installed}restarted local cluster $v/$c${changed:+ (configuration changed)}"
+	else
+		"${SUDO[@]}" pg_ctlcluster "$v" "$c" start 9>&- ||
+			{ show_log "$log"; die "pg_ctlcluster $v $c start failed"; }
+		echo "$v $c" >"$PG_MARKER"
+		action="${installed}started local cluster $v/$c"
+	fi
+
+	if ! pg_wait "$PG_WAIT_SECONDS"; then
+		show_log "$log"
+		die "PostgreSQL $v/$c did not accept connections on $HOST:$PGPORT within ${PG_WAIT_SECONDS}s"
+	fi
+	pg_ensure_role_and_dbs_local || { show_log "$log"; die "could not create role/databases in $v/$c"; }
+	pg_check_login || { show_log "$log"; die "cannot log in as orders on $HOST:$PGPORT"; }
+	say "postgres: $action at $HOST:$PGPORT (databases orders, orders_test)"
+}
+
+postgres_down() {
+	local v c
+	if [[ ! -f $PG_MARKER ]]; then
+		say "postgres: not started by this script, left alone"
+		return 0
+	fi
+	read -r v c <"$PG_MARKER"
+	if [[ $(pg_cluster_field "$v" "$c" 4) == online ]]; then
+		"${SUDO[@]}" pg_ctlcluster "$v" "$c" stop -m fast 9>&- || die "pg_ctlcluster $v $c stop failed"
+		say "postgres: stopped local cluster $v/$c"
+	else
+		say "postgres: local cluster $v/$c was not running"
+	fi
+	rm -f "$PG_MARKER"
+}
+
+postgres_restart() {
+	local cluster v c log
+	cluster=$(pg_pick_cluster)
+	[[ -n $cluster ]] || die "no local PostgreSQL cluster on port $PGPORT to restart (is it run by docker compose?)"
+	read -r v c <<<"$cluster"
+	log=$(pg_log_of "$v" "$c")
+	"${SUDO[@]}" pg_ctlcluster "$v" "$c" restart -m fast 9>&- || { show_log "$log"; die "pg_ctlcluster $v $c restart failed"; }
+	pg_wait "$PG_WAIT_SECONDS" || { show_log "$log"; die "PostgreSQL $v/$c did not come back within ${PG_WAIT_SECONDS}s"; }
+	say "postgres: restarted local cluster $v/$c at $HOST:$PGPORT"
+}
+
+# --------------------------------------------------------------------------
+# Kafka
+
+KAFKAPING_OK=0
+# Builds scripts/kafkaping once into the state dir (again when its source or
+# the module files change). Without it the Kafka check is a plain TCP probe.
+kafkaping_build() {
+	local src=$REPO_DIR/scripts/kafkaping/main.go
+	if [[ -x $KAFKAPING && $KAFKAPING -nt $src && $KAFKAPING -nt $REPO_DIR/go.mod && $KAFKAPING -nt $REPO_DIR/go.sum ]]; then
+		KAFKAPING_OK=1
+		return 0
+	fi
+	if ! command -v go >/dev/null 2>&1; then
+		warn "kafka: go not found; checking the broker with a TCP probe only"
+		return 0
+	fi
+	mkdir -p "$(dirname "$KAFKAPING")"
+	if (cd "$REPO_DIR" && go build -buildvcs=false -o "$KAFKAPING.tmp" ./scripts/kafkaping) >"$LOG_DIR/kafkaping-build.log" 2>&1; then
+		mv -f "$KAFKAPING.tmp" "$KAFKAPING"
+		KAFKAPING_OK=1
+	else
+		show_log "$LOG_DIR/kafkaping-build.log"
+		warn "kafka: could not build scripts/kafkaping; checking the broker with a TCP probe only"
+	fi
+}
+
+kafka_answers() {
+	tcp_open "$HOST" "$KAFKA_PORT" || return 1
+	if [[ $KAFKAPING_OK -eq 1 ]]; then
+		"$KAFKAPING" -q -brokers "$HOST:$KAFKA_PORT" -timeout 3s >/dev/null 2>&1
+	fi
+}
+
+kafka_pid() { # prints the pid of the broker this script started, if it runs
+	local pid
+	[[ -f $KAFKA_PID_FILE ]] || return 1
+	pid=$(cat "$KAFKA_PID_FILE")
+	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+		ps -p "$pid" -o args= 2>/dev/null | grep -q 'kafka\.Kafka'; then
+		echo "$pid"
+		return 0
+	fi
+	rm -f "$KAFKA_PID_FILE"
+	return 1
+}
+
+kafka_need_tools() {
+	if ! command -v java >/dev/null 2>&1; then
+		say "kafka: java not found, installing a JRE with apt-get"
+		apt_install default-jre-headless >"$LOG_DIR/java-install.log" 2>&1 ||
+			{ show_log "$LOG_DIR/java-install.log"; die "could not install java"; }
+	fi
+	if [[ ! -f $KAFKA_LIBS_MARKER ]] && ! command -v mvn >/dev/null 2>&1; then
+		say "kafka: mvn not found, installing maven with apt-get"
+		apt_install maven >"$LOG_DIR/maven-install.log" 2>&1 ||
+			{ show_log "$LOG_DIR/maven-install.log"; die "could not install maven"; }
+	fi
+}
+
+kafka_fetch() {
+	if [[ -f $KAFKA_LIBS_MARKER && -f $KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar ]]; then
+		return 0
+	fi
+	local tmp=$KAFKA_LIBS.tmp work=$KAFKA_DIR/fetch flog=$LOG_DIR/kafka-fetch.log
+	say "kafka: fetching Apache Kafka $KAFKA_VERSION with Maven into $KAFKA_LIBS (log: $flog)"
+	rm -rf "$tmp" "$work"
+	mkdir -p "$tmp" "$work"
+	# Maven runs on a copy of the pom so that its target/ stays out of the work tree.
+	cp "$SCRIPT_DIR/kafka/pom.xml" "$work/pom.xml"
+	if ! mvn -q -B -Dstyle.color=never -f "$work/pom.xml" -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs.dir="$tmp" package >"$flog" 2>&1 9>&-; then
+		show_log "$flog"
+		die "Maven could not fetch Apache Kafka $KAFKA_VERSION"
+	fi
+	if [[ ! -f $tmp/kafka_2.13-$KAFKA_VERSION.jar ]]; then
+		show_log "$flog"
+		die "Maven finished but $tmp/kafka_2.13-$KAFKA_VERSION.jar is missing"
+	fi
+	rm -rf "$KAFKA_LIBS" "$work"
+	mv "$tmp" "$KAFKA_LIBS"
+	echo "$KAFKA_VERSION" >"$KAFKA_LIBS_MARKER"
+}
+
+kafka_java() { # runs a Kafka main class with the fetched jars
+	java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+		-Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.properties" \
+		-cp "$KAFKA_LIBS/*" "$@"
+}
+
+kafka_write_props() {
+	mkdir -p "$KAFKA_DATA"
+	cat >"$KAFKA_PROPS" <<EOF
+# Written by scripts/services.sh: single-node KRaft broker+controller for development.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=6
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+kafka_format() {
+	[[ -f $KAFKA_DATA/meta.properties ]] && return 0
+	local id
+	if [[ -s $KAFKA_CLUSTER_ID_FILE ]]; then
+		id=$(cat "$KAFKA_CLUSTER_ID_FILE")
+	else
+		id=$(kafka_java kafka.tools.StorageTool random-uuid 2>>"$KAFKA_OUT" | tail -n 1) ||
+			{ show_log "$KAFKA_OUT"; die "kafka-storage random-uuid failed"; }
+		[[ -n $id ]] || die "kafka-storage random-uuid printed nothing"
+		echo "$id" >"$KAFKA_CLUSTER_ID_FILE"
+	fi
+	rm -rf "$KAFKA_DATA"
+	mkdir -p "$KAFKA_DATA"
+	if ! kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1; then
+		show_log "$KAFKA_OUT" "$KAFKA_LOG"
+		die "formatting the Kafka storage in $KAFKA_DATA failed"
+	fi
+}
+
+kafka_wait() { # seconds [pid]: wait until the broker answers metadata
+	local deadline=$((SECONDS + $1)) pid=${2:-}
+	until kafka_answers; do
+		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+			warn "kafka: the broker process $pid exited"
+			return 1
+		fi
+		((SECONDS < deadline)) || return 1
+		sleep 1
+	done
+}
+
+# kafka_start: fetch, format and start the broker in the background.
+kafka_start() {
+	local pid
+	kafka_need_tools
+	kafka_fetch
+	kafka_write_props
+	kafka_format
+	if [[ -s $KAFKA_OUT ]]; then mv -f "$KAFKA_OUT" "$KAFKA_OUT.1"; fi
+	# setsid + nohup: the broker outlives this script and its terminal.
+	(cd "$STATE_DIR" && exec setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+		-Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.properties" \
+		-cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1 </dev/null 9>&-) &
+	pid=$!
+	echo "$pid" >"$KAFKA_PID_FILE"
+	if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
+		show_log "$KAFKA_LOG" "$KAFKA_OUT"
+		die "Kafka did not answer a metadata request on $HOST:$KAFKA_PORT within ${KAFKA_WAIT_SECONDS}s (pid $pid, logs above)"
+	fi
+	KAFKA_STARTED_PID=$pid
+}
+
+kafka_up() {
+	local pid
+	kafkaping_build
+	if pid=$(kafka_pid); then
+		if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
+			show_log "$KAFKA_LOG" "$KAFKA_OUT"
+			die "the broker started earlier (pid $pid) does not answer on $HOST:$KAFKA_PORT"
+		fi
+		say "kafka: already running (pid $pid) at $HOST:$KAFKA_PORT"
+		return 0
+	fi
+	if tcp_open "$HOST" "$KAFKA_PORT"; then
+		if ! kafka_wait "$KAFKA_WAIT_SECONDS"; then
+			die "something listens on $HOST:$KAFKA_PORT but does not answer a Kafka metadata request within ${KAFKA_WAIT_SECONDS}s"
+		fi
+		say "kafka: reused the broker already answering at $HOST:$KAFKA_PORT"
+		return 0
+	fi
+	kafka_start
+	say "kafka: started Apache Kafka $KAFKA_VERSION (pid $KAFKA_STARTED_PID) at $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT, log $KAFKA_LOG)"
+}
+
+kafka_stop() { # prints what it did; returns 1 when there is no broker of ours
+	local pid i
+	if ! pid=$(kafka_pid); then
+		return 1
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		warn "kafka: pid $pid still running 30s after SIGTERM, sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 20; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+	fi
+	rm -f "$KAFKA_PID_FILE"
+	say "kafka: stopped broker (pid $pid), data kept in $KAFKA_DATA"
+}
+
+# --------------------------------------------------------------------------
+
+cmd_up() {
+	take_lock
+	postgres_up
+	kafka_up
+}
+
+cmd_down() {
+	take_lock
+	kafka_stop || say "kafka: not started by this script, left alone"
+	postgres_down
+}
+
+cmd_status() {
+	local rc=0 pid cluster
+	if pg_answers; then
+		cluster=$(pg_local_online_cluster)
+		if [[ -z $cluster ]]; then
+			say "postgres: up at $HOST:$PGPORT (not a local cluster)"
+		elif pg_started_here "$cluster"; then
+			say "postgres: up at $HOST:$PGPORT (local cluster ${cluster/ //}, started by this script)"
+		else
+			say "postgres: up at $HOST:$PGPORT (local cluster ${cluster/ //})"
+		fi
+	else
+		say "postgres: down (nothing accepts connections at $HOST:$PGPORT)"
+		rc=1
+	fi
+	mkdir -p "$LOG_DIR"
+	kafkaping_build
+	if kafka_answers; then
+		pid=$(kafka_pid) || pid=
+		say "kafka: up at $HOST:$KAFKA_PORT${pid:+ (pid $pid, started by this script)}"
+	elif tcp_open "$HOST" "$KAFKA_PORT"; then
+		say "kafka: port $HOST:$KAFKA_PORT is open but metadata requests fail"
+		rc=1
+	else
+		say "kafka: down (nothing listens at $HOST:$KAFKA_PORT)"
+		rc=1
+	fi
+	return "$rc"
+}
+
+cmd_stop_kafka() {
+	take_lock
+	if ! kafka_stop; then
+		if tcp_open "$HOST" "$KAFKA_PORT"; then
+			die "the broker at $HOST:$KAFKA_PORT was not started by this script; stop it where it was started"
+		fi
+		say "kafka: not running"
+	fi
+}
+
+cmd_start_kafka() {
+	take_lock
+	kafka_up
+}
+
+cmd_restart_postgres() {
+	take_lock
+	postgres_restart
+}
+
+case "${1:-up}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+restart-postgres) cmd_restart_postgres ;;
+stop-kafka) cmd_stop_kafka ;;
+start-kafka) cmd_start_kafka ;;
+-h | --help | help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' ;;
+*)
+	warn "usage: $0 [up|down|status|restart-postgres|stop-kafka|start-kafka]"
+	exit 2
+	;;
+esac
