@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,58 +11,189 @@ import (
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"golang.org/x/sync/errgroup"
 )
 
-// ForwarderConfig configures the forwarder.
+// ForwarderConfig configures the forwarder of one outbox.
 type ForwarderConfig struct {
-	// ConsumerGroup names the forwarder's offset row in the outbox. Every
-	// instance of the forwarder uses the same one: they take turns through
-	// the row lock, so each message is forwarded once in the normal case.
+	// Outbox names the outbox and its shard count, which must be the one
+	// recorded in the database.
+	Outbox Config
+	// ConsumerGroup names the forwarder's position in each shard. Every
+	// instance uses the same one: they take turns on each shard, so each
+	// message is forwarded once in the normal case. Defaults to
+	// DefaultConsumerGroup.
 	ConsumerGroup string
-	// PollInterval is how long the forwarder waits after finding nothing.
-	PollInterval time.Duration
-	// RetryInterval is how long it waits before resending a message that
-	// Kafka refused, and after a database error.
-	RetryInterval time.Duration
+	// BatchSize is how many rows one query reads. Defaults to
+	// DefaultBatchSize.
+	BatchSize int
+	// IdlePollInterval is how long a shard with nothing to forward waits for
+	// a wake-up before it looks again anyway; also how soon a standby
+	// instance notices that the active one is gone. Defaults to 1s.
+	IdlePollInterval time.Duration
+	// AckDeadline is how long one message may take to reach Kafka, retries
+	// included, before the shard reads it again. Defaults to 30s.
+	AckDeadline time.Duration
+	// RetryMin and RetryMax bound the wait between publishing attempts.
+	// Default to 100ms and 5s.
+	RetryMin, RetryMax time.Duration
+	// ListenURL, when set, is the database URL the forwarder LISTENs on for
+	// the wake-ups a Notifier sends. Without it, it relies on Wake and
+	// polling.
+	ListenURL string
+	// Retention is the age after which forwarded rows are deleted; 0 keeps
+	// them. RetentionInterval is how often that runs (default 1 minute).
+	Retention         time.Duration
+	RetentionInterval time.Duration
+	// Metrics, when set, counts the forwarder's work.
+	Metrics *Metrics
+	// CreateMissingPositions creates a missing consumer-group position at
+	// the start of a shard instead of refusing to start: for tests.
+	CreateMissingPositions bool
 }
 
 func (c *ForwarderConfig) setDefaults() {
+	c.Outbox.setDefaults()
 	if c.ConsumerGroup == "" {
-		c.ConsumerGroup = "orders-forwarder"
+		c.ConsumerGroup = DefaultConsumerGroup
 	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 100 * time.Millisecond
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
 	}
-	if c.RetryInterval == 0 {
-		c.RetryInterval = time.Second
+	if c.IdlePollInterval <= 0 {
+		c.IdlePollInterval = time.Second
+	}
+	if c.AckDeadline <= 0 {
+		c.AckDeadline = 30 * time.Second
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = 100 * time.Millisecond
+	}
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = max(5*time.Second, c.RetryMin)
+	}
+	if c.RetentionInterval <= 0 {
+		c.RetentionInterval = time.Minute
 	}
 }
 
-// NewForwarder returns Watermill's forwarder reading the outbox SQL topic
-// and publishing each unwrapped message to the topic its envelope names.
-// A message is acknowledged on the SQL side, and the offset moves past it,
-// only after the publisher returned without error.
-func NewForwarder(db *sql.DB, publisher message.Publisher, cfg ForwarderConfig, logger watermill.LoggerAdapter) (*forwarder.Forwarder, error) {
+// Forwarder moves the messages of an outbox to Kafka: one Watermill
+// forwarder per shard (a watermill-sql subscriber with SchemaAdapter on the
+// shard's SQL topic, publishing to the Kafka topic each envelope names), all
+// in this process, plus the wake-up listener and the retention.
+type Forwarder struct {
+	db        *sql.DB
+	publisher message.Publisher
+	cfg       ForwarderConfig
+	logger    watermill.LoggerAdapter
+
+	done     chan struct{}
+	backoffs []*backoffManager
+	shards   []*forwarder.Forwarder
+}
+
+// NewForwarder returns the forwarder of cfg.Outbox that publishes with
+// publisher (a Kafka publisher keyed by the partition key).
+func NewForwarder(db *sql.DB, publisher message.Publisher, cfg ForwarderConfig, logger watermill.LoggerAdapter) (*Forwarder, error) {
 	if db == nil || publisher == nil {
 		return nil, errors.New("forwarder needs a database and a publisher")
 	}
 	cfg.setDefaults()
-	subscriber, err := watermillsql.NewSubscriber(db, watermillsql.SubscriberConfig{
-		ConsumerGroup:  cfg.ConsumerGroup,
-		PollInterval:   cfg.PollInterval,
-		ResendInterval: cfg.RetryInterval,
-		RetryInterval:  cfg.RetryInterval,
-		SchemaAdapter:  schemaAdapter,
-		OffsetsAdapter: watermillsql.DefaultPostgreSQLOffsetsAdapter{},
-	}, logger)
-	if err != nil {
-		return nil, fmt.Errorf("outbox subscriber: %w", err)
+	if err := cfg.Outbox.Validate(); err != nil {
+		return nil, err
 	}
-	fwd, err := forwarder.NewForwarder(subscriber, publisher, logger, forwarder.Config{
-		ForwarderTopic: SQLTopic,
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	f := &Forwarder{db: db, publisher: publisher, cfg: cfg, logger: logger, done: make(chan struct{})}
+	for _, topic := range cfg.Outbox.SQLTopics() {
+		if err := f.addShard(topic); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (f *Forwarder) addShard(topic string) error {
+	var onState func(shardState)
+	if f.cfg.Metrics != nil {
+		gauge := f.cfg.Metrics.stalled.WithLabelValues(f.cfg.Outbox.Name, topic)
+		onState = func(s shardState) {
+			if s.stalled() {
+				gauge.Set(1)
+			} else {
+				gauge.Set(0)
+			}
+		}
+	}
+	backoff := newBackoffManager(f.db, topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, onState, f.logger)
+	ackDeadline := f.cfg.AckDeadline
+	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, topic, f.cfg.ConsumerGroup), watermillsql.SubscriberConfig{
+		ConsumerGroup:  f.cfg.ConsumerGroup,
+		AckDeadline:    &ackDeadline,
+		PollInterval:   f.cfg.IdlePollInterval,
+		ResendInterval: f.cfg.RetryMin,
+		RetryInterval:  f.cfg.RetryMin,
+		BackoffManager: backoff,
+		SchemaAdapter:  SchemaAdapter{BatchSize: f.cfg.BatchSize},
+		OffsetsAdapter: OffsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions},
+	}, f.logger)
+	if err != nil {
+		return fmt.Errorf("outbox subscriber of %s: %w", topic, err)
+	}
+	d := &delivery{
+		outbox: f.cfg.Outbox.Name, topic: topic, db: f.db, metrics: f.cfg.Metrics,
+		retryMin: f.cfg.RetryMin, retryMax: f.cfg.RetryMax, logger: f.logger,
+	}
+	fwd, err := forwarder.NewForwarder(subscriber, f.publisher, f.logger, forwarder.Config{
+		ForwarderTopic: topic,
+		Middlewares:    []message.HandlerMiddleware{d.middleware},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("forwarder: %w", err)
+		return fmt.Errorf("forwarder of %s: %w", topic, err)
 	}
-	return fwd, nil
+	f.backoffs = append(f.backoffs, backoff)
+	f.shards = append(f.shards, fwd)
+	return nil
+}
+
+// Wake makes every shard look for new messages now: the in-process
+// wake-up, for a writer in the same process.
+func (f *Forwarder) Wake() {
+	for _, b := range f.backoffs {
+		b.Wake()
+	}
+}
+
+// Run checks the outbox (CheckLayout: a shard count that differs from the
+// database's, or a stalled shard, is an error) and forwards until ctx ends.
+func (f *Forwarder) Run(ctx context.Context) error {
+	if !f.cfg.CreateMissingPositions {
+		if err := CheckLayout(ctx, f.db, f.cfg.Outbox, f.cfg.ConsumerGroup); err != nil {
+			return err
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	go func() {
+		<-gctx.Done()
+		close(f.done) // ends the shards' waits, so that they close promptly
+	}()
+	for _, shard := range f.shards {
+		g.Go(func() error { return shard.Run(gctx) })
+	}
+	if f.cfg.ListenURL != "" {
+		g.Go(func() error {
+			if err := listen(gctx, f.cfg.ListenURL, f.cfg.Outbox.Name, f.Wake, f.logger); err != nil {
+				return fmt.Errorf("listen for outbox wake-ups: %w", err)
+			}
+			return nil
+		})
+	}
+	if f.cfg.Retention > 0 {
+		g.Go(func() error {
+			f.runRetention(gctx)
+			return nil
+		})
+	}
+	return g.Wait()
 }

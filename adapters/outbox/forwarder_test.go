@@ -65,7 +65,7 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{PollInterval: 20 * time.Millisecond}, nil)
+	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, IdlePollInterval: 20 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

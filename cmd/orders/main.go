@@ -19,6 +19,7 @@ commands:
   api       run the HTTP API
   forward   run the outbox forwarder (outbox -> Kafka)
   migrate   apply database migrations and create the Kafka topic
+  outbox    inspect and mend the outbox: status, repair, reshard, dead-letters
   tail      print the order events on Kafka (-follow to keep reading)
 
 Configuration comes from the environment; see README.md.`
@@ -55,6 +56,8 @@ func run(ctx context.Context, cfg config, cmd string, args []string) error {
 		return runForwarder(ctx, cfg)
 	case "migrate":
 		return runMigrate(ctx, cfg)
+	case "outbox":
+		return runOutbox(ctx, cfg, args)
 	case "tail":
 		return runTail(ctx, cfg, args)
 	case "help", "-h", "--help":

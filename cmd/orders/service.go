@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orders/adapters/kafka"
-	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/internal/service"
@@ -22,7 +21,11 @@ import (
 
 func newApplication(db *sql.DB, cfg config) (app.Application, error) {
 	logger := watermill.NewSlogLogger(slog.Default())
-	return service.NewApplication(db, outbox.NewPublisher(logger), cfg.OrdersTopic)
+	publisher, err := newOutboxPublisher(db, logger)
+	if err != nil {
+		return app.Application{}, err
+	}
+	return service.NewApplication(db, publisher, cfg.OrdersTopic)
 }
 
 func runAll(ctx context.Context, cfg config) error {
@@ -69,28 +72,7 @@ func runAPI(ctx context.Context, cfg config) error {
 }
 
 func runForwarder(ctx context.Context, cfg config) error {
-	logger := watermill.NewSlogLogger(slog.Default())
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = db.Close() }()
-
-	if err := kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions); err != nil {
-		return err
-	}
-	publisher, err := kafka.NewPublisher(cfg.KafkaBrokers, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = publisher.Close() }()
-
-	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{PollInterval: cfg.PollInterval}, logger)
-	if err != nil {
-		return err
-	}
-	slog.InfoContext(ctx, "forwarder running", "from", outbox.SQLTopic, "to", cfg.OrdersTopic)
-	return fwd.Run(ctx)
+	return runOutboxForwarder(ctx, cfg)
 }
 
 func runMigrate(ctx context.Context, cfg config) error {

@@ -1,0 +1,178 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/lib/pq"
+)
+
+// shardState is where a consumer group stands in a shard.
+type shardState struct {
+	// Missing: the group has no offsets row; the select finds nothing.
+	Missing bool
+	// Impossible: the row, or rows of the table, name transactions that
+	// have not started yet (the database was restored from a logical dump
+	// into a new cluster): the select finds nothing until the new
+	// transaction IDs pass them, and would then skip the rows written
+	// meanwhile.
+	Impossible bool
+	// Pending: committed rows wait after the position (they may be
+	// invisible for now, behind an older transaction still open).
+	Pending bool
+}
+
+func (s shardState) stalled() bool { return s.Missing || s.Impossible }
+
+func positionQuery(topic, consumerGroup string) string {
+	return `
+		SELECT o.consumer_group IS NULL,
+			COALESCE(o.last_processed_transaction_id >= pg_snapshot_xmax(pg_current_snapshot()), false)
+				OR EXISTS (SELECT 1 FROM ` + MessagesTable(topic) + `
+					WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot())),
+			EXISTS (SELECT 1 FROM ` + MessagesTable(topic) + ` m
+				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked))
+		FROM (SELECT 1) AS one
+		LEFT JOIN ` + OffsetsTable(topic) + ` o ON o.consumer_group = ` + pq.QuoteLiteral(consumerGroup)
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readShardState(ctx context.Context, db queryRower, topic, consumerGroup string) (shardState, error) {
+	var s shardState
+	err := db.QueryRowContext(ctx, positionQuery(topic, consumerGroup)).Scan(&s.Missing, &s.Impossible, &s.Pending)
+	return s, err
+}
+
+// backoffManager is the watermill-sql BackoffManager of one shard's
+// subscriber. The subscriber calls HandleError after every query and sleeps
+// for what it returns; this manager does the waiting itself, so that a
+// wake-up ends it, and returns 0:
+//
+//   - after a batch: no wait, the next query runs at once;
+//   - after an empty query with committed rows still waiting after the
+//     position (behind a transaction that is still open): 1 ms, then twice
+//     as long each time up to the idle interval, ended early by a wake-up;
+//   - after an empty query with nothing waiting: until a wake-up, or the
+//     idle interval (a safety net for missed wake-ups);
+//   - when another forwarder holds the shard: until a wake-up or the idle
+//     interval, so a standby takes over within about that time;
+//   - after a database error: 50 ms, doubling up to 5 s.
+type backoffManager struct {
+	db            queryRower
+	topic         string
+	consumerGroup string
+	idle          time.Duration
+	wake          chan struct{}
+	done          <-chan struct{}
+	onState       func(shardState)
+	logger        watermill.LoggerAdapter
+
+	// Used by the subscriber's goroutine only.
+	quick      time.Duration
+	errBackoff time.Duration
+	lastStall  time.Time
+}
+
+const (
+	quickBackoffStart = time.Millisecond
+	errBackoffStart   = 50 * time.Millisecond
+	errBackoffMax     = 5 * time.Second
+)
+
+func newBackoffManager(db queryRower, topic, consumerGroup string, idle time.Duration, done <-chan struct{}, onState func(shardState), logger watermill.LoggerAdapter) *backoffManager {
+	return &backoffManager{
+		db: db, topic: topic, consumerGroup: consumerGroup, idle: idle,
+		wake: make(chan struct{}, 1), done: done, onState: onState, logger: logger,
+	}
+}
+
+// Wake ends the current wait, or the next one if none is in progress.
+func (b *backoffManager) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// HandleError implements watermillsql.BackoffManager.
+func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	switch {
+	case errors.Is(err, errShardBusy):
+		b.quick, b.errBackoff = 0, 0
+		b.wait(b.idle, true)
+	case err != nil && isRetryableConflict(err):
+		return 0
+	case err != nil:
+		b.errBackoff = min(max(2*b.errBackoff, errBackoffStart), errBackoffMax)
+		logger.Error("Outbox query failed, retrying", err, watermill.LogFields{"wait_time": b.errBackoff})
+		b.wait(b.errBackoff, false)
+	case !noMsg:
+		b.quick, b.errBackoff = 0, 0
+	default:
+		b.errBackoff = 0
+		b.afterEmptyQuery()
+	}
+	return 0
+}
+
+func (b *backoffManager) afterEmptyQuery() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	state, err := readShardState(ctx, b.db, b.topic, b.consumerGroup)
+	cancel()
+	if err != nil {
+		state.Pending = true // unknown: look again soon
+	}
+	if b.onState != nil && err == nil {
+		b.onState(state)
+	}
+	if state.stalled() {
+		if time.Since(b.lastStall) > time.Minute {
+			b.lastStall = time.Now()
+			b.logger.Error("Outbox shard is stalled: its position is missing or impossible; run `orders outbox status` and `orders outbox repair`", nil,
+				watermill.LogFields{"sql_topic": b.topic, "consumer_group": b.consumerGroup, "missing": state.Missing, "impossible": state.Impossible})
+		}
+		b.quick = 0
+		b.wait(b.idle, true)
+		return
+	}
+	if !state.Pending {
+		b.quick = 0
+		b.wait(b.idle, true)
+		return
+	}
+	b.quick = min(max(2*b.quick, quickBackoffStart), b.idle)
+	b.wait(b.quick, true)
+}
+
+// wait blocks for d, until a wake-up when wakeable, or until the forwarder
+// stops.
+func (b *backoffManager) wait(d time.Duration, wakeable bool) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	wake := b.wake
+	if !wakeable {
+		wake = nil
+	}
+	select {
+	case <-timer.C:
+	case <-wake:
+	case <-b.done:
+	}
+}
+
+// isRetryableConflict reports a serialization failure or deadlock, which
+// the next query resolves.
+func isRetryableConflict(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "40001" || pqErr.Code == "40P01"
+	}
+	return strings.Contains(err.Error(), "deadlock")
+}

@@ -1,0 +1,69 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+
+	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+)
+
+// errShardBusy is returned, instead of a transaction, when another
+// forwarder of the same consumer group holds the SQL topic.
+var errShardBusy = errors.New("another forwarder holds this outbox shard")
+
+// lockKey is the advisory lock of one consumer group on one SQL topic.
+func lockKey(topic, consumerGroup string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("outbox\x00" + topic + "\x00" + consumerGroup))
+	return int64(h.Sum64())
+}
+
+// lockingBeginner is the database handle given to watermill-sql's
+// subscriber: every transaction it begins first takes the topic's advisory
+// lock, without waiting, so consumers of one group take turns (each row is
+// forwarded by one of them) and the select that follows, in its own READ
+// COMMITTED snapshot, sees the previous holder's committed position. When
+// the lock is held elsewhere BeginTx fails with errShardBusy, which the
+// backoff manager turns into a wait. An advisory lock, unlike a row lock,
+// gives the transaction no transaction ID; the lock goes with the
+// transaction, also when the process dies.
+type lockingBeginner struct {
+	*sql.DB
+	lock string
+}
+
+var _ watermillsql.Beginner = lockingBeginner{}
+
+func newLockingBeginner(db *sql.DB, topic, consumerGroup string) lockingBeginner {
+	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", lockKey(topic, consumerGroup))}
+}
+
+func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	tx, err := b.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var locked bool
+	if err := tx.QueryRowContext(ctx, b.lock).Scan(&locked); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("take outbox shard lock: %w", err)
+	}
+	if !locked {
+		_ = tx.Rollback()
+		return nil, errShardBusy
+	}
+	return tx, nil
+}
+
+// lockShard takes the shard's advisory lock on tx, waiting for it: the
+// administrative commands use it to work on a shard that no forwarder is
+// reading.
+func lockShard(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) error {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", lockKey(topic, consumerGroup))); err != nil {
+		return fmt.Errorf("lock outbox shard %s: %w", topic, err)
+	}
+	return nil
+}

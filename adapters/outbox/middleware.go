@@ -1,0 +1,154 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
+	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// envelope is the part of Watermill's forwarder envelope the dead-letter
+// check needs; the forwarder decodes it again to publish it.
+type envelope struct {
+	DestinationTopic string `json:"destination_topic"`
+	UUID             string `json:"uuid"`
+}
+
+// unwrapProblem returns why the forwarder cannot unwrap msg, or "".
+func unwrapProblem(msg *message.Message) string {
+	var env envelope
+	if err := json.Unmarshal(msg.Payload, &env); err != nil {
+		return "not a forwarder envelope: " + err.Error()
+	}
+	if env.DestinationTopic == "" {
+		return "forwarder envelope without a destination topic"
+	}
+	return ""
+}
+
+// permanentPublishError reports a Kafka error that no retry can mend: the
+// message goes to the dead letters instead.
+func permanentPublishError(err error) bool {
+	return errors.Is(err, sarama.ErrMessageSizeTooLarge) ||
+		errors.Is(err, sarama.ErrInvalidMessageSize) ||
+		errors.Is(err, sarama.ErrInvalidMessage) ||
+		errors.Is(err, sarama.ErrInvalidTopic)
+}
+
+// delivery is the middleware of one shard's forwarder handler:
+//
+//   - a message that cannot be unwrapped, or that the broker can never
+//     take, goes to outbox_dead_letters with the reason, in the
+//     subscriber's transaction (so together with the position that passes
+//     it), and is acknowledged: the others continue;
+//   - a failed publish is retried in place, 100 ms then twice as long up to
+//     RetryMax, until it succeeds or the message's ack deadline passes (the
+//     subscriber then reads it again): the message is acknowledged, and the
+//     position moves past it, only after the broker acknowledged it;
+//   - successes and retries are counted, and the publish time and the
+//     delay since the writing transaction began observed.
+type delivery struct {
+	outbox   string
+	topic    string
+	db       *sql.DB
+	metrics  *Metrics
+	retryMin time.Duration
+	retryMax time.Duration
+	logger   watermill.LoggerAdapter
+}
+
+func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		if problem := unwrapProblem(msg); problem != "" {
+			return nil, d.deadLetter(msg, problem)
+		}
+		wait := d.retryMin
+		for attempt := 1; ; attempt++ {
+			start := time.Now()
+			produced, err := next(msg)
+			if err == nil {
+				d.observe(msg, start)
+				return produced, nil
+			}
+			if permanentPublishError(err) {
+				return nil, d.deadLetter(msg, err.Error())
+			}
+			if d.metrics != nil {
+				d.metrics.retried.WithLabelValues(d.outbox, d.topic).Inc()
+			}
+			if attempt == 1 || attempt%20 == 0 {
+				d.logger.Error("Publishing to Kafka failed; retrying until the broker acknowledges", err,
+					watermill.LogFields{"sql_topic": d.topic, "attempt": attempt, "uuid": msg.UUID})
+			}
+			timer := time.NewTimer(wait)
+			select {
+			case <-msg.Context().Done():
+				timer.Stop()
+				return nil, err // nacked; the subscriber reads it again
+			case <-timer.C:
+			}
+			wait = min(2*wait, d.retryMax)
+		}
+	}
+}
+
+func (d *delivery) observe(msg *message.Message, start time.Time) {
+	if d.metrics == nil {
+		return
+	}
+	now := time.Now()
+	d.metrics.forwarded.WithLabelValues(d.outbox, d.topic).Inc()
+	d.metrics.publish.WithLabelValues(d.outbox).Observe(now.Sub(start).Seconds())
+	if created, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(metadataCreatedAt)); err == nil {
+		d.metrics.delay.WithLabelValues(d.outbox).Observe(now.Sub(created).Seconds())
+	}
+}
+
+// deadLetter stores msg in outbox_dead_letters with the reason.
+func (d *delivery) deadLetter(msg *message.Message, reason string) error {
+	offset, _ := strconv.ParseInt(msg.Metadata.Get(metadataOffset), 10, 64)
+	txID := msg.Metadata.Get(metadataTransactionID)
+	if txID == "" {
+		txID = "0"
+	}
+	var createdAt *time.Time
+	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(metadataCreatedAt)); err == nil {
+		createdAt = &t
+	}
+	metadata := message.Metadata{}
+	for k, v := range msg.Metadata {
+		if k != metadataOffset && k != metadataTransactionID && k != metadataCreatedAt {
+			metadata[k] = v
+		}
+	}
+	metadataJSON, err := json.Marshal(metadata)
+	if err != nil {
+		return err
+	}
+	var db execer = d.db
+	if tx, ok := watermillsql.TxFromContext(msg.Context()); ok {
+		db = tx
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), 10*time.Second)
+	defer cancel()
+	_, err = db.ExecContext(ctx, `
+		INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, payload, metadata, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		d.outbox, d.topic, offset, txID, msg.UUID, []byte(msg.Payload), metadataJSON, reason, createdAt)
+	if err != nil {
+		return fmt.Errorf("store dead letter %s: %w", msg.UUID, err)
+	}
+	if d.metrics != nil {
+		d.metrics.deadLettered.WithLabelValues(d.outbox, d.topic).Inc()
+	}
+	d.logger.Error("Outbox message dead-lettered", nil, watermill.LogFields{"sql_topic": d.topic, "uuid": msg.UUID, "reason": reason})
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package outbox is the transactional outbox of a service: messages written
+// on the business transaction into N PostgreSQL tables (watermill-sql
+// topics, the shards), and the forwarder that moves them to Kafka with
+// Watermill's forwarder component, one per shard.
+//
+// An outbox is named (Config.Name): the order service's is "orders"; another
+// service gets its own with the same machinery and its own name. See
+// docs/forwarder.md for the design and its guarantees.
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// MetadataPartitionKey is the message metadata key the outbox shards by,
+// and the Kafka record key: all messages with one key (one order) go
+// through one shard, in order, to one Kafka partition.
+const MetadataPartitionKey = "partition_key"
+
+// DefaultShards is the number of shards of a new outbox.
+const DefaultShards = 8
+
+// MaxShards bounds Config.Shards.
+const MaxShards = 256
+
+// DefaultConsumerGroup is the forwarder's consumer group: the name of its
+// offsets row in each shard.
+const DefaultConsumerGroup = "forwarder"
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,23}$`)
+
+// Config names an outbox and its number of shards. The shard count is also
+// recorded in the database (outbox_layouts); processes whose count differs
+// refuse to start, and ChangeShards changes it only when the outbox is
+// drained (see docs/forwarder.md).
+type Config struct {
+	// Name of the outbox, e.g. "orders": lower-case letters, digits and
+	// underscores, at most 24 characters. It prefixes the SQL topics.
+	Name string
+	// Shards is the number of SQL topics (tables) messages are spread over
+	// by a stable hash of their partition key. Defaults to DefaultShards.
+	Shards int
+}
+
+func (c *Config) setDefaults() {
+	if c.Shards == 0 {
+		c.Shards = DefaultShards
+	}
+}
+
+// Validate reports a config that cannot name tables.
+func (c Config) Validate() error {
+	if !namePattern.MatchString(c.Name) {
+		return fmt.Errorf("outbox name %q: want lower-case letters, digits and underscores, starting with a letter, at most 24 characters", c.Name)
+	}
+	if c.Shards < 1 || c.Shards > MaxShards {
+		return fmt.Errorf("outbox %s: %d shards, want 1 to %d", c.Name, c.Shards, MaxShards)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() (Config, error) {
+	c.setDefaults()
+	return c, c.Validate()
+}
+
+// SQLTopic is the watermill-sql topic of one shard, e.g. "orders_outbox_3_of_8".
+// The shard count is part of the name, so that a process still running with
+// another count fails on a missing table instead of writing into the wrong
+// layout.
+func (c Config) SQLTopic(shard int) string {
+	return fmt.Sprintf("%s_outbox_%d_of_%d", c.Name, shard, c.Shards)
+}
+
+// SQLTopics returns every shard's SQL topic, in shard order.
+func (c Config) SQLTopics() []string {
+	topics := make([]string, c.Shards)
+	for i := range topics {
+		topics[i] = c.SQLTopic(i)
+	}
+	return topics
+}
+
+// ViewName is the read-only view over all shards, for inspection.
+func (c Config) ViewName() string {
+	return "watermill_" + c.Name + "_outbox"
+}
+
+// Shard returns the shard of a message: a stable hash (FNV-1a) of its
+// partition key modulo the shard count. A message without a partition key
+// has no ordering to keep and is spread by its UUID.
+func (c Config) Shard(msg *message.Message) int {
+	key := msg.Metadata.Get(MetadataPartitionKey)
+	if key == "" {
+		key = msg.UUID
+	}
+	return ShardOf(key, c.Shards)
+}
+
+// ShardOf returns the shard of a partition key among shards.
+func ShardOf(key string, shards int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(shards))
+}
+
+// ErrLayoutMismatch is returned when the shard count a process is configured
+// with differs from the one recorded in the database.
+var ErrLayoutMismatch = errors.New("outbox shard count differs from the database's")
