@@ -8,8 +8,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/internal/correlation"
 	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/internal/correlation"
 )
 
 // Outbox publishes messages within a business transaction.

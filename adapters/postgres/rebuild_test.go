@@ -40,26 +40,30 @@ func TestRebuiltReadModelEqualsTheLiveOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		total := order.NewMoney(int64(i%3+1)*250+int64(i), "EUR")
-		steps := map[int][]func() error{ // the path each order takes, by i % 6
-			0: nil,
-			1: {func() error { return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true}) }},
-			2: {func() error { return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"}) }},
-			3: {
-				func() error { return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true}) },
-				func() error { return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p-" + string(id), Amount: total}) },
-			},
-			4: {
-				func() error { return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true}) },
-				func() error { return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Reason: "declined"}) },
-			},
-			5: {
-				func() error { return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true}) },
-				func() error { return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p", Amount: total}) },
-				func() error { return application.Commands.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: id}) },
-			},
-		}[i%6]
+		var (
+			reserve = func() error {
+				return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true})
+			}
+			reject = func() error {
+				return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"})
+			}
+			capture = func() error {
+				return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p-" + string(id), Amount: total})
+			}
+			decline = func() error {
+				return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Reason: "declined"})
+			}
+			ship = func() error {
+				return application.Commands.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: id})
+			}
+			cancel = func() error {
+				return application.Commands.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: id, Reason: "changed mind"})
+			}
+		)
+		paths := [][]func() error{nil, {reserve}, {reject}, {reserve, capture}, {reserve, decline}, {reserve, capture, ship}}
+		steps := paths[i%len(paths)]
 		if i%12 == 7 {
-			steps = append(steps, func() error { return application.Commands.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: id, Reason: "changed mind"}) })
+			steps = append(steps, cancel)
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {

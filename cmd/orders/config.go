@@ -18,7 +18,9 @@ type config struct {
 	OrdersTopic     string
 	TopicPartitions int32
 	PollInterval    time.Duration
-	LogLevel        slog.Level
+	// IdempotencyKeyRetention is how long POST /orders remembers a key.
+	IdempotencyKeyRetention time.Duration
+	LogLevel                slog.Level
 }
 
 func loadConfig() (config, error) {
@@ -35,6 +37,9 @@ func loadConfig() (config, error) {
 	c.TopicPartitions = int32(partitions)
 	if c.PollInterval, err = time.ParseDuration(env("FORWARDER_POLL_INTERVAL", "100ms")); err != nil || c.PollInterval <= 0 {
 		return config{}, fmt.Errorf("FORWARDER_POLL_INTERVAL: want a positive duration such as 100ms, got %q", os.Getenv("FORWARDER_POLL_INTERVAL"))
+	}
+	if c.IdempotencyKeyRetention, err = time.ParseDuration(env("IDEMPOTENCY_KEY_RETENTION", "24h")); err != nil || c.IdempotencyKeyRetention <= 0 {
+		return config{}, fmt.Errorf("IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h, got %q", os.Getenv("IDEMPOTENCY_KEY_RETENTION"))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)

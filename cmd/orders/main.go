@@ -20,6 +20,8 @@ commands:
   forward   run the outbox forwarder (outbox -> Kafka)
   migrate   apply database migrations and create the Kafka topic
   outbox    inspect and mend the outbox: status, repair, reshard, dead-letters
+  rebuild-read-models
+            replay the event store into fresh read models
   tail      print the order events on Kafka (-follow to keep reading)
 
 Configuration comes from the environment; see README.md.`
@@ -36,14 +38,18 @@ func main() {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	if err := run(ctx, cfg, os.Args[1], os.Args[2:]); err != nil {
+	if err := runUntilSignalled(cfg, os.Args[1], os.Args[2:]); err != nil {
 		slog.Error("orders "+os.Args[1]+" failed", "err", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// runUntilSignalled runs a command until it ends or SIGINT/SIGTERM asks
+// it to shut down gracefully.
+func runUntilSignalled(cfg config, cmd string, args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, cfg, cmd, args)
 }
 
 func run(ctx context.Context, cfg config, cmd string, args []string) error {
@@ -58,6 +64,8 @@ func run(ctx context.Context, cfg config, cmd string, args []string) error {
 		return runMigrate(ctx, cfg)
 	case "outbox":
 		return runOutbox(ctx, cfg, args)
+	case "rebuild-read-models":
+		return runRebuild(ctx, cfg)
 	case "tail":
 		return runTail(ctx, cfg, args)
 	case "help", "-h", "--help":

@@ -56,6 +56,7 @@ func runAPI(ctx context.Context, cfg config) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	go expireIdempotencyKeys(ctx, db, cfg.IdempotencyKeyRetention, 10*time.Minute)
 	slog.InfoContext(ctx, "HTTP API listening", "addr", cfg.HTTPAddr)
 
 	select {

@@ -114,7 +114,7 @@ func logRequests(next http.Handler) http.Handler {
 // dropped connection; the process keeps serving.
 func recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
+		defer func() { //nolint:contextcheck // the request carries its context
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
 					panic(v)
