@@ -37,14 +37,25 @@ type lockingBeginner struct {
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
+// LockingBeginner returns the database handle a watermill-sql subscriber
+// in consumerGroup must use with SchemaAdapter: its transactions take the
+// advisory lock of topic ("": of all topics the group reads, which then
+// take turns too), so that consumers of the group take turns.
+func LockingBeginner(db *sql.DB, topic, consumerGroup string) watermillsql.Beginner {
+	return newLockingBeginner(db, topic, consumerGroup)
+}
+
 func newLockingBeginner(db *sql.DB, topic, consumerGroup string) lockingBeginner {
 	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", lockKey(topic, consumerGroup))}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
 	tx, err := b.DB.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
+	if err != nil || opts == nil {
+		// Only the subscriber's queries ask for an isolation level; its
+		// one-off set-up transaction (creating a missing position) needs
+		// no turn.
+		return tx, err
 	}
 	var locked bool
 	if err := tx.QueryRowContext(ctx, b.lock).Scan(&locked); err != nil {

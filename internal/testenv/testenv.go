@@ -43,6 +43,14 @@ func KafkaBrokers() []string {
 // when the test ends. Tests that share nothing can run in parallel.
 func DB(t testing.TB) *sql.DB {
 	t.Helper()
+	db, _ := DBWithURL(t)
+	return db
+}
+
+// DBWithURL is DB that also returns the database's URL, for what needs a
+// connection of its own (LISTEN, a subprocess).
+func DBWithURL(t testing.TB) (*sql.DB, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -78,7 +86,7 @@ func DB(t testing.TB) *sql.DB {
 	if err := postgres.Migrate(ctx, db); err != nil {
 		t.Fatalf("migrate test database %s: %v", name, err)
 	}
-	return db
+	return db, URLFor(name)
 }
 
 // URLFor returns DatabaseURL with another database name.
