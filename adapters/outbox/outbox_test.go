@@ -278,7 +278,7 @@ func TestUnwrappableMessageIsDeadLetteredAndTheOthersContinue(t *testing.T) {
 
 	shard := outbox.OrdersOutbox.SQLTopic(outbox.ShardOf("order-1", outbox.OrdersOutbox.Shards))
 	publish(t, db, pub, topic, newMessage(t, "order-1", 1))
-	if _, err := db.Exec(`INSERT INTO `+outbox.MessagesTable(shard)+` (uuid, payload, metadata, transaction_id)
+	if _, err := db.Exec(`INSERT INTO ` + outbox.MessagesTable(shard) + ` (uuid, payload, metadata, transaction_id)
 		VALUES ('not-an-envelope', 'garbage', '{}', pg_current_xact_id())`); err != nil {
 		t.Fatal(err)
 	}
