@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -14,6 +15,9 @@ type Record struct {
 	Key       string
 	Headers   map[string]string
 	Value     []byte
+	// Timestamp is the record's create time, or the broker's append time
+	// on a topic with message.timestamp.type=LogAppendTime.
+	Timestamp time.Time
 }
 
 // ReadTopic calls fn for every record of topic from the oldest offset, one
@@ -106,5 +110,5 @@ func toRecord(m *sarama.ConsumerMessage) Record {
 	for _, h := range m.Headers {
 		headers[string(h.Key)] = string(h.Value)
 	}
-	return Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Headers: headers, Value: m.Value}
+	return Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Headers: headers, Value: m.Value, Timestamp: m.Timestamp}
 }

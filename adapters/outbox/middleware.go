@@ -85,7 +85,7 @@ func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 				d.metrics.retried.WithLabelValues(d.outbox, d.topic).Inc()
 			}
 			if attempt == 1 || attempt%20 == 0 {
-				d.logger.Error("Publishing to Kafka failed; retrying until the broker acknowledges", err,
+				d.logger.Error("Publishing to Kafka failed; retrying until the broker acknowledges", errors.New(err.Error()), // without stack traces
 					watermill.LogFields{"sql_topic": d.topic, "attempt": attempt, "uuid": msg.UUID})
 			}
 			timer := time.NewTimer(wait)
