@@ -1,0 +1,90 @@
+// Package payment is the payment service's application layer: the
+// commands that open, charge and cancel an order's payment, the query that
+// reads payments, and the ports they need, the payment gateway among them.
+package payment
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	domain "github.com/orderflow/orders/domain/payment"
+)
+
+// Repository stores payments. Implementations own the transaction: a
+// payment's new state and the events it recorded (through the service's
+// outbox) are written together or not at all; when ctx carries a consumed
+// message's key (internal/inbox), its inbox record is written in that
+// transaction too, and a message already recorded fails with
+// inbox.ErrDuplicate.
+type Repository interface {
+	// Add stores a new payment; ErrPaymentExists when the order has one.
+	Add(ctx context.Context, p *domain.Payment) error
+	// Update locks the order's payment, calls fn and stores what fn
+	// changed. fn may call the gateway: it runs inside the transaction,
+	// holding the payment's row lock, so one order's payment is never
+	// charged by two callers at once. domain.ErrNotFound for an unknown
+	// order.
+	Update(ctx context.Context, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
+}
+
+// ErrPaymentExists means the order's payment was opened before.
+var ErrPaymentExists = errors.New("the order has a payment already")
+
+// Gateway is the payment provider. Both calls are idempotent on their
+// key: a repeated call with a key returns the first call's outcome without
+// moving money again. An error means the outcome is unknown; the caller
+// retries with the same key.
+type Gateway interface {
+	Charge(ctx context.Context, c Charge) (ChargeResult, error)
+	Refund(ctx context.Context, r Refund) (RefundResult, error)
+}
+
+// Charge asks the gateway to take an amount for an order.
+type Charge struct {
+	IdempotencyKey string
+	OrderID        string
+	Amount         int64
+	Currency       string
+}
+
+// ChargeResult is the gateway's answer: captured with a payment ID, or
+// declined with a reason.
+type ChargeResult struct {
+	Captured      bool
+	PaymentID     string
+	DeclineReason string
+}
+
+// Refund asks the gateway to give a captured amount back.
+type Refund struct {
+	IdempotencyKey string
+	OrderID        string
+	PaymentID      string
+	Amount         int64
+	Currency       string
+}
+
+// RefundResult is the gateway's answer to a refund.
+type RefundResult struct {
+	RefundID string
+}
+
+// Payment is a payment as operators see it.
+type Payment struct {
+	OrderID   string
+	Amount    int64
+	Currency  string
+	Status    string
+	PaymentID string
+	RefundID  string
+	Reason    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ReadModel reads payments.
+type ReadModel interface {
+	// PaymentsOfOrder returns the order's payments (none or one today).
+	PaymentsOfOrder(ctx context.Context, orderID string) ([]Payment, error)
+}
