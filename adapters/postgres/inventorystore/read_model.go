@@ -1,0 +1,41 @@
+package inventorystore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	app "github.com/orderflow/orders/app/inventory"
+)
+
+// StockReadModel reads stock levels.
+type StockReadModel struct {
+	db *sql.DB
+}
+
+var _ app.StockReadModel = (*StockReadModel)(nil)
+
+// NewStockReadModel returns the read model on db.
+func NewStockReadModel(db *sql.DB) (*StockReadModel, error) {
+	if db == nil {
+		return nil, errors.New("stock read model needs a database")
+	}
+	return &StockReadModel{db: db}, nil
+}
+
+// StockLevel implements app.StockReadModel.
+func (m *StockReadModel) StockLevel(ctx context.Context, sku string) (app.StockLevel, error) {
+	l := app.StockLevel{SKU: sku}
+	err := m.db.QueryRowContext(ctx, `SELECT on_hand, reserved, updated_at FROM inventory_stock WHERE sku = $1`, sku).
+		Scan(&l.OnHand, &l.Reserved, &l.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.StockLevel{}, app.ErrUnknownSKU
+	}
+	if err != nil {
+		return app.StockLevel{}, fmt.Errorf("read stock of %s: %w", sku, err)
+	}
+	l.Available = l.OnHand - l.Reserved
+	l.UpdatedAt = l.UpdatedAt.UTC()
+	return l, nil
+}

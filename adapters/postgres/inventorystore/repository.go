@@ -1,0 +1,228 @@
+// Package inventorystore is the inventory service's storage on
+// PostgreSQL: stock levels, reservations, and the unit of work that writes
+// them with the service's inbox record and outbox messages.
+package inventorystore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/outcomecodec"
+	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/messagestore"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	app "github.com/orderflow/orders/app/inventory"
+	domain "github.com/orderflow/orders/domain/inventory"
+	"github.com/orderflow/orders/internal/correlation"
+)
+
+// Repository implements the inventory's Repository port.
+type Repository struct {
+	db          *sql.DB
+	outbox      postgres.Outbox
+	eventsTopic string
+}
+
+var _ app.Repository = (*Repository)(nil)
+
+// NewRepository returns a repository that publishes the inventory's
+// events to the Kafka topic eventsTopic through outbox.
+func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Repository, error) {
+	if db == nil || outbox == nil {
+		return nil, errors.New("inventory repository needs a database and an outbox")
+	}
+	if eventsTopic == "" {
+		return nil, errors.New("inventory repository needs an events topic")
+	}
+	return &Repository{db: db, outbox: outbox, eventsTopic: eventsTopic}, nil
+}
+
+// Reserve implements app.Repository.
+func (r *Repository) Reserve(ctx context.Context, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inventory_reservations WHERE order_id = $1)`, orderID).Scan(&exists); err != nil {
+			return fmt.Errorf("look up reservation of order %s: %w", orderID, err)
+		}
+		if exists {
+			return fmt.Errorf("order %s: %w", orderID, app.ErrReservationExists)
+		}
+		stock, err := lockStock(ctx, tx, skus)
+		if err != nil {
+			return err
+		}
+		res, err := fn(stock.items)
+		if err != nil {
+			return err
+		}
+		lines, err := json.Marshal(res.Lines())
+		if err != nil {
+			return fmt.Errorf("marshal lines of order %s: %w", orderID, err)
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO inventory_reservations (order_id, status, lines, reason) VALUES ($1, $2, $3, $4)`,
+			orderID, string(res.Status()), lines, res.Reason())
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+			return fmt.Errorf("order %s: %w", orderID, app.ErrReservationExists)
+		}
+		if err != nil {
+			return fmt.Errorf("store reservation of order %s: %w", orderID, err)
+		}
+		return r.save(ctx, tx, res, stock)
+	})
+}
+
+// UpdateReservation implements app.Repository.
+func (r *Repository) UpdateReservation(ctx context.Context, orderID string, fn func(*domain.Reservation, domain.Stock) error) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			status, reason string
+			linesJSON      []byte
+		)
+		err := tx.QueryRowContext(ctx, `SELECT status, lines, reason FROM inventory_reservations WHERE order_id = $1 FOR UPDATE`, orderID).
+			Scan(&status, &linesJSON, &reason)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("order %s: %w", orderID, domain.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("load reservation of order %s: %w", orderID, err)
+		}
+		var lines []domain.Line
+		if err := json.Unmarshal(linesJSON, &lines); err != nil {
+			return fmt.Errorf("decode lines of order %s: %w", orderID, err)
+		}
+		res, err := domain.RestoreReservation(orderID, lines, domain.Status(status), reason)
+		if err != nil {
+			return err
+		}
+		stock, err := lockStock(ctx, tx, res.SKUs())
+		if err != nil {
+			return err
+		}
+		if err := fn(res, stock.items); err != nil {
+			return err
+		}
+		if len(res.Changes()) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE inventory_reservations SET status = $2, updated_at = now() WHERE order_id = $1`,
+			orderID, string(res.Status()))
+		if err != nil {
+			return fmt.Errorf("update reservation of order %s: %w", orderID, err)
+		}
+		return r.save(ctx, tx, res, stock)
+	})
+}
+
+// UpdateItem implements app.Repository.
+func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain.Item) error) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_stock (sku, on_hand) VALUES ($1, 0) ON CONFLICT (sku) DO NOTHING`, sku); err != nil {
+			return fmt.Errorf("create stock of %s: %w", sku, err)
+		}
+		stock, err := lockStock(ctx, tx, []string{sku})
+		if err != nil {
+			return err
+		}
+		if err := fn(stock.items[sku]); err != nil {
+			return err
+		}
+		return stock.store(ctx, tx)
+	})
+}
+
+func (r *Repository) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
+		if err := messagestore.RecordInbox(ctx, tx, messagestore.InventoryTables.Inbox, time.Now()); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		if observer, ok := r.outbox.(postgres.CommitObserver); ok {
+			observer.Committed()
+		}
+	}
+	return err
+}
+
+// save stores the stock the reservation changed and publishes its events.
+func (r *Repository) save(ctx context.Context, tx *sql.Tx, res *domain.Reservation, stock lockedStock) error {
+	if err := stock.store(ctx, tx); err != nil {
+		return err
+	}
+	changes := res.Changes()
+	if len(changes) == 0 {
+		return nil
+	}
+	recorded := make([]outcomecodec.Recorded, len(changes))
+	for i, c := range changes {
+		recorded[i] = outcomecodec.Recorded{OccurredAt: c.OccurredAt, Event: c.Event}
+	}
+	msgs, err := outcomecodec.Messages(res.OrderID(), recorded)
+	if err != nil {
+		return err
+	}
+	correlation.Stamp(ctx, msgs...)
+	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+}
+
+// lockedStock is the stock rows a transaction locked, with their levels
+// as loaded, so that only changed rows are written back.
+type lockedStock struct {
+	items  domain.Stock
+	loaded map[string][2]int64
+}
+
+// lockStock locks the stock rows of skus in SKU order: every transaction
+// locks in the same order, so two reservations that share SKUs wait for
+// each other instead of deadlocking. SKUs without a row are absent.
+func lockStock(ctx context.Context, tx *sql.Tx, skus []string) (_ lockedStock, err error) {
+	s := lockedStock{items: domain.Stock{}, loaded: map[string][2]int64{}}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT sku, on_hand, reserved FROM inventory_stock WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`, pq.Array(skus))
+	if err != nil {
+		return lockedStock{}, fmt.Errorf("lock stock: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() {
+		var (
+			sku              string
+			onHand, reserved int64
+		)
+		if err := rows.Scan(&sku, &onHand, &reserved); err != nil {
+			return lockedStock{}, fmt.Errorf("scan stock: %w", err)
+		}
+		it, err := domain.NewItem(sku, onHand, reserved)
+		if err != nil {
+			return lockedStock{}, fmt.Errorf("stored stock of %s: %w", sku, err)
+		}
+		s.items[sku] = it
+		s.loaded[sku] = [2]int64{onHand, reserved}
+	}
+	return s, rows.Err()
+}
+
+// store writes back the rows whose levels changed.
+func (s lockedStock) store(ctx context.Context, tx *sql.Tx) error {
+	for sku, it := range s.items {
+		if was, ok := s.loaded[sku]; ok && was == [2]int64{it.OnHand(), it.Reserved()} {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO inventory_stock (sku, on_hand, reserved, updated_at) VALUES ($1, $2, $3, now())
+			ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, updated_at = now()`,
+			sku, it.OnHand(), it.Reserved())
+		if err != nil {
+			return fmt.Errorf("store stock of %s: %w", sku, err)
+		}
+	}
+	return nil
+}

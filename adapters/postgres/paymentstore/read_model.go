@@ -1,0 +1,51 @@
+package paymentstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	app "github.com/orderflow/orders/app/payment"
+)
+
+// ReadModel reads payments.
+type ReadModel struct {
+	db *sql.DB
+}
+
+var _ app.ReadModel = (*ReadModel)(nil)
+
+// NewReadModel returns the read model on db.
+func NewReadModel(db *sql.DB) (*ReadModel, error) {
+	if db == nil {
+		return nil, errors.New("payment read model needs a database")
+	}
+	return &ReadModel{db: db}, nil
+}
+
+// PaymentsOfOrder implements app.ReadModel.
+func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []app.Payment, err error) {
+	if _, err := uuid.Parse(orderID); err != nil {
+		return []app.Payment{}, nil // no payment belongs to an ID that is not a UUID
+	}
+	rows, err := m.db.QueryContext(ctx, `
+		SELECT order_id, amount, currency, status, payment_id, refund_id, reason, created_at, updated_at
+		FROM payments WHERE order_id = $1`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("read payments of order %s: %w", orderID, err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	payments := []app.Payment{}
+	for rows.Next() {
+		var p app.Payment
+		if err := rows.Scan(&p.OrderID, &p.Amount, &p.Currency, &p.Status, &p.PaymentID, &p.RefundID, &p.Reason, &p.CreatedAt, &p.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("scan payment: %w", err)
+		}
+		p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+		payments = append(payments, p)
+	}
+	return payments, rows.Err()
+}
