@@ -1,0 +1,334 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/paymentgateway"
+	"github.com/orderflow/orders/internal/outboxes"
+	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/ports/httpapi"
+	"github.com/orderflow/orders/ports/inventoryhttp"
+	"github.com/orderflow/orders/ports/messaging"
+	"github.com/orderflow/orders/ports/paymenthttp"
+)
+
+// declineAbove is the simulated gateway's limit in the tests.
+const declineAbove = 100_000
+
+// system is every part of the saga running in this process.
+type system struct {
+	DB                                    *sql.DB
+	Brokers                               []string
+	OrdersTopic, InventoryTopic, PayTopic string
+	InventoryDLQ, PaymentDLQ, SagaDLQ     string
+	OrdersURL, InventoryURL, PaymentsURL  string
+	client                                *http.Client
+	inventoryClient, paymentsClient       *http.Client
+}
+
+type options struct {
+	duplicateDelivery bool
+}
+
+func startSystem(t *testing.T, opts options) *system {
+	t.Helper()
+	db := testenv.DB(t)
+	brokers := testenv.Kafka(t)
+	s := &system{
+		DB: db, Brokers: brokers,
+		OrdersTopic:    testenv.Topic(t, brokers, 6),
+		InventoryTopic: testenv.Topic(t, brokers, 6),
+		PayTopic:       testenv.Topic(t, brokers, 6),
+		InventoryDLQ:   testenv.Topic(t, brokers, 1),
+		PaymentDLQ:     testenv.Topic(t, brokers, 1),
+		SagaDLQ:        testenv.Topic(t, brokers, 1),
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+
+	kafkaPub, err := kafka.NewPublisher(brokers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishers := map[string]*outbox.Publisher{}
+	var forwarders []*outbox.Forwarder
+	for _, cfg := range []outbox.Config{outbox.OrdersOutbox, outboxes.Inventory, outboxes.Payment} {
+		fwd, err := outbox.NewForwarder(db, kafkaPub, outbox.ForwarderConfig{Outbox: cfg, IdlePollInterval: 50 * time.Millisecond}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forwarders = append(forwarders, fwd)
+		if publishers[cfg.Name], err = outbox.NewPublisherFor(cfg, fwd, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	orders, err := service.NewApplication(db, publishers["orders"], s.OrdersTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inventoryApp, err := service.NewInventoryApplication(db, publishers["inventory"], s.InventoryTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateway, err := paymentgateway.NewSimulated(db, declineAbove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paymentApp, err := service.NewPaymentApplication(db, publishers["payment"], gateway, s.PayTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	suffix := strings.TrimPrefix(s.OrdersTopic, "test.")
+	consumerCfg := func(name, dlq string) service.ConsumerConfig {
+		return service.ConsumerConfig{
+			Brokers: brokers, ConsumerGroup: name + "." + suffix, DeadLetterTopic: dlq,
+			Retry:             messaging.RetryConfig{MaxRetries: 3, InitialInterval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
+			DuplicateDelivery: opts.duplicateDelivery, Logger: logger,
+		}
+	}
+	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("inventory", s.InventoryDLQ))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payment, err := service.NewPaymentConsumer(db, paymentApp, s.OrdersTopic, consumerCfg("payment", s.PaymentDLQ))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saga, err := service.NewSagaConsumer(db, publishers["orders"], s.OrdersTopic, s.InventoryTopic, s.PayTopic, consumerCfg("order-saga", s.SagaDLQ))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	for _, fwd := range forwarders {
+		g.Go(func() error { return fwd.Run(gctx) })
+	}
+	for _, c := range []*service.Consumer{inventory, payment, saga} {
+		g.Go(func() error { return c.Run(gctx) })
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("services: %v", err)
+		}
+		_ = kafkaPub.Close()
+	})
+
+	ordersSrv := httptest.NewServer(httpapi.NewHandler(orders, nil))
+	inventorySrv := httptest.NewServer(inventoryhttp.NewHandler(inventoryApp))
+	paymentsSrv := httptest.NewServer(paymenthttp.NewHandler(paymentApp))
+	t.Cleanup(ordersSrv.Close)
+	t.Cleanup(inventorySrv.Close)
+	t.Cleanup(paymentsSrv.Close)
+	s.OrdersURL, s.InventoryURL, s.PaymentsURL = ordersSrv.URL, inventorySrv.URL, paymentsSrv.URL
+	s.client = &http.Client{Timeout: 30 * time.Second}
+	s.inventoryClient = &http.Client{Timeout: 30 * time.Second, Transport: conforming(t, inventoryhttp.OpenAPI)}
+	s.paymentsClient = &http.Client{Timeout: 30 * time.Second, Transport: conforming(t, paymenthttp.OpenAPI)}
+	return s
+}
+
+// call sends a JSON request and decodes a JSON answer into out (when not
+// nil); it returns the status.
+func call(t *testing.T, client *http.Client, method, url string, headers map[string]string, body, out any) int {
+	t.Helper()
+	var reader io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, url, err)
+		return 0
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, url, err)
+		return 0
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Errorf("%s %s: decode %s: %v", method, url, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type stockJSON struct {
+	SKU       string `json:"sku"`
+	OnHand    int64  `json:"on_hand"`
+	Reserved  int64  `json:"reserved"`
+	Available int64  `json:"available"`
+}
+
+func (s *system) setStock(t *testing.T, sku string, onHand int64) {
+	t.Helper()
+	if st := call(t, s.inventoryClient, http.MethodPut, s.InventoryURL+"/inventory/stock/"+sku, nil, map[string]int64{"on_hand": onHand}, nil); st != http.StatusOK {
+		t.Fatalf("PUT stock %s: status %d", sku, st)
+	}
+}
+
+func (s *system) stock(t *testing.T, sku string) stockJSON {
+	t.Helper()
+	var out stockJSON
+	if st := call(t, s.inventoryClient, http.MethodGet, s.InventoryURL+"/inventory/stock/"+sku, nil, nil, &out); st != http.StatusOK {
+		t.Fatalf("GET stock %s: status %d", sku, st)
+	}
+	return out
+}
+
+type paymentJSON struct {
+	Status    string `json:"status"`
+	Amount    int64  `json:"amount"`
+	PaymentID string `json:"payment_id"`
+	RefundID  string `json:"refund_id"`
+}
+
+func (s *system) payments(t *testing.T, orderID string) []paymentJSON {
+	t.Helper()
+	var out struct {
+		Payments []paymentJSON `json:"payments"`
+	}
+	if st := call(t, s.paymentsClient, http.MethodGet, s.PaymentsURL+"/payments?order_id="+orderID, nil, nil, &out); st != http.StatusOK {
+		t.Fatalf("GET payments: status %d", st)
+	}
+	return out.Payments
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// countRecords counts the records of a Kafka topic.
+func countRecords(t *testing.T, brokers []string, topic string) []kafka.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var records []kafka.Record
+	if err := kafka.ReadTopic(ctx, brokers, topic, false, func(r kafka.Record) error {
+		records = append(records, r)
+		return nil
+	}); err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	return records
+}
+
+// conforming checks every answer of an operator API against its OpenAPI
+// document.
+func conforming(t *testing.T, spec []byte) http.RoundTripper {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &conformingTransport{t: t, router: router}
+}
+
+type conformingTransport struct {
+	t      *testing.T
+	router routers.Router
+}
+
+func (c *conformingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		c.t.Errorf("%s %s is not in the OpenAPI document: %v", req.Method, req.URL.Path, err)
+		return resp, nil
+	}
+	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	})
+	if err != nil {
+		c.t.Errorf("%s %s → %d diverges from the OpenAPI document: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+	return resp, nil
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct {
+	t  *testing.T
+	mu sync.Mutex
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,115 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
+	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/ports/messaging"
+)
+
+// ConsumerConfig is what each downstream service's router needs.
+type ConsumerConfig struct {
+	Brokers []string
+	// ConsumerGroup is the Kafka consumer group; each service has its own.
+	ConsumerGroup string
+	// DeadLetterTopic receives the messages that failed for good.
+	DeadLetterTopic string
+	// Retry of a failing message before it is dead-lettered.
+	Retry messaging.RetryConfig
+	// DuplicateDelivery handles every message twice (tests).
+	DuplicateDelivery bool
+	Logger            *slog.Logger
+}
+
+func (c ConsumerConfig) validate() error {
+	if len(c.Brokers) == 0 || c.ConsumerGroup == "" || c.DeadLetterTopic == "" {
+		return errors.New("consumer needs brokers, a consumer group and a dead-letter topic")
+	}
+	return nil
+}
+
+// Consumer is one service's Watermill router with the Kafka clients it
+// owns.
+type Consumer struct {
+	Router      *message.Router
+	deadLetters message.Publisher
+}
+
+// Run runs the router until ctx ends, then closes the router's clients.
+func (c *Consumer) Run(ctx context.Context) error {
+	err := c.Router.Run(ctx)
+	if cerr := c.deadLetters.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close dead-letter publisher: %w", cerr))
+	}
+	return err
+}
+
+// Running is closed once the router's handlers are subscribed.
+func (c *Consumer) Running() <-chan struct{} { return c.Router.Running() }
+
+// newConsumer returns the router of a consumer, its Kafka subscriber (one
+// consumer group) and its dead-letter publisher.
+func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot) (*Consumer, message.Subscriber, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("consumer", name)
+	wlogger := watermill.NewSlogLogger(logger)
+
+	deadLetters, err := kafka.NewPublisher(cfg.Brokers, wlogger)
+	if err != nil {
+		return nil, nil, err
+	}
+	router, err := messaging.NewRouter(messaging.Config{
+		Consumer: name, DeadLetterTopic: cfg.DeadLetterTopic, Retry: cfg.Retry, DuplicateDelivery: cfg.DuplicateDelivery,
+	}, lot, deadLetters, logger)
+	if err != nil {
+		_ = deadLetters.Close()
+		return nil, nil, err
+	}
+	subscriber, err := newSubscriber(name, cfg, wlogger)
+	if err != nil {
+		_ = deadLetters.Close()
+		return nil, nil, err
+	}
+	return &Consumer{Router: router, deadLetters: deadLetters}, subscriber, nil
+}
+
+// newSubscriber returns a Kafka subscriber in the consumer group. A new
+// group starts from the oldest offset, so no event published before the
+// service first ran is missed. Offsets are marked as each message is
+// acknowledged and committed every second; a crash redelivers at most the
+// last second's messages, which the inbox recognises.
+func newSubscriber(name string, cfg ConsumerConfig, logger watermill.LoggerAdapter) (*wmkafka.Subscriber, error) {
+	sc := wmkafka.DefaultSaramaSubscriberConfig()
+	sc.Version = kafka.ProtocolVersion
+	sc.ClientID = "orders-" + name
+	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
+	sc.Consumer.Offsets.AutoCommit.Interval = time.Second
+	sc.Metadata.Retry.Backoff = 250 * time.Millisecond
+	sub, err := wmkafka.NewSubscriber(wmkafka.SubscriberConfig{
+		Brokers:               cfg.Brokers,
+		Unmarshaler:           kafka.Marshaler(),
+		OverwriteSaramaConfig: sc,
+		ConsumerGroup:         cfg.ConsumerGroup,
+		NackResendSleep:       100 * time.Millisecond,
+		ReconnectRetrySleep:   time.Second,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("kafka subscriber: %w", err)
+	}
+	return sub, nil
+}

@@ -1,0 +1,47 @@
+package service
+
+import (
+	"database/sql"
+	"time"
+
+	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/messagestore"
+	"github.com/orderflow/orders/adapters/postgres/paymentstore"
+	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/ports/messaging"
+)
+
+// PaymentConsumerName names the payment service's consumer in its inbox.
+const PaymentConsumerName = "payment"
+
+// NewPaymentApplication returns the payment service's use cases, charging
+// through gateway and publishing its events to paymentsTopic through
+// outbox.
+func NewPaymentApplication(db *sql.DB, outbox postgres.Outbox, gateway app.Gateway, paymentsTopic string) (app.Application, error) {
+	repo, err := paymentstore.NewRepository(db, outbox, paymentsTopic)
+	if err != nil {
+		return app.Application{}, err
+	}
+	readModel, err := paymentstore.NewReadModel(db)
+	if err != nil {
+		return app.Application{}, err
+	}
+	return app.NewApplication(repo, gateway, readModel, time.Now)
+}
+
+// NewPaymentConsumer returns the payment service's router on the order
+// events of ordersTopic.
+func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic string, cfg ConsumerConfig) (*Consumer, error) {
+	lot, err := messagestore.NewParkingLot(db, messagestore.PaymentTables)
+	if err != nil {
+		return nil, err
+	}
+	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot)
+	if err != nil {
+		return nil, err
+	}
+	if err := messaging.AddPaymentHandlers(c.Router, sub, ordersTopic, application, cfg.Logger); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,100 @@
+// Package inventoryhttp is the inventory service's operator API: read and
+// set the stock of a SKU.
+package inventoryhttp
+
+import (
+	_ "embed"
+	"errors"
+	"net/http"
+	"time"
+
+	app "github.com/orderflow/orders/app/inventory"
+	domain "github.com/orderflow/orders/domain/inventory"
+	"github.com/orderflow/orders/ports/internal/httpio"
+)
+
+// OpenAPI documents the API; the tests check responses against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+const typeBelowReserved = "urn:orders:problem:stock-below-reserved"
+
+type server struct {
+	app app.Application
+}
+
+// NewHandler returns the inventory's HTTP API.
+func NewHandler(application app.Application) http.Handler {
+	s := &server{app: application}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /inventory/stock/{sku}", s.getStock)
+	mux.HandleFunc("PUT /inventory/stock/{sku}", s.putStock)
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(OpenAPI)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	return httpio.Wrap(mux)
+}
+
+type stockResponse struct {
+	SKU       string    `json:"sku"`
+	OnHand    int64     `json:"on_hand"`
+	Reserved  int64     `json:"reserved"`
+	Available int64     `json:"available"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type setStockRequest struct {
+	OnHand *int64 `json:"on_hand"`
+}
+
+func (s *server) getStock(w http.ResponseWriter, r *http.Request) {
+	s.respondWithStock(w, r, r.PathValue("sku"))
+}
+
+func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
+	var req setStockRequest
+	if !httpio.DecodeJSON(w, r, &req) {
+		return
+	}
+	if req.OnHand == nil {
+		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeValidation, Title: "The stock level is invalid", Status: http.StatusUnprocessableEntity,
+			Detail: "on_hand is required", Errors: []httpio.ProblemField{{Field: "on_hand", Detail: "is required"}}})
+		return
+	}
+	sku := r.PathValue("sku")
+	err := s.app.SetStock.Handle(r.Context(), app.SetStock{SKU: sku, OnHand: *req.OnHand})
+	var (
+		validation *domain.ValidationError
+		below      *domain.BelowReservedError
+	)
+	switch {
+	case err == nil:
+		s.respondWithStock(w, r, sku)
+	case errors.As(err, &validation):
+		p := httpio.Problem{Type: httpio.TypeValidation, Title: "The stock level is invalid", Status: http.StatusUnprocessableEntity, Detail: validation.Error()}
+		for _, f := range validation.Fields {
+			p.Errors = append(p.Errors, httpio.ProblemField{Field: f.Field, Detail: f.Problem})
+		}
+		httpio.WriteProblem(w, r, p)
+	case errors.As(err, &below):
+		httpio.WriteProblem(w, r, httpio.Problem{Type: typeBelowReserved, Title: "Stock would fall below what orders hold", Status: http.StatusConflict, Detail: below.Error()})
+	default:
+		httpio.Internal(w, r, err)
+	}
+}
+
+func (s *server) respondWithStock(w http.ResponseWriter, r *http.Request, sku string) {
+	l, err := s.app.StockLevel.Handle(r.Context(), sku)
+	switch {
+	case errors.Is(err, app.ErrUnknownSKU):
+		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeNotFound, Title: "SKU not found", Status: http.StatusNotFound,
+			Detail: "no stock was ever recorded for SKU " + sku})
+	case err != nil:
+		httpio.Internal(w, r, err)
+	default:
+		httpio.WriteJSON(w, http.StatusOK, stockResponse{SKU: l.SKU, OnHand: l.OnHand, Reserved: l.Reserved, Available: l.Available, UpdatedAt: l.UpdatedAt})
+	}
+}

@@ -1,0 +1,70 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	app "github.com/orderflow/orders/app/inventory"
+	domain "github.com/orderflow/orders/domain/inventory"
+	"github.com/orderflow/orders/domain/order"
+)
+
+// inventoryHandlers turn order events into the inventory's commands.
+type inventoryHandlers struct {
+	app    app.Application
+	logger *slog.Logger
+}
+
+var inventoryOutcome = outcome{
+	ack:       []error{app.ErrReservationExists},
+	permanent: []error{domain.ErrNotFound, domain.ErrIllegalTransition},
+	permanentIf: func(err error) bool {
+		var v *domain.ValidationError
+		return errors.As(err, &v)
+	},
+}
+
+// AddInventoryHandlers registers the inventory's handlers of the order
+// events on ordersTopic: OrderPlaced reserves, OrderCancelled releases,
+// OrderShipped commits; other order events are acknowledged untouched.
+func AddInventoryHandlers(router *message.Router, subscriber message.Subscriber, ordersTopic string, application app.Application, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := inventoryHandlers{app: application, logger: logger}
+	processor, err := newEventProcessor(router, subscriber, map[string]string{"inventory.order-events": ordersTopic}, logger)
+	if err != nil {
+		return err
+	}
+	return processor.AddHandlersGroup("inventory.order-events",
+		cqrs.NewGroupEventHandler(h.orderPlaced),
+		cqrs.NewGroupEventHandler(h.orderCancelled),
+		cqrs.NewGroupEventHandler(h.orderShipped),
+	)
+}
+
+func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[order.OrderPlaced]) error {
+	lines := make([]domain.Line, len(e.Event.Items))
+	for i, it := range e.Event.Items {
+		lines[i] = domain.Line{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	status, err := h.app.ReserveStock.Handle(ctx, app.ReserveStock{OrderID: e.OrderID, Lines: lines})
+	if err == nil {
+		h.logger.DebugContext(ctx, "stock reservation decided", "order_id", e.OrderID, "status", status)
+	}
+	return inventoryOutcome.settle(ctx, h.logger, "inventory.reserve", e.OrderID, err)
+}
+
+func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[order.OrderCancelled]) error {
+	err := h.app.Reservations.Release(ctx, app.ReleaseStock{OrderID: e.OrderID})
+	return inventoryOutcome.settle(ctx, h.logger, "inventory.release", e.OrderID, err)
+}
+
+func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[order.OrderShipped]) error {
+	err := h.app.Reservations.Commit(ctx, app.CommitStock{OrderID: e.OrderID})
+	return inventoryOutcome.settle(ctx, h.logger, "inventory.commit", e.OrderID, err)
+}

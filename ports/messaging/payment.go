@@ -1,0 +1,66 @@
+package messaging
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/domain/order"
+	domain "github.com/orderflow/orders/domain/payment"
+)
+
+// paymentHandlers turn order events into the payment service's commands.
+type paymentHandlers struct {
+	app    app.Application
+	logger *slog.Logger
+}
+
+var paymentOutcome = outcome{
+	ack:       []error{app.ErrPaymentExists},
+	permanent: []error{domain.ErrNotFound, domain.ErrIllegalTransition, domain.ErrInvalid},
+}
+
+// AddPaymentHandlers registers the payment service's handlers of the order
+// events on ordersTopic: OrderPlaced opens the payment (the amount due),
+// OrderStockReserved charges it, OrderCancelled refunds or voids it; other
+// order events are acknowledged untouched. Charging only once the stock is
+// held means no customer is charged for an order that cannot ship.
+func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, ordersTopic string, application app.Application, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := paymentHandlers{app: application, logger: logger}
+	processor, err := newEventProcessor(router, subscriber, map[string]string{"payment.order-events": ordersTopic}, logger)
+	if err != nil {
+		return err
+	}
+	return processor.AddHandlersGroup("payment.order-events",
+		cqrs.NewGroupEventHandler(h.orderPlaced),
+		cqrs.NewGroupEventHandler(h.orderStockReserved),
+		cqrs.NewGroupEventHandler(h.orderCancelled),
+	)
+}
+
+func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[order.OrderPlaced]) error {
+	err := h.app.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: e.OrderID, Amount: e.Event.Total, Currency: string(e.Event.Currency)})
+	return paymentOutcome.settle(ctx, h.logger, "payment.open", e.OrderID, err)
+}
+
+func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[order.OrderStockReserved]) error {
+	status, err := h.app.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: e.OrderID})
+	if err == nil {
+		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
+	}
+	return paymentOutcome.settle(ctx, h.logger, "payment.charge", e.OrderID, err)
+}
+
+func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[order.OrderCancelled]) error {
+	status, err := h.app.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: e.OrderID})
+	if err == nil {
+		h.logger.DebugContext(ctx, "payment compensated", "order_id", e.OrderID, "status", status)
+	}
+	return paymentOutcome.settle(ctx, h.logger, "payment.cancel", e.OrderID, err)
+}

@@ -1,0 +1,156 @@
+package messaging
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/orderflow/orders/internal/correlation"
+)
+
+// Config configures one service's router.
+type Config struct {
+	// Consumer names the consumer in its inbox and parking lot, e.g.
+	// "inventory". Renaming it forgets which messages were applied.
+	Consumer string
+	// DeadLetterTopic receives the messages that failed for good.
+	DeadLetterTopic string
+	// Retry is how often and how patiently a failing message is retried
+	// before it is dead-lettered.
+	Retry RetryConfig
+	// DuplicateDelivery handles every message twice (Watermill's
+	// Duplicator): for tests that prove the handlers idempotent.
+	DuplicateDelivery bool
+	// CloseTimeout bounds how long Close waits for running handlers.
+	CloseTimeout time.Duration
+}
+
+// RetryConfig is the exponential backoff of a failing message.
+type RetryConfig struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Retry.MaxRetries == 0 {
+		c.Retry.MaxRetries = 5
+	}
+	if c.Retry.InitialInterval == 0 {
+		c.Retry.InitialInterval = 100 * time.Millisecond
+	}
+	if c.Retry.MaxInterval == 0 {
+		c.Retry.MaxInterval = 5 * time.Second
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = 30 * time.Second
+	}
+}
+
+// Validate reports a config the router cannot run with.
+func (c Config) Validate() error {
+	var err error
+	if c.Consumer == "" {
+		err = errors.Join(err, errors.New("missing consumer name"))
+	}
+	if c.DeadLetterTopic == "" {
+		err = errors.Join(err, errors.New("missing dead-letter topic"))
+	}
+	if c.Retry.MaxRetries < 0 {
+		err = errors.Join(err, errors.New("negative retry count"))
+	}
+	return err
+}
+
+// NewRouter returns a Watermill router whose every handler runs in this
+// middleware chain, outermost first:
+//
+//   - PoisonQueue: a message that failed for good is published to the
+//     dead-letter topic (with the reason in its metadata) and acknowledged;
+//   - parking: a message of a parked order is parked and dead-lettered
+//     without being handled; a failed one parks its order;
+//   - Retry: exponential backoff, skipped for permanent errors;
+//   - Recoverer: a panic becomes an error (and is retried);
+//   - correlation: the message's correlation ID goes into the context, so
+//     the events the handler publishes carry it on;
+//   - inbox key: (consumer, message ID) into the context, recorded by the
+//     repository in the transaction of the effect;
+//   - Duplicator (only with DuplicateDelivery);
+//   - requireReadable: unreadable messages fail permanently.
+//
+// Messages of one Kafka partition are handled one at a time (the
+// subscriber waits for each acknowledgement), so one order's messages are
+// handled in order; partitions run concurrently.
+func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger *slog.Logger) (*message.Router, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if lot == nil || deadLetters == nil {
+		return nil, errors.New("router needs a parking lot and a dead-letter publisher")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	wlogger := watermill.NewSlogLogger(logger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
+	if err != nil {
+		return nil, err
+	}
+	poison, err := middleware.PoisonQueueWithFilter(deadLetters, cfg.DeadLetterTopic, deadLetterable)
+	if err != nil {
+		return nil, err
+	}
+	retry := middleware.Retry{
+		MaxRetries:          cfg.Retry.MaxRetries,
+		InitialInterval:     cfg.Retry.InitialInterval,
+		MaxInterval:         cfg.Retry.MaxInterval,
+		Multiplier:          2,
+		RandomizationFactor: 0.2,
+		ShouldRetry: func(p middleware.RetryParams) bool {
+			return !isPermanent(p.Err) && deadLetterable(p.Err)
+		},
+		Logger: wlogger,
+	}
+	router.AddMiddleware(
+		poison,
+		parking(cfg.Consumer, lot, logger),
+		retry.Middleware,
+		middleware.Recoverer,
+		correlation.Watermill,
+		withInboxKey(cfg.Consumer),
+	)
+	if cfg.DuplicateDelivery {
+		router.AddMiddleware(middleware.Duplicator)
+	}
+	router.AddMiddleware(requireReadable)
+	return router, nil
+}
+
+// newEventProcessor returns the cqrs event group processor of a router:
+// one group per subscribed topic, each group one router handler on one
+// subscription, so that one order's events, whatever their type, are
+// handled in order. Events that no handler of the group wants are
+// acknowledged; unreadable ones never get here (requireReadable).
+func newEventProcessor(router *message.Router, subscriber message.Subscriber, topics map[string]string, logger *slog.Logger) (*cqrs.EventGroupProcessor, error) {
+	return cqrs.NewEventGroupProcessorWithConfig(router, cqrs.EventGroupProcessorConfig{
+		GenerateSubscribeTopic: func(p cqrs.EventGroupProcessorGenerateSubscribeTopicParams) (string, error) {
+			topic, ok := topics[p.EventGroupName]
+			if !ok {
+				return "", errors.New("no topic for handler group " + p.EventGroupName)
+			}
+			return topic, nil
+		},
+		SubscriberConstructor: func(cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
+			return subscriber, nil
+		},
+		AckOnUnknownEvent: true,
+		Marshaler:         marshaler{},
+		Logger:            watermill.NewSlogLogger(logger),
+	})
+}

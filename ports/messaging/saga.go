@@ -1,0 +1,92 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/domain/inventory"
+	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/domain/payment"
+)
+
+// sagaHandlers are the order service's side of the saga: they turn the
+// inventory's and the payment service's outcomes into commands on the
+// order.
+type sagaHandlers struct {
+	fulfilment command.FulfilmentHandler
+	logger     *slog.Logger
+}
+
+// sagaOutcome: an outcome for an order that moved on (cancelled by its
+// customer meanwhile, say) is an illegal transition; it is expected, so
+// acknowledged and logged, never retried. An outcome for an unknown order
+// or with a wrong amount cannot become right: dead-letter.
+var sagaOutcome = outcome{
+	ack:       []error{order.ErrIllegalTransition},
+	permanent: []error{order.ErrNotFound, order.ErrPaymentMismatch},
+	permanentIf: func(err error) bool {
+		var v *order.ValidationError
+		return errors.As(err, &v)
+	},
+}
+
+// AddSagaHandlers registers the order saga's handlers: StockReserved and
+// StockRejected from inventoryTopic, PaymentCaptured and PaymentDeclined
+// from paymentsTopic. Other events of those topics (StockReleased,
+// StockCommitted, PaymentRefunded) end nothing and are acknowledged.
+func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inventoryTopic, paymentsTopic string, fulfilment command.FulfilmentHandler, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := sagaHandlers{fulfilment: fulfilment, logger: logger}
+	processor, err := newEventProcessor(router, subscriber, map[string]string{
+		"order-saga.inventory-events": inventoryTopic,
+		"order-saga.payment-events":   paymentsTopic,
+	}, logger)
+	if err != nil {
+		return err
+	}
+	err = processor.AddHandlersGroup("order-saga.inventory-events",
+		cqrs.NewGroupEventHandler(h.stockReserved),
+		cqrs.NewGroupEventHandler(h.stockRejected),
+	)
+	if err != nil {
+		return err
+	}
+	return processor.AddHandlersGroup("order-saga.payment-events",
+		cqrs.NewGroupEventHandler(h.paymentCaptured),
+		cqrs.NewGroupEventHandler(h.paymentDeclined),
+	)
+}
+
+func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventory.StockReserved]) error {
+	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reserved: true})
+	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
+}
+
+func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventory.StockRejected]) error {
+	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
+}
+
+func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[payment.PaymentCaptured]) error {
+	currency, ok := order.ParseCurrency(e.Event.Currency)
+	if !ok {
+		return permanentf("payment of order %s is in currency %q, which orders do not use", e.OrderID, e.Event.Currency)
+	}
+	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
+		OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
+		Amount: order.NewMoney(e.Event.Amount, currency),
+	})
+	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-captured", e.OrderID, err)
+}
+
+func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[payment.PaymentDeclined]) error {
+	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
+}
