@@ -15,9 +15,15 @@ import (
 const usage = `usage: orders <command>
 
 commands:
-  all       run the HTTP API and the outbox forwarder in one process
+  all       run the HTTP API, the outbox forwarder, the inventory, the
+            payment service and the order saga in one process
   api       run the HTTP API
   forward   run the outbox forwarder (outbox -> Kafka)
+  inventory run the inventory service: order events consumer, its outbox
+            forwarder and its API (INVENTORY_HTTP_ADDR)
+  payment   run the payment service: order events consumer, its outbox
+            forwarder and its API (PAYMENT_HTTP_ADDR)
+  saga      run the order saga: inventory and payment outcomes -> orders
   migrate   apply database migrations and create the Kafka topic
   outbox    inspect and mend the outbox: status, repair, reshard, dead-letters
   rebuild-read-models
@@ -60,6 +66,12 @@ func run(ctx context.Context, cfg config, cmd string, args []string) error {
 		return runAPI(ctx, cfg)
 	case "forward":
 		return runForwarder(ctx, cfg)
+	case "inventory":
+		return runInventory(ctx, cfg)
+	case "payment":
+		return runPayment(ctx, cfg)
+	case "saga":
+		return runSaga(ctx, cfg)
 	case "migrate":
 		return runMigrate(ctx, cfg)
 	case "outbox":

@@ -32,6 +32,9 @@ func runAll(ctx context.Context, cfg config) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runAPI(ctx, cfg) })
 	g.Go(func() error { return runForwarder(ctx, cfg) })
+	g.Go(func() error { return runInventory(ctx, cfg) })
+	g.Go(func() error { return runPayment(ctx, cfg) })
+	g.Go(func() error { return runSaga(ctx, cfg) })
 	return g.Wait()
 }
 
