@@ -1,0 +1,156 @@
+package paymentstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/paymentgateway"
+	"github.com/orderflow/orders/adapters/postgres/paymentstore"
+	app "github.com/orderflow/orders/app/payment"
+	domain "github.com/orderflow/orders/domain/payment"
+	"github.com/orderflow/orders/internal/inbox"
+	"github.com/orderflow/orders/internal/outboxes"
+	"github.com/orderflow/orders/internal/testenv"
+)
+
+func newApp(t *testing.T, db *sql.DB) app.Application {
+	t.Helper()
+	pub, err := outbox.NewPublisherFor(outboxes.Payment, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := paymentstore.NewRepository(db, pub, "payments.events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readModel, err := paymentstore.NewReadModel(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateway, err := paymentgateway.NewSimulated(db, 100_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.NewApplication(repo, gateway, readModel, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func ledger(t *testing.T, db *sql.DB, orderID string) (charges, refunds int) {
+	t.Helper()
+	err := db.QueryRow(`SELECT count(*) FILTER (WHERE kind = 'charge'), count(*) FILTER (WHERE kind = 'refund')
+		FROM payment_gateway_ledger WHERE order_id = $1`, orderID).Scan(&charges, &refunds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return charges, refunds
+}
+
+// TestAnOrderIsChargedAndRefundedOnce delivers each message several times,
+// some of them at once: one charge, one refund, one event each.
+func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	a := newApp(t, db)
+	ctx := context.Background()
+	orderID := uuid.NewString()
+	key := func(id string) context.Context {
+		return inbox.WithKey(ctx, inbox.Key{Consumer: "payment", MessageID: id})
+	}
+
+	if err := a.OpenPayment.Handle(key("placed"), app.OpenPayment{OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.OpenPayment.Handle(key("placed"), app.OpenPayment{OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
+		t.Errorf("second OrderPlaced: err = %v, want ErrDuplicate", err)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.ChargePayment.Handle(key("stock-reserved"), app.ChargePayment{OrderID: orderID})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	applied := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			applied++
+		case !errors.Is(err, inbox.ErrDuplicate):
+			t.Errorf("charge: %v", err)
+		}
+	}
+	if applied != 1 {
+		t.Errorf("%d of 8 concurrent deliveries applied, want 1", applied)
+	}
+	// Another message asking to charge again (it cannot happen, but) finds
+	// the payment captured and leaves it.
+	if status, err := a.ChargePayment.Handle(key("another"), app.ChargePayment{OrderID: orderID}); err != nil || status != domain.StatusCaptured {
+		t.Errorf("charge of a captured payment: %s, %v", status, err)
+	}
+
+	for i := range 3 {
+		status, err := a.CancelPayment.Handle(key("cancelled"), app.CancelPayment{OrderID: orderID})
+		if i == 0 && (err != nil || status != domain.StatusRefunded) || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
+			t.Errorf("cancel delivery %d: %s, %v", i+1, status, err)
+		}
+	}
+
+	if charges, refunds := ledger(t, db, orderID); charges != 1 || refunds != 1 {
+		t.Errorf("gateway ledger: %d charges, %d refunds; want 1 and 1", charges, refunds)
+	}
+	var events int
+	if err := db.QueryRow(`SELECT count(*) FROM ` + outboxes.Payment.ViewName()).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 2 {
+		t.Errorf("%d outbox messages, want PaymentCaptured and PaymentRefunded", events)
+	}
+	ps, err := a.PaymentsOfOrder.Handle(ctx, orderID)
+	if err != nil || len(ps) != 1 || ps[0].Status != "refunded" || ps[0].PaymentID == "" || ps[0].RefundID == "" {
+		t.Errorf("payments = %+v, %v", ps, err)
+	}
+}
+
+func TestAboveTheLimitIsDeclinedAndAnUnchargedPaymentVoided(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	a := newApp(t, db)
+	ctx := context.Background()
+	pricey, cheap := uuid.NewString(), uuid.NewString()
+	for id, amount := range map[string]int64{pricey: 100_001, cheap: 100_000} {
+		if err := a.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: id, Amount: amount, Currency: "EUR"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: pricey}); err != nil || status != domain.StatusDeclined {
+		t.Errorf("charge above the limit: %s, %v; want declined", status, err)
+	}
+	if status, err := a.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+		t.Errorf("cancel before the charge: %s, %v; want voided", status, err)
+	}
+	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+		t.Errorf("charge after the void: %s, %v; want it left voided", status, err)
+	}
+	if charges, _ := ledger(t, db, cheap); charges != 0 {
+		t.Errorf("a voided payment was charged %d times", charges)
+	}
+	if _, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("charge of an unknown order: err = %v, want ErrNotFound", err)
+	}
+}
