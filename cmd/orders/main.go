@@ -24,6 +24,7 @@ commands:
   payment   run the payment service: order events consumer, its outbox
             forwarder and its API (PAYMENT_HTTP_ADDR)
   saga      run the order saga: inventory and payment outcomes -> orders
+  parked    list the messages the consumers parked (-consumer NAME)
   migrate   apply database migrations and create the Kafka topic
   outbox    inspect and mend the outbox: status, repair, reshard, dead-letters
   rebuild-read-models
@@ -72,6 +73,8 @@ func run(ctx context.Context, cfg config, cmd string, args []string) error {
 		return runPayment(ctx, cfg)
 	case "saga":
 		return runSaga(ctx, cfg)
+	case "parked":
+		return runParked(ctx, cfg, args)
 	case "migrate":
 		return runMigrate(ctx, cfg)
 	case "outbox":

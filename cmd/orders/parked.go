@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/messagestore"
+	"github.com/orderflow/orders/internal/service"
+)
+
+// runParked lists the messages the consumers parked (docs/saga.md,
+// "Parking"): each failed message and the later ones of its order.
+func runParked(ctx context.Context, cfg config, args []string) error {
+	flags := flag.NewFlagSet("parked", flag.ContinueOnError)
+	only := flags.String("consumer", "", "list only this consumer's: inventory, payment or order-saga")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	consumers := []struct {
+		name   string
+		tables messagestore.Tables
+	}{
+		{service.InventoryConsumerName, messagestore.InventoryTables},
+		{service.PaymentConsumerName, messagestore.PaymentTables},
+		{service.SagaConsumerName, messagestore.SagaTables},
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CONSUMER\tSEQ\tORDER\tEVENT\tMESSAGE\tPARKED AT\tREASON")
+	count, known := 0, false
+	for _, c := range consumers {
+		if *only != "" && *only != c.name {
+			continue
+		}
+		known = true
+		lot, err := messagestore.NewParkingLot(db, c.tables)
+		if err != nil {
+			return err
+		}
+		parked, err := lot.Parked(ctx, c.name)
+		if err != nil {
+			return err
+		}
+		for _, m := range parked {
+			count++
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Consumer, m.Seq, m.OrderKey, m.EventType, m.MessageID,
+				m.ParkedAt.Format(time.RFC3339), m.Reason)
+		}
+	}
+	if !known {
+		return fmt.Errorf("unknown consumer %q: want inventory, payment or order-saga", *only)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("%d parked message(s)\n", count)
+	return nil
+}
