@@ -47,6 +47,10 @@ type ForwarderConfig struct {
 	RetentionInterval time.Duration
 	// Metrics, when set, counts the forwarder's work.
 	Metrics *Metrics
+	// PublisherPerShard, when set, gives each shard a publisher of its own
+	// (a Kafka producer with its own connection, so that the shards' sends
+	// do not wait for one another's requests) instead of the shared one.
+	PublisherPerShard func() (message.Publisher, error)
 	// CreateMissingPositions creates a missing consumer-group position at
 	// the start of a shard instead of refusing to start: for tests.
 	CreateMissingPositions bool
@@ -90,12 +94,14 @@ type Forwarder struct {
 	done     chan struct{}
 	backoffs []*backoffManager
 	shards   []*forwarder.Forwarder
+	owned    []message.Publisher // closed when Run ends
 }
 
 // NewForwarder returns the forwarder of cfg.Outbox that publishes with
-// publisher (a Kafka publisher keyed by the partition key).
+// publisher (a Kafka publisher keyed by the partition key), or with one
+// publisher per shard from cfg.PublisherPerShard (publisher may then be nil).
 func NewForwarder(db *sql.DB, publisher message.Publisher, cfg ForwarderConfig, logger watermill.LoggerAdapter) (*Forwarder, error) {
-	if db == nil || publisher == nil {
+	if db == nil || (publisher == nil && cfg.PublisherPerShard == nil) {
 		return nil, errors.New("forwarder needs a database and a publisher")
 	}
 	cfg.setDefaults()
@@ -145,7 +151,14 @@ func (f *Forwarder) addShard(topic string) error {
 		outbox: f.cfg.Outbox.Name, topic: topic, db: f.db, metrics: f.cfg.Metrics,
 		retryMin: f.cfg.RetryMin, retryMax: f.cfg.RetryMax, logger: f.logger,
 	}
-	fwd, err := forwarder.NewForwarder(subscriber, f.publisher, f.logger, forwarder.Config{
+	publisher := f.publisher
+	if f.cfg.PublisherPerShard != nil {
+		if publisher, err = f.cfg.PublisherPerShard(); err != nil {
+			return fmt.Errorf("publisher of %s: %w", topic, err)
+		}
+		f.owned = append(f.owned, publisher)
+	}
+	fwd, err := forwarder.NewForwarder(subscriber, publisher, f.logger, forwarder.Config{
 		ForwarderTopic: topic,
 		Middlewares:    []message.HandlerMiddleware{d.middleware},
 	})
@@ -195,5 +208,9 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	for _, p := range f.owned {
+		err = errors.Join(err, p.Close())
+	}
+	return err
 }

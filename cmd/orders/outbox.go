@@ -99,18 +99,16 @@ func runOutboxForwarder(ctx context.Context, cfg config) error {
 	}
 	defer func() { _ = db.Close() }()
 
-	var publisher message.Publisher
 	err = untilDone(ctx, "Kafka", func() error {
-		if err := kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions); err != nil {
-			return err
-		}
-		publisher, err = kafka.NewPublisher(cfg.KafkaBrokers, logger)
-		return err
+		return kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions)
 	})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = publisher.Close() }()
+	// One producer per shard: each has its own connection and request in
+	// flight, so the shards' synchronous sends do not queue behind one
+	// another (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
+	newPublisher := func() (message.Publisher, error) { return kafka.NewPublisher(cfg.KafkaBrokers, logger) }
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -121,13 +119,14 @@ func runOutboxForwarder(ctx context.Context, cfg config) error {
 	if err := outbox.RegisterBacklog(registry, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
 		return err
 	}
-	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{
-		Outbox:           settings.outbox(),
-		BatchSize:        settings.BatchSize,
-		IdlePollInterval: settings.IdlePollInterval,
-		ListenURL:        cfg.DatabaseURL,
-		Retention:        settings.Retention,
-		Metrics:          metrics,
+	fwd, err := outbox.NewForwarder(db, nil, outbox.ForwarderConfig{
+		PublisherPerShard: newPublisher,
+		Outbox:            settings.outbox(),
+		BatchSize:         settings.BatchSize,
+		IdlePollInterval:  settings.IdlePollInterval,
+		ListenURL:         cfg.DatabaseURL,
+		Retention:         settings.Retention,
+		Metrics:           metrics,
 	}, logger)
 	if err != nil {
 		return err

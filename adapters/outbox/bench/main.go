@@ -45,9 +45,21 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
+var producerPerShard = true
+
+// ourConfig is the forwarder configuration the benchmark measures.
+func ourConfig(e env) outbox.ForwarderConfig {
+	cfg := outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, ListenURL: e.url}
+	if producerPerShard {
+		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, nil) }
+	}
+	return cfg
+}
+
 func main() {
 	backlogs := flag.String("backlogs", "10000,100000", "backlog sizes to drain")
 	skipStock := flag.Bool("skip-stock", false, "measure ours only")
+	flag.BoolVar(&producerPerShard, "producer-per-shard", producerPerShard, "one Kafka producer per shard instead of a shared one")
 	latencySeconds := flag.Int("latency-seconds", 20, "length of each latency run")
 	flag.Parse()
 	log.SetFlags(0)
@@ -251,7 +263,7 @@ func drain(ctx context.Context, stock bool, n int) float64 {
 		}
 		run = fwd.Run
 	} else {
-		fwd, err := outbox.NewForwarder(e.db, publisher, outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, ListenURL: e.url}, nil)
+		fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), nil)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -376,7 +388,7 @@ func latency(ctx context.Context, rate float64, d time.Duration) {
 		log.Fatal(err)
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(e.db, publisher, outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, ListenURL: e.url}, nil)
+	fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -464,7 +476,7 @@ func idleCPU(ctx context.Context, d time.Duration) {
 		log.Fatal(err)
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(e.db, publisher, outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, ListenURL: e.url}, nil)
+	fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
