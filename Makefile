@@ -23,7 +23,7 @@ GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT := bin/golangci-lint
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail bench bench-short test-chaos clean
+	lint lint-tools tail bench test-chaos clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET"
@@ -51,8 +51,10 @@ run: services migrate ## Run the HTTP API and the outbox forwarder (HTTP_ADDR, d
 		echo "Order service on http://$$host:$$port"
 	$(GO) run ./cmd/orders all
 
-test: services ## Run all tests against the local PostgreSQL and Kafka
+test: services ## Run all tests against the local PostgreSQL and Kafka, then the short failure tests
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@# The failure tests stop and restart the shared services: never beside other tests.
+	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m ./adapters/outbox/chaostest/
 
 test-unit: ## Run the domain unit tests (no services needed)
 	$(GO) test -race ./domain/...
@@ -69,16 +71,11 @@ lint: lint-tools ## Run golangci-lint (config: .golangci.yml)
 tail: services ## Print the order events published on Kafka
 	$(GO) run ./cmd/orders tail
 
-# bench, bench-short and test-chaos are placeholders: they will get their own
-# flags and scope once the benchmarks and failure tests exist.
-bench: services ## Run the benchmarks once each
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+bench: services ## Measure the forwarder beside the stock Watermill configuration
+	$(GO) run ./adapters/outbox/bench
 
-bench-short: services ## Run the benchmarks in -short mode
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x ./...
-
-test-chaos: services ## Run the failure tests (Kafka/PostgreSQL restarts)
-	$(GO) test -race -count=1 -timeout 20m -run 'Chaos' ./...
+test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart
+	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/
 
 clean: ## Remove build output
 	rm -rf bin

@@ -64,6 +64,7 @@ func moveLegacyMessages(ctx context.Context, tx *sql.Tx, cfg outbox.Config) (err
 	if err != nil {
 		return fmt.Errorf("read the legacy outbox: %w", err)
 	}
+	defer func() { _ = rows.Close() }()
 	type row struct {
 		uuid, createdAt, payload, metadata, txID string
 	}
@@ -72,12 +73,12 @@ func moveLegacyMessages(ctx context.Context, tx *sql.Tx, cfg outbox.Config) (err
 		var r row
 		var payload, metadata sql.NullString
 		if err := rows.Scan(&r.uuid, &r.createdAt, &payload, &metadata, &r.txID); err != nil {
-			return errors.Join(err, rows.Close())
+			return err
 		}
 		r.payload, r.metadata = payload.String, metadata.String
 		pending = append(pending, r)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil { //nolint:sqlclosecheck // closed before the inserts below, deferred too
 		return err
 	}
 	for _, r := range pending {

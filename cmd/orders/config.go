@@ -17,7 +17,6 @@ type config struct {
 	HTTPAddr        string
 	OrdersTopic     string
 	TopicPartitions int32
-	PollInterval    time.Duration
 	// IdempotencyKeyRetention is how long POST /orders remembers a key.
 	IdempotencyKeyRetention time.Duration
 	LogLevel                slog.Level
@@ -35,9 +34,6 @@ func loadConfig() (config, error) {
 		return config{}, fmt.Errorf("ORDERS_TOPIC_PARTITIONS: want a positive integer, got %q", os.Getenv("ORDERS_TOPIC_PARTITIONS"))
 	}
 	c.TopicPartitions = int32(partitions)
-	if c.PollInterval, err = time.ParseDuration(env("FORWARDER_POLL_INTERVAL", "100ms")); err != nil || c.PollInterval <= 0 {
-		return config{}, fmt.Errorf("FORWARDER_POLL_INTERVAL: want a positive duration such as 100ms, got %q", os.Getenv("FORWARDER_POLL_INTERVAL"))
-	}
 	if c.IdempotencyKeyRetention, err = time.ParseDuration(env("IDEMPOTENCY_KEY_RETENTION", "24h")); err != nil || c.IdempotencyKeyRetention <= 0 {
 		return config{}, fmt.Errorf("IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h, got %q", os.Getenv("IDEMPOTENCY_KEY_RETENTION"))
 	}

@@ -45,7 +45,7 @@ func runAPI(ctx context.Context, cfg config) error {
 	}
 	defer func() { _ = db.Close() }()
 
-	application, err := newApplication(db, cfg)
+	application, err := newApplication(db, cfg) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
 	if err != nil {
 		return err
 	}
