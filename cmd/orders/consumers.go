@@ -103,7 +103,7 @@ func runInventory(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewInventoryConsumer(db, application, cfg.OrdersTopic, s.consumer(cfg, s.InventoryGroup, s.InventoryDLQ))
+	consumer, err := service.NewInventoryConsumer(db, application, cfg.OrdersTopic, s.consumer(cfg, s.InventoryGroup, s.InventoryDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func runPayment(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewPaymentConsumer(db, application, cfg.OrdersTopic, s.consumer(cfg, s.PaymentGroup, s.PaymentDLQ))
+	consumer, err := service.NewPaymentConsumer(db, application, cfg.OrdersTopic, s.consumer(cfg, s.PaymentGroup, s.PaymentDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
@@ -183,11 +183,11 @@ func runSaga(ctx context.Context, cfg config) error {
 	if err := ensureTopics(ctx, cfg, s.InventoryTopic, s.PaymentsTopic, s.SagaDLQ); err != nil {
 		return err
 	}
-	publisher, err := newOutboxPublisher(db, watermill.NewSlogLogger(slog.Default()))
+	publisher, err := newOutboxPublisher(db, watermill.NewSlogLogger(slog.Default())) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewSagaConsumer(db, publisher, cfg.OrdersTopic, s.InventoryTopic, s.PaymentsTopic, s.consumer(cfg, s.SagaGroup, s.SagaDLQ))
+	consumer, err := service.NewSagaConsumer(db, publisher, cfg.OrdersTopic, s.InventoryTopic, s.PaymentsTopic, s.consumer(cfg, s.SagaGroup, s.SagaDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -124,19 +125,13 @@ func (s *system) waitForStatus(t *testing.T, id, status string) {
 
 func (s *system) parkedTypes(t *testing.T, table, orderID string) []string {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT metadata->>'name' FROM `+table+` WHERE order_key = $1 ORDER BY seq`, orderID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
 	var types []string
-	for rows.Next() {
+	eachRow(t, s.DB, `SELECT metadata->>'name' FROM `+table+` WHERE order_key = $1 ORDER BY seq`, []any{orderID}, func(rows *sql.Rows) error {
 		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
+		err := rows.Scan(&name)
 		types = append(types, name)
-	}
+		return err
+	})
 	return types
 }
 

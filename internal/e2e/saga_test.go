@@ -1,10 +1,10 @@
 package e2e_test
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -206,39 +206,27 @@ type orderState struct {
 
 func (s *system) statusCounts(t *testing.T) map[string]int {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT status, count(*) FROM orders GROUP BY status`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
 	counts := map[string]int{}
-	for rows.Next() {
+	eachRow(t, s.DB, `SELECT status, count(*) FROM orders GROUP BY status`, nil, func(rows *sql.Rows) error {
 		var st string
 		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			t.Fatal(err)
-		}
+		err := rows.Scan(&st, &n)
 		counts[st] = n
-	}
+		return err
+	})
 	return counts
 }
 
 func (s *system) orderStatuses(t *testing.T) map[string]orderState {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT id, status, cancel_reason FROM orders`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
 	out := map[string]orderState{}
-	for rows.Next() {
+	eachRow(t, s.DB, `SELECT id, status, cancel_reason FROM orders`, nil, func(rows *sql.Rows) error {
 		var id string
 		var st orderState
-		if err := rows.Scan(&id, &st.Status, &st.Reason); err != nil {
-			t.Fatal(err)
-		}
+		err := rows.Scan(&id, &st.Status, &st.Reason)
 		out[id] = st
-	}
+		return err
+	})
 	return out
 }
 
@@ -284,14 +272,10 @@ func (s *system) checkEndState(t *testing.T, orders []placed, final map[string]o
 	// Payments: the gateway's own ledger says what moved.
 	type ledger struct{ captured, declined, refunds int }
 	byOrder := map[string]*ledger{}
-	rows, err := s.DB.Query(`SELECT order_id, kind, outcome FROM payment_gateway_ledger`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	eachRow(t, s.DB, `SELECT order_id, kind, outcome FROM payment_gateway_ledger`, nil, func(rows *sql.Rows) error {
 		var id, kind, outcome string
 		if err := rows.Scan(&id, &kind, &outcome); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		l := byOrder[id]
 		if l == nil {
@@ -306,8 +290,8 @@ func (s *system) checkEndState(t *testing.T, orders []placed, final map[string]o
 		default:
 			l.declined++
 		}
-	}
-	_ = rows.Close()
+		return nil
+	})
 	for _, o := range orders {
 		st, l := final[o.ID], byOrder[o.ID]
 		if l == nil {
@@ -409,27 +393,16 @@ func (s *system) summarise(t *testing.T, final map[string]orderState) summary {
 		{`SELECT outcome, count(*) FROM payment_gateway_ledger WHERE kind = 'charge' GROUP BY outcome`, sum.Charges},
 		{`SELECT status, count(*) FROM payments GROUP BY status`, sum.Payments},
 	} {
-		rows, err := s.DB.Query(q.sql)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
+		eachRow(t, s.DB, q.sql, nil, func(rows *sql.Rows) error {
 			var k string
 			var n int
-			if err := rows.Scan(&k, &n); err != nil {
-				t.Fatal(err)
-			}
+			err := rows.Scan(&k, &n)
 			q.dst[k] = n
-		}
-		_ = rows.Close()
+			return err
+		})
 	}
 	for _, dlq := range []string{s.InventoryDLQ, s.PaymentDLQ, s.SagaDLQ} {
 		sum.DeadLetters += len(countRecords(t, s.Brokers, dlq))
 	}
-	keys := make([]string, 0, len(sum.Statuses))
-	for k := range sum.Statuses {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	return sum
 }

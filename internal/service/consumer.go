@@ -53,6 +53,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return err
 }
 
+// abandon closes the clients of a consumer that will not run.
+func (c *Consumer) abandon(sub message.Subscriber) {
+	_ = sub.Close()
+	_ = c.deadLetters.Close()
+}
+
 // Running is closed once the router's handlers are subscribed.
 func (c *Consumer) Running() <-chan struct{} { return c.Router.Running() }
 

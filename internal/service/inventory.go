@@ -40,6 +40,7 @@ func NewInventoryConsumer(db *sql.DB, application app.Application, ordersTopic s
 		return nil, err
 	}
 	if err := messaging.AddInventoryHandlers(c.Router, sub, ordersTopic, application, cfg.Logger); err != nil {
+		c.abandon(sub)
 		return nil, err
 	}
 	return c, nil

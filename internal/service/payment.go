@@ -41,6 +41,7 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 		return nil, err
 	}
 	if err := messaging.AddPaymentHandlers(c.Router, sub, ordersTopic, application, cfg.Logger); err != nil {
+		c.abandon(sub)
 		return nil, err
 	}
 	return c, nil

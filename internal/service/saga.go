@@ -33,6 +33,7 @@ func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryT
 		return nil, err
 	}
 	if err := messaging.AddSagaHandlers(c.Router, sub, inventoryTopic, paymentsTopic, application.Commands.Fulfilment, cfg.Logger); err != nil {
+		c.abandon(sub)
 		return nil, err
 	}
 	return c, nil

@@ -42,9 +42,9 @@ func requireReadable(h message.HandlerFunc) message.HandlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		if msg.Metadata.Get(eventcodec.MetadataEventName) == "" {
+		if typed, ok := d.Event.(interface{ EventType() string }); ok && msg.Metadata.Get(eventcodec.MetadataEventName) == "" {
 			// The event processor dispatches on the metadata.
-			msg.Metadata.Set(eventcodec.MetadataEventName, d.Event.(interface{ EventType() string }).EventType())
+			msg.Metadata.Set(eventcodec.MetadataEventName, typed.EventType())
 		}
 		return h(msg)
 	}
