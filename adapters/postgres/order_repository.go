@@ -7,6 +7,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/correlation"
@@ -50,7 +51,7 @@ func NewOrderRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*OrderRe
 // Add stores a new order, and its idempotency key when given.
 func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
 	id, replayed := o.ID(), false
-	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
 		if key != nil {
 			earlier, found, err := lookUpIdempotencyKey(ctx, tx, key)
 			if err != nil || found {
@@ -76,7 +77,7 @@ func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.
 // Update loads an order from its events, lets fn change it, and stores the
 // events fn recorded.
 func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error {
-	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
 		o, err := loadOrder(ctx, tx, id)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -18,7 +19,7 @@ const rebuildBatch = 500
 // event is missed. It returns the number of orders rebuilt.
 func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 	rebuilt := 0
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
+	err := pgtx.Run(ctx, db, func(tx *sql.Tx) error {
 		// Writers append an event, then update the read model; taking this
 		// lock first makes every writer either finish before the rebuild
 		// reads the store or wait until it commits.

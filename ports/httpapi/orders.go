@@ -12,6 +12,7 @@ import (
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/query"
 	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/ports/internal/httpio"
 )
 
 type placeOrderRequest struct {
@@ -37,7 +38,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req placeOrderRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	if err := httpio.DecodeJSON(w, r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -83,7 +84,7 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
-			writeError(w, r, invalidParameter("limit", "must be an integer between 1 and "+strconv.Itoa(query.MaxPageSize)))
+			writeError(w, r, httpio.InvalidParameter("limit", "must be an integer between 1 and "+strconv.Itoa(query.MaxPageSize)))
 			return
 		}
 		limit = n
@@ -101,7 +102,7 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	for i, o := range page.Orders {
 		resp.Orders[i] = toOrderResponse(o)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpio.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +118,7 @@ func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
 			Version: e.Version, OccurredAt: e.OccurredAt, Data: e.Data,
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpio.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
@@ -127,7 +128,7 @@ func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req cancelOrderRequest
-	if err := decodeJSON(w, r, &req, true); err != nil {
+	if err := httpio.DecodeOptionalJSON(w, r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -168,11 +169,11 @@ const maxIdempotencyKeyLength = 255
 func idempotencyKey(r *http.Request) (string, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKeyLength {
-		return "", invalidHeader("Idempotency-Key", "must be at most 255 characters")
+		return "", httpio.InvalidHeader("Idempotency-Key", "must be at most 255 characters")
 	}
 	for _, c := range key {
 		if c < 0x21 || c > 0x7e {
-			return "", invalidHeader("Idempotency-Key", "must be printable ASCII without spaces")
+			return "", httpio.InvalidHeader("Idempotency-Key", "must be printable ASCII without spaces")
 		}
 	}
 	return key, nil
@@ -188,14 +189,14 @@ func ifMatchVersion(r *http.Request) (int, error) {
 	}
 	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(raw, "W/"), `"`))
 	if err != nil || v < 1 {
-		return 0, invalidHeader("If-Match", `must be the order's ETag, a version such as "3"`)
+		return 0, httpio.InvalidHeader("If-Match", `must be the order's ETag, a version such as "3"`)
 	}
 	return v, nil
 }
 
 func writeOrder(w http.ResponseWriter, status int, o query.Order) {
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(o.Version)))
-	writeJSON(w, status, toOrderResponse(o))
+	httpio.WriteJSON(w, status, toOrderResponse(o))
 }
 
 type orderResponse struct {

@@ -56,7 +56,8 @@ func (s *server) getStock(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 	var req setStockRequest
-	if !httpio.DecodeJSON(w, r, &req) {
+	if err := httpio.DecodeJSON(w, r, &req); err != nil {
+		httpio.WriteError(w, r, err)
 		return
 	}
 	if req.OnHand == nil {
@@ -82,7 +83,7 @@ func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &below):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: typeBelowReserved, Title: "Stock would fall below what orders hold", Status: http.StatusConflict, Detail: below.Error()})
 	default:
-		httpio.Internal(w, r, err)
+		httpio.WriteError(w, r, err)
 	}
 }
 
@@ -93,7 +94,7 @@ func (s *server) respondWithStock(w http.ResponseWriter, r *http.Request, sku st
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeNotFound, Title: "SKU not found", Status: http.StatusNotFound,
 			Detail: "no stock was ever recorded for SKU " + sku})
 	case err != nil:
-		httpio.Internal(w, r, err)
+		httpio.WriteError(w, r, err)
 	default:
 		httpio.WriteJSON(w, http.StatusOK, stockResponse{SKU: l.SKU, OnHand: l.OnHand, Reserved: l.Reserved, Available: l.Available, UpdatedAt: l.UpdatedAt})
 	}

@@ -58,7 +58,7 @@ func (s *server) listPayments(w http.ResponseWriter, r *http.Request) {
 			Detail: "order_id is required", Errors: []httpio.ProblemField{{Field: "order_id", Detail: "is required"}}})
 		return
 	case err != nil:
-		httpio.Internal(w, r, err)
+		httpio.WriteError(w, r, err)
 		return
 	}
 	resp := paymentsResponse{Payments: make([]paymentResponse, len(payments))}
