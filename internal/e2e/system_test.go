@@ -15,10 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orders/adapters/kafka"
@@ -148,8 +144,10 @@ func startSystem(t *testing.T, opts options) *system {
 	t.Cleanup(paymentsSrv.Close)
 	s.OrdersURL, s.InventoryURL, s.PaymentsURL = ordersSrv.URL, inventorySrv.URL, paymentsSrv.URL
 	s.client = &http.Client{Timeout: 30 * time.Second}
-	s.inventoryClient = &http.Client{Timeout: 30 * time.Second, Transport: conforming(t, inventoryhttp.OpenAPI)}
-	s.paymentsClient = &http.Client{Timeout: 30 * time.Second, Transport: conforming(t, paymenthttp.OpenAPI)}
+	s.inventoryClient = testenv.ConformingClient(t, inventoryhttp.OpenAPI)
+	s.inventoryClient.Timeout = 30 * time.Second
+	s.paymentsClient = testenv.ConformingClient(t, paymenthttp.OpenAPI)
+	s.paymentsClient.Timeout = 30 * time.Second
 	return s
 }
 
@@ -283,57 +281,6 @@ func countRecords(t *testing.T, brokers []string, topic string) []kafka.Record {
 		t.Fatalf("read %s: %v", topic, err)
 	}
 	return records
-}
-
-// conforming checks every answer of an operator API against its OpenAPI
-// document.
-func conforming(t *testing.T, spec []byte) http.RoundTripper {
-	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	doc.Servers = nil
-	router, err := legacy.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &conformingTransport{t: t, router: router}
-}
-
-type conformingTransport struct {
-	t      *testing.T
-	router routers.Router
-}
-
-func (c *conformingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	route, params, err := c.router.FindRoute(req)
-	if err != nil {
-		c.t.Errorf("%s %s is not in the OpenAPI document: %v", req.Method, req.URL.Path, err)
-		return resp, nil
-	}
-	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-		Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true},
-	})
-	if err != nil {
-		c.t.Errorf("%s %s → %d diverges from the OpenAPI document: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
-	}
-	return resp, nil
 }
 
 // testWriter sends log lines to t.Log.

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,13 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/app"
@@ -44,75 +37,8 @@ func newTestAPI(t *testing.T) *testAPI {
 	t.Cleanup(srv.Close)
 	return &testAPI{
 		URL: srv.URL, DB: db, App: application,
-		client: &http.Client{Transport: &conformingTransport{t: t, router: openAPIRouter(t)}},
+		client: testenv.ConformingClient(t, httpapi.OpenAPI),
 	}
-}
-
-var (
-	openAPIOnce   sync.Once
-	openAPIDoc    *openapi3.T
-	openAPIRouted routers.Router
-	openAPIErr    error
-)
-
-func openAPIRouter(t *testing.T) routers.Router {
-	t.Helper()
-	openAPIOnce.Do(func() {
-		loader := openapi3.NewLoader()
-		if openAPIDoc, openAPIErr = loader.LoadFromData(httpapi.OpenAPI); openAPIErr != nil {
-			return
-		}
-		if openAPIErr = openAPIDoc.Validate(context.Background()); openAPIErr != nil {
-			return
-		}
-		openAPIDoc.Servers = nil // match any host, such as the test server's
-		openAPIRouted, openAPIErr = legacy.NewRouter(openAPIDoc)
-	})
-	if openAPIErr != nil {
-		t.Fatalf("openapi.yaml: %v", openAPIErr)
-	}
-	return openAPIRouted
-}
-
-// conformingTransport fails the test when a response's route, status,
-// headers or body is not what openapi.yaml documents.
-type conformingTransport struct {
-	t      *testing.T
-	router routers.Router
-}
-
-func (c *conformingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-
-	route, pathParams, err := c.router.FindRoute(req)
-	if err != nil {
-		c.t.Errorf("%s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
-		return resp, nil
-	}
-	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: pathParams, Route: route,
-		},
-		Status: resp.StatusCode,
-		Header: resp.Header,
-		Body:   io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{
-			IncludeResponseStatus: true, // an undocumented status code is a divergence too
-		},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-		c.t.Errorf("%s %s → %d diverges from openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
-	}
-	return resp, nil
 }
 
 func (a *testAPI) do(t *testing.T, method, path, contentType, body string, headers map[string]string) *http.Response {
