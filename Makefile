@@ -23,7 +23,7 @@ GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT := bin/golangci-lint
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail bench test-chaos clean
+	lint lint-tools tail parked bench test-chaos clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET"
@@ -45,10 +45,10 @@ build: ## Build bin/orders
 migrate: services ## Apply the database migrations
 	$(GO) run ./cmd/orders migrate
 
-run: services migrate ## Run the HTTP API and the outbox forwarder (HTTP_ADDR, default :8080)
+run: services migrate ## Run every process in one: order API, forwarder, saga, inventory, payment
 	@addr='$(HTTP_ADDR)'; host=$${addr%:*}; port=$${addr##*:}; \
 		if [[ -z $$host || $$host == 0.0.0.0 || $$host == '[::]' ]]; then host=localhost; fi; \
-		echo "Order service on http://$$host:$$port"
+		echo "Order service on http://$$host:$$port (inventory API on :8081, payment API on :8082)"
 	$(GO) run ./cmd/orders all
 
 test: services ## Run all tests against the local PostgreSQL and Kafka, then the short failure tests
@@ -68,8 +68,11 @@ lint-tools: ## Install the pinned golangci-lint into bin/ when missing
 lint: lint-tools ## Run golangci-lint (config: .golangci.yml)
 	$(GOLANGCI_LINT) run ./...
 
-tail: services ## Print the order events published on Kafka
-	$(GO) run ./cmd/orders tail
+tail: services ## Print the events on Kafka (TOPIC=orders.events by default)
+	$(GO) run ./cmd/orders tail -topic $(or $(TOPIC),orders.events)
+
+parked: ## List the messages the consumers parked (see docs/saga.md)
+	$(GO) run ./cmd/orders parked
 
 bench: services ## Measure the forwarder beside the stock Watermill configuration
 	$(GO) run ./adapters/outbox/bench
