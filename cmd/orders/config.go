@@ -20,6 +20,10 @@ type config struct {
 	// IdempotencyKeyRetention is how long POST /orders remembers a key.
 	IdempotencyKeyRetention time.Duration
 	LogLevel                slog.Level
+	// OutboxDisabled (OUTBOX_DISABLED=true) makes the API write orders
+	// without publishing their events: for measuring what the outbox costs
+	// (docs/benchmarks.md), never for real use.
+	OutboxDisabled bool
 }
 
 func loadConfig() (config, error) {
@@ -39,6 +43,9 @@ func loadConfig() (config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if c.OutboxDisabled, err = strconv.ParseBool(env("OUTBOX_DISABLED", "false")); err != nil {
+		return config{}, fmt.Errorf("OUTBOX_DISABLED: want true or false, got %q", os.Getenv("OUTBOX_DISABLED"))
 	}
 	return c, nil
 }

@@ -20,6 +20,10 @@ import (
 )
 
 func newApplication(db *sql.DB, cfg config) (app.Application, error) {
+	if cfg.OutboxDisabled {
+		slog.Warn("OUTBOX_DISABLED=true: order events are stored but never published (for measurements only)")
+		return service.NewApplication(db, discardOutbox{}, cfg.OrdersTopic)
+	}
 	logger := watermill.NewSlogLogger(slog.Default())
 	publisher, err := newOutboxPublisher(db, logger)
 	if err != nil {
