@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHarnessSmoke runs the whole benchmark on tiny numbers against the
+// real PostgreSQL and Kafka, and checks that every section produced figures
+// and the plots exist. No figure is compared with a target: timings vary
+// with the machine and are never asserted in tests.
+func TestHarnessSmoke(t *testing.T) {
+	o := fullOptions()
+	o.Clients, o.Step, o.Warmup, o.Rounds = []int{1, 2}, time.Second, 200*time.Millisecond, 1
+	o.Latency, o.Idle, o.Relay = time.Second, 500*time.Millisecond, false
+	o.Out = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	var out bytes.Buffer
+	res, err := run(ctx, o, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+
+	if len(res.WritePath.Steps) != 2 {
+		t.Fatalf("write path: %d steps, want 2", len(res.WritePath.Steps))
+	}
+	for _, s := range res.WritePath.Steps {
+		if s.Service <= 0 || s.NoOutbox <= 0 || s.Pgbench <= 0 {
+			t.Errorf("write path at %d clients: service %.0f, without outbox %.0f, pgbench %.0f: want all > 0", s.Clients, s.Service, s.NoOutbox, s.Pgbench)
+		}
+		if s.Errors > 0 {
+			t.Errorf("write path at %d clients: %d failed placements", s.Clients, s.Errors)
+		}
+	}
+	for _, want := range []string{"INSERT INTO order_events", "INSERT INTO orders", "watermill_orders_outbox_", "COMMIT"} {
+		if !strings.Contains(res.WritePath.Script, want) {
+			t.Errorf("the pgbench script lacks %q:\n%s", want, res.WritePath.Script)
+		}
+	}
+	if res.Drain.Backlog == 0 || res.Drain.Rate <= 0 || len(res.Drain.Series) == 0 {
+		t.Errorf("drain: backlog %d, rate %.0f, %d samples", res.Drain.Backlog, res.Drain.Rate, len(res.Drain.Series))
+	}
+	if len(res.EndToEnd) != 2 {
+		t.Fatalf("end to end: %d runs, want 2", len(res.EndToEnd))
+	}
+	for i, e := range res.EndToEnd {
+		for _, ph := range e.Phases {
+			if ph.Placed == 0 || ph.Missing > 0 || ph.ToKafka.High.N != ph.Placed {
+				t.Errorf("run %d at %.0f/s: %d placed, %d missing, %d on Kafka", i, ph.Rate, ph.Placed, ph.Missing, ph.ToKafka.High.N)
+			}
+			if ph.ToKafka.High.P50 <= 0 || ph.ToKafka.High.P99 < ph.ToKafka.High.P50 || ph.ToKafka.High.Max < ph.ToKafka.High.P99 {
+				t.Errorf("run %d at %.0f/s: commit → Kafka %+v is not a distribution", i, ph.Rate, ph.ToKafka.High)
+			}
+			if withInventory := i == 1; withInventory != (ph.ToEffect.High.N == ph.Placed) {
+				t.Errorf("run %d at %.0f/s: %d reservations timed of %d placed", i, ph.Rate, ph.ToEffect.High.N, ph.Placed)
+			}
+		}
+		if len(e.IdleCPU) == 0 || len(e.PeakRSS) == 0 {
+			t.Errorf("run %d: no idle CPU or peak RSS", i)
+		}
+	}
+	for _, want := range []string{"## Write path", "## Relay", "## End to end", "## Targets", "service / pgbench"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the printed tables lack %q", want)
+		}
+	}
+	for _, f := range []string{"results.json", "bench-latency.png", "bench-drain.png", "bench-write-path.png"} {
+		if st, err := os.Stat(filepath.Join(o.Out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+
+	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/ports/httpapi"
+)
+
+// statement is one SQL statement as the service sent it, with its
+// arguments.
+type statement struct {
+	Query string
+	Args  []driver.Value
+}
+
+// captureOrderWrite places one order through the service's own HTTP
+// handler and repository on a recording database driver, and returns the
+// statements of the transaction that wrote it: the same code as the API
+// process, so the statements follow the code when it changes.
+func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, error) {
+	connector, err := pq.NewConnector(url)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{}
+	db := sql.OpenDB(recordingConnector{Connector: connector, rec: rec})
+	defer func() { _ = db.Close() }()
+	db.SetMaxOpenConns(1)
+
+	application, err := service.NewApplication(db, outbox.NewPublisher(nil), topic)
+	if err != nil {
+		return nil, err
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", bytes.NewReader(orderBody()))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	httpapi.NewHandler(application, nil).ServeHTTP(w, req)
+	if w.Code != http.StatusCreated {
+		return nil, fmt.Errorf("capture: POST /orders answered %d: %s", w.Code, w.Body)
+	}
+	stmts := rec.transaction()
+	if len(stmts) == 0 {
+		return nil, errors.New("capture: the order was written outside a transaction, or not at all")
+	}
+	return stmts, nil
+}
+
+// recorder keeps the statements of the first transaction that commits.
+type recorder struct {
+	mu        sync.Mutex
+	inTx      bool
+	current   []statement
+	committed []statement
+}
+
+func (r *recorder) begin() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inTx, r.current = true, nil
+}
+
+func (r *recorder) record(query string, args []driver.NamedValue) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.inTx {
+		return
+	}
+	s := statement{Query: query}
+	for _, a := range args {
+		s.Args = append(s.Args, a.Value)
+	}
+	r.current = append(r.current, s)
+}
+
+func (r *recorder) end(committed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if committed && r.committed == nil {
+		r.committed = r.current
+	}
+	r.inTx, r.current = false, nil
+}
+
+func (r *recorder) transaction() []statement {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.committed
+}
+
+type recordingConnector struct {
+	driver.Connector
+	rec *recorder
+}
+
+func (c recordingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{Conn: conn, rec: c.rec}, nil
+}
+
+// recordingConn passes everything to lib/pq's connection and records the
+// statements sent inside a transaction.
+type recordingConn struct {
+	driver.Conn
+	rec *recorder
+}
+
+var errUnsupported = errors.New("recording driver: lib/pq connection lacks a context method")
+
+func (c *recordingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	b, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errUnsupported
+	}
+	tx, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.rec.begin()
+	return recordingTx{Tx: tx, rec: c.rec}, nil
+}
+
+func (c *recordingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	e, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, errUnsupported
+	}
+	c.rec.record(query, args)
+	return e.ExecContext(ctx, query, args)
+}
+
+func (c *recordingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	q, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, errUnsupported
+	}
+	c.rec.record(query, args)
+	return q.QueryContext(ctx, query, args)
+}
+
+type recordingTx struct {
+	driver.Tx
+	rec *recorder
+}
+
+func (t recordingTx) Commit() error {
+	err := t.Tx.Commit()
+	t.rec.end(err == nil)
+	return err
+}
+
+func (t recordingTx) Rollback() error {
+	t.rec.end(false)
+	return t.Tx.Rollback()
+}

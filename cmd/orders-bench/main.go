@@ -1,0 +1,211 @@
+// Command orders-bench measures the order service's whole pipeline on the
+// real local PostgreSQL and Kafka, each figure beside its baseline from the
+// same run (docs/benchmarks.md):
+//
+//  1. write path: orders/s over HTTP at 1, 8, 32 and 64 clients against
+//     `orders api` in its own process; beside it the same API with
+//     OUTBOX_DISABLED=true, and pgbench running the statements one order
+//     writes (captured from the service's own code) on the same clients;
+//  2. relay: the forwarder draining the write path's backlog, and the
+//     forwarder's own benchmark (adapters/outbox/bench: ours beside the
+//     stock Watermill configuration from 10,000 and 100,000 backlogs);
+//  3. end to end, at 10 orders/s and at half the maximum placement rate:
+//     commit → Kafka with `orders api` and `orders forward` as processes,
+//     then commit → Kafka and commit → the inventory consumer's reservation
+//     with `orders inventory` running too; each process's CPU while idle;
+//  4. resources: CPU seconds per 1,000 orders and peak RSS by process.
+//
+// Run it under the shared lock, alone on the machine:
+//
+//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench          # about 12 minutes
+//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench -short   # about a minute
+//
+// It creates databases ordersbench_* on the server of TEST_DATABASE_URL and
+// topics ordersbench.* on KAFKA_BROKERS, and removes them at the end.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the benchmark's settings; -short picks smaller ones.
+type options struct {
+	Clients   []int
+	Step      time.Duration // each write-path measurement
+	Warmup    time.Duration // before each service measurement
+	Rounds    int           // of the write path, alternating the variants
+	LowRate   float64       // the end-to-end run's light load, orders/s
+	Latency   time.Duration // each end-to-end phase
+	Idle      time.Duration
+	Consumers []string
+	Relay     bool
+	RelayArgs []string
+	Pgbench   string
+	Out       string // results, plots and logs
+	ImgDir    string // also write the plots here
+}
+
+func fullOptions() options {
+	return options{
+		Clients: []int{1, 8, 32, 64}, Step: 10 * time.Second, Warmup: 2 * time.Second, Rounds: 2,
+		LowRate: 10, Latency: 30 * time.Second, Idle: 20 * time.Second, Consumers: []string{"inventory"},
+		Relay:   true,
+		Pgbench: "/usr/lib/postgresql/15/bin/pgbench",
+	}
+}
+
+func shortOptions() options {
+	o := fullOptions()
+	o.Step, o.Warmup, o.Rounds = 2*time.Second, 500*time.Millisecond, 1
+	o.Latency, o.Idle, o.Relay = 5*time.Second, 5*time.Second, false
+	return o
+}
+
+func main() {
+	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark (about a minute)")
+	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
+	step := flag.Duration("step", 0, "length of each write-path measurement (default 10s, short 2s)")
+	rounds := flag.Int("rounds", 0, "write-path rounds (default 2, short 1)")
+	latency := flag.Duration("latency", 0, "length of each end-to-end phase (default 30s, short 5s)")
+	idle := flag.Duration("idle", 0, "idle CPU window (default 20s, short 5s)")
+	consumers := flag.String("consumers", "inventory", "consumer processes in the end-to-end run: inventory[,payment,saga]")
+	relay := flag.String("relay", "", "run adapters/outbox/bench: true or false (default true, short false)")
+	relayArgs := flag.String("relay-args", "", "arguments of adapters/outbox/bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
+	pgbench := flag.String("pgbench", "", "pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)")
+	out := flag.String("out", "", "directory for results.json, the plots and the processes' logs (default: a new temporary directory)")
+	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
+	flag.Parse()
+
+	o := fullOptions()
+	if *short {
+		o = shortOptions()
+	}
+	if err := o.apply(*clients, *step, *rounds, *latency, *idle, *consumers, *relay, *relayArgs, *pgbench, *out, *imgDir); err != nil {
+		fmt.Fprintln(os.Stderr, "orders-bench:", err)
+		os.Exit(2)
+	}
+	if err := runUntilSignalled(o); err != nil {
+		fmt.Fprintln(os.Stderr, "orders-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// runUntilSignalled runs the benchmark; SIGINT or SIGTERM stop it early,
+// still removing what it created.
+func runUntilSignalled(o options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := run(ctx, o, os.Stdout)
+	return err
+}
+
+func (o *options) apply(clients string, step time.Duration, rounds int, latency, idle time.Duration,
+	consumers, relay, relayArgs, pgbench, out, imgDir string,
+) error {
+	if clients != "" {
+		o.Clients = nil
+		for _, s := range strings.Split(clients, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 1 {
+				return fmt.Errorf("-clients: %q is not a positive integer", s)
+			}
+			o.Clients = append(o.Clients, n)
+		}
+	}
+	if step > 0 {
+		o.Step = step
+	}
+	if rounds > 0 {
+		o.Rounds = rounds
+	}
+	if latency > 0 {
+		o.Latency = latency
+	}
+	if idle > 0 {
+		o.Idle = idle
+	}
+	o.Consumers = strings.Split(consumers, ",")
+	if relay != "" {
+		v, err := strconv.ParseBool(relay)
+		if err != nil {
+			return fmt.Errorf("-relay: %w", err)
+		}
+		o.Relay = v
+	}
+	if relayArgs != "" {
+		o.RelayArgs = strings.Fields(relayArgs)
+	}
+	if pgbench != "" {
+		o.Pgbench = pgbench
+	}
+	o.Out, o.ImgDir = out, imgDir
+	return nil
+}
+
+// run measures everything o asks for, prints the tables to w and returns
+// the results.
+func run(ctx context.Context, o options, w io.Writer) (*results, error) {
+	if _, err := os.Stat(o.Pgbench); err != nil {
+		return nil, fmt.Errorf("pgbench (from postgresql-contrib, installed by `make services`): %w", err)
+	}
+	if o.Out == "" {
+		dir, err := os.MkdirTemp("", "orders-bench-")
+		if err != nil {
+			return nil, err
+		}
+		o.Out = dir
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	e, err := newEnvironment(ctx, o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	started := time.Now()
+	fmt.Fprintf(w, "orders-bench: results, plots and logs in %s\n", o.Out)
+	if err := e.build(ctx, o.Relay); err != nil {
+		return nil, err
+	}
+	res := &results{Started: started, Options: o, Machine: describeMachine(ctx, e)}
+
+	if res.WritePath, err = measureWritePath(ctx, e, o, w); err != nil {
+		return nil, fmt.Errorf("write path: %w", err)
+	}
+	if res.Drain, err = measureDrain(ctx, e, res.WritePath, w); err != nil {
+		return nil, fmt.Errorf("drain: %w", err)
+	}
+	if o.Relay {
+		if res.Relay, err = measureRelay(ctx, e, o.RelayArgs, w); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+	}
+	// First the API and the forwarder alone (commit → Kafka), then with the
+	// consumers (commit → their effect).
+	rates := []float64{o.LowRate, res.WritePath.MaxRate / 2}
+	for _, consumers := range [][]string{nil, o.Consumers} {
+		r, err := measureEndToEnd(ctx, e, o, consumers, rates, w)
+		if err != nil {
+			return nil, fmt.Errorf("end to end: %w", err)
+		}
+		res.EndToEnd = append(res.EndToEnd, r)
+	}
+	res.Elapsed = time.Since(started)
+
+	fmt.Fprintln(w)
+	res.print(w)
+	if err := res.save(o.Out, o.ImgDir); err != nil {
+		return res, err
+	}
+	return res, nil
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// results are everything one run measured.
+type results struct {
+	Started   time.Time
+	Elapsed   time.Duration
+	Options   options
+	Machine   machine
+	WritePath *writePathResult
+	Drain     *drainResult
+	Relay     *relayResult
+	EndToEnd  []*e2eResult // the API and forwarder alone, then with the consumers
+}
+
+// targets of issue 6, the figure each is checked against.
+const (
+	targetVsPgbench    = 0.60
+	targetOutboxCost   = 0.25
+	targetRelayVsStock = 5.0
+	targetP99Low       = 10 * time.Millisecond
+	targetP99Half      = 25 * time.Millisecond
+	targetIdleCPU      = 1.0 // % of a core
+	referenceClients   = 32
+)
+
+func (r *results) print(w io.Writer) {
+	m := r.Machine
+	fmt.Fprintf(w, "# orders-bench, %s (%s)\n\n", r.Started.Format("2 Jan 2006 15:04 MST"), r.Elapsed.Round(time.Second))
+	fmt.Fprintf(w, "## Machine\n\n- %d cores (%s), %.1f GiB, Linux %s, %s\n", m.Cores, m.CPUModel, m.MemoryGiB, m.Kernel, m.Go)
+	fmt.Fprintf(w, "- %s\n  - settings not at their defaults: %s\n", m.Postgres, strings.Join(m.PostgresSettings, ", "))
+	fmt.Fprintf(w, "- %s, one KRaft broker and controller\n  - JVM: %s\n  - broker settings (server.properties): %s\n\n",
+		m.Kafka, strings.Join(m.KafkaJVM, " "), strings.Join(m.KafkaSettings, ", "))
+	r.printWritePath(w)
+	r.printRelay(w)
+	for _, e := range r.EndToEnd {
+		r.printEndToEnd(w, e)
+	}
+	r.printTargets(w)
+}
+
+func (r *results) printWritePath(w io.Writer) {
+	wp, o := r.WritePath, r.Options
+	fmt.Fprintf(w, "## Write path: orders/s over HTTP (mean of %d round(s) of %s)\n\n", o.Rounds, o.Step)
+	fmt.Fprintln(w, "| clients | service | without outbox | pgbench, same statements | service / pgbench | outbox cost | request p50 | request p99 | failed | background load |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range wp.Steps {
+		fmt.Fprintf(w, "| %d | %.0f | %.0f | %.0f | %.2f | %.1f%% | %s | %s | %d | %.0f%% |\n", s.Clients, s.Service, s.NoOutbox, s.Pgbench,
+			s.Service/s.Pgbench, 100*(1-s.Service/s.NoOutbox), ms(s.P50), ms(s.P99), s.Errors, 100*s.Background)
+	}
+	fmt.Fprintln(w, "\n(background load: the largest share of the machine that processes other than the measured ones used during the row's measurements)")
+	fmt.Fprintf(w, "\nmaximum placement rate: %.0f orders/s (%d clients)\n\n", wp.MaxRate, wp.MaxRateClients)
+	fmt.Fprintln(w, "CPU seconds per 1,000 orders (PostgreSQL: the whole server):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| clients | API | PostgreSQL | load generator | API, no outbox | PostgreSQL, no outbox | pgbench | PostgreSQL, pgbench |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range wp.Steps {
+		fmt.Fprintf(w, "| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", s.Clients, s.ServiceCPU.API, s.ServiceCPU.Postgres,
+			s.ServiceCPU.LoadGenerator, s.NoOutboxCPU.API, s.NoOutboxCPU.Postgres, s.PgbenchCPU, s.PgbenchServerCPU)
+	}
+	fmt.Fprintf(w, "\npeak RSS: API %s, API without outbox %s\n\n", mib(wp.APIPeakRSS), mib(wp.NoOutboxPeakRSS))
+}
+
+func (r *results) printRelay(w io.Writer) {
+	d, maxRate := r.Drain, r.WritePath.MaxRate
+	fmt.Fprintln(w, "## Relay: drain rate (events/s)")
+	fmt.Fprintln(w)
+	if r.Relay != nil {
+		fmt.Fprintf(w, "adapters/outbox/bench %s (its own tables; stock = DefaultPostgreSQLSchema, batch 100, poll 1 s):\n\n", strings.Join(r.Relay.Args, " "))
+		fmt.Fprintln(w, "| backlog | ours | stock | ours / stock | ours / max placement rate |")
+		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|")
+		for _, row := range r.Relay.Rows {
+			fmt.Fprintf(w, "| %d | %.0f | %.0f | %.1f× | %.2f× |\n", row.Backlog, row.Ours, row.Stock, ratio(row.Ours, row.Stock), ratio(row.Ours, maxRate))
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "(the forwarder's own benchmark beside the stock configuration was not run: -relay=false)")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "`orders forward` draining the write path's outbox: %d events in %s = %.0f/s (%.2f× the max placement rate); "+
+		"forwarder %.3f CPU s per 1,000 events, PostgreSQL %.3f; forwarder peak RSS %s\n\n",
+		d.Backlog, d.Elapsed.Round(time.Millisecond), d.Rate, ratio(d.Rate, maxRate), d.ForwarderCPU, d.PostgresCPU, mib(d.PeakRSS))
+}
+
+func (r *results) printEndToEnd(w io.Writer, e *e2eResult) {
+	fmt.Fprintf(w, "## End to end: %s (%s per rate)\n\n", e.processes(), r.Options.Latency)
+	fmt.Fprintln(w, "No clock marks the commit: \"low\" starts at the API's 201 (after the commit and a read-back; late under load),")
+	fmt.Fprintln(w, "\"high\" at the writing transaction's start (before its commit). The true latency lies between.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| rate | from → to | n | p50 | p90 | p99 | max |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|")
+	for _, ph := range e.Phases {
+		rows := []struct {
+			name string
+			d    distribution
+		}{
+			{"commit → Kafka, low (from the 201)", ph.ToKafka.Low},
+			{"commit → Kafka, high (from the tx start)", ph.ToKafka.High},
+		}
+		if ph.ToEffect.High.N > 0 {
+			rows = append(rows, []struct {
+				name string
+				d    distribution
+			}{
+				{"commit → reservation, low (from the 201)", ph.ToEffect.Low},
+				{"commit → reservation, high (from the tx start)", ph.ToEffect.High},
+			}...)
+		}
+		for _, row := range rows {
+			fmt.Fprintf(w, "| %.0f/s | %s | %d | %s | %s | %s | %s |\n", ph.Rate, row.name, row.d.N, ms(row.d.P50), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, ph := range e.Phases {
+		fmt.Fprintf(w, "at %.0f/s: %d placed, all handled %s after the first placement; background load %.0f%% of the machine",
+			ph.Rate, ph.Placed, ph.Settled.Round(time.Millisecond), 100*ph.Background)
+		if ph.Errors > 0 || ph.Missing > 0 {
+			fmt.Fprintf(w, "; %d placements failed, %d orders lack a record or a reservation", ph.Errors, ph.Missing)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CPU seconds per 1,000 orders, from the first placement until every order was handled:")
+	fmt.Fprintln(w)
+	header, sep := "| process |", "|---|"
+	for _, ph := range e.Phases {
+		header += fmt.Sprintf(" at %.0f/s |", ph.Rate)
+		sep += "---:|"
+	}
+	fmt.Fprintln(w, header)
+	fmt.Fprintln(w, sep)
+	if len(e.Phases) > 0 {
+		for i, u := range e.Phases[0].CPU {
+			line := "| " + u.Name + " |"
+			for _, ph := range e.Phases {
+				line += fmt.Sprintf(" %.3f |", ph.CPU[i].Value)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintf(w, "\nidle (nothing placed, %s): ", e.IdleWindow)
+	for i, u := range e.IdleCPU {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s %.2f%%", u.Name, u.Value)
+	}
+	fmt.Fprint(w, " of a core\n\npeak RSS: ")
+	for i, u := range e.PeakRSS {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s %s", u.Name, mib(int64(u.Value)))
+	}
+	fmt.Fprint(w, "\n\n")
+}
+
+func (r *results) printTargets(w io.Writer) {
+	fmt.Fprintln(w, "## Targets")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | measured | met |")
+	fmt.Fprintln(w, "|---|---|---|")
+	rowVerdict := func(target, measured, verdict string) {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", target, measured, verdict)
+	}
+	row := func(target, measured string, met bool) { rowVerdict(target, measured, yes(met)) }
+	if s := r.WritePath.step(referenceClients); s != nil {
+		v := s.Service / s.Pgbench
+		row(fmt.Sprintf("write path ≥ %.2f of pgbench at %d clients", targetVsPgbench, referenceClients), fmt.Sprintf("%.2f", v), v >= targetVsPgbench)
+		c := 1 - s.Service/s.NoOutbox
+		row(fmt.Sprintf("outbox costs ≤ %.0f%% at %d clients", 100*targetOutboxCost, referenceClients), fmt.Sprintf("%.1f%%", 100*c), c <= targetOutboxCost)
+	}
+	maxRate := r.WritePath.MaxRate
+	if r.Relay != nil {
+		for _, rr := range r.Relay.Rows {
+			v := ratio(rr.Ours, rr.Stock)
+			row(fmt.Sprintf("relay ≥ %.0f× stock from %d", targetRelayVsStock, rr.Backlog), fmt.Sprintf("%.1f× (%.0f vs %.0f/s)", v, rr.Ours, rr.Stock), v >= targetRelayVsStock)
+			row(fmt.Sprintf("relay from %d ≥ max placement rate", rr.Backlog), fmt.Sprintf("%.0f vs %.0f/s", rr.Ours, maxRate), rr.Ours >= maxRate)
+		}
+	}
+	row("orders forward (write path's backlog) ≥ max placement rate", fmt.Sprintf("%.0f vs %.0f/s", r.Drain.Rate, maxRate), r.Drain.Rate >= maxRate)
+	for _, e := range r.EndToEnd {
+		for i, ph := range e.Phases {
+			limit := targetP99Half
+			if i == 0 {
+				limit = targetP99Low
+			}
+			low, high := ph.ToKafka.Low.P99, ph.ToKafka.High.P99
+			verdict := "between the bounds"
+			switch {
+			case ph.ToKafka.High.N == 0:
+				verdict = "**no** (nothing measured)"
+			case high <= limit:
+				verdict = "yes"
+			case low > limit:
+				verdict = "**no**"
+			}
+			rowVerdict(fmt.Sprintf("commit → Kafka p99 ≤ %s at %.0f/s (%s)", ms(limit), ph.Rate, e.processes()),
+				fmt.Sprintf("%s … %s", ms(low), ms(high)), verdict)
+		}
+	}
+	if len(r.EndToEnd) > 0 {
+		for _, u := range r.EndToEnd[0].IdleCPU {
+			if u.Name == "orders forward" {
+				row(fmt.Sprintf("relay idle ≤ %.0f%% of a core", targetIdleCPU), fmt.Sprintf("%.2f%%", u.Value), u.Value <= targetIdleCPU)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// save writes results.json and the plots.
+func (r *results) save(dir, imgDir string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), b, 0o600); err != nil {
+		return err
+	}
+	for _, d := range []string{dir, imgDir} {
+		if d == "" {
+			continue
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if err := r.plot(d); err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// processes names the end-to-end run's processes.
+func (e *e2eResult) processes() string {
+	return "orders api, forward" + listed(e.Consumers)
+}
