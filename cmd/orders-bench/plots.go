@@ -33,15 +33,15 @@ func (r *results) plotLatency(file string) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Min, p.Y.Max = 0, 1.4 // room for the legend above the curves
-	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.5, Label: "0.5"}, {Value: 0.9, Label: "0.9"}, {Value: 0.99, Label: ""}, {Value: 1, Label: "1"}})
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.5, Label: "0.5"}, {Value: 0.9, Label: "0.9"}, {Value: 1, Label: "1"}})
 	p.Add(plotter.NewGrid())
 	p.Legend.Top, p.Legend.Left = true, true
 	i := 0
 	for k, e := range r.EndToEnd {
 		for _, ph := range e.Phases {
-			name, d := "→ Kafka", ph.kafkaHigh
+			name, d := "to Kafka", ph.kafkaHigh
 			if k > 0 {
-				name, d = "→ reservation", ph.effectHigh
+				name, d = "to the reservation", ph.effectHigh
 			}
 			if len(d) == 0 {
 				continue
