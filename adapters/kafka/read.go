@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,9 +46,9 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, follow bool,
 	records := make(chan *sarama.ConsumerMessage)
 	remaining := 0
 	for _, p := range partitions {
-		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		hwm, err := highWaterMark(ctx, client, topic, p)
 		if err != nil {
-			return fmt.Errorf("high-water mark of %s/%d: %w", topic, p, err)
+			return err
 		}
 		if hwm == 0 && !follow {
 			continue
@@ -111,4 +112,29 @@ func toRecord(m *sarama.ConsumerMessage) Record {
 		headers[string(h.Key)] = string(h.Value)
 	}
 	return Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Headers: headers, Value: m.Value, Timestamp: m.Timestamp}
+}
+
+// highWaterMark returns the partition's next offset. Right after a broker
+// restart the leader may still be moving, so a stale-metadata answer is
+// retried on fresh metadata for a while.
+func highWaterMark(ctx context.Context, client sarama.Client, topic string, partition int32) (int64, error) {
+	const attempts = 20
+	var err error
+	for attempt := range attempts {
+		var hwm int64
+		if hwm, err = client.GetOffset(topic, partition, sarama.OffsetNewest); err == nil {
+			return hwm, nil
+		}
+		if !errors.Is(err, sarama.ErrNotLeaderForPartition) && !errors.Is(err, sarama.ErrLeaderNotAvailable) &&
+			!errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			break
+		}
+		_ = client.RefreshMetadata(topic)
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	return 0, fmt.Errorf("high-water mark of %s/%d: %w", topic, partition, err)
 }
