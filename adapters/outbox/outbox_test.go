@@ -185,9 +185,11 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	}
 	pub.Committed()
 
-	records := readEvents(t, brokers, topic, 2, 15*time.Second)
+	if got := readEvents(t, brokers, topic, 2, 15*time.Second); len(got) < 2 {
+		t.Fatalf("%d record(s) on Kafka after the late commit, want 2", len(got))
+	}
 	time.Sleep(300 * time.Millisecond) // anything more would show now
-	records = readEvents(t, brokers, topic, 2, 0)
+	records := readEvents(t, brokers, topic, 2, 0)
 	got := map[string]int{}
 	for _, r := range records {
 		got[decode(t, r).Order]++

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
@@ -61,8 +62,10 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 
 // SubscribeInitialize creates the topic's tables if they do not exist.
 func (s *Subscriber) SubscribeInitialize(topic string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for _, q := range s.config.SchemaAdapter.SchemaInitializingQueries(topic) {
-		if _, err := s.db.Exec(q.Query, q.Args...); err != nil {
+		if _, err := s.db.ExecContext(ctx, q.Query, q.Args...); err != nil {
 			return fmt.Errorf("initialise %s: %w", topic, err)
 		}
 	}
