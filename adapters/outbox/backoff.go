@@ -9,6 +9,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/lib/pq"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // shardState is where a consumer group stands in a shard.
@@ -63,7 +64,10 @@ func readShardState(ctx context.Context, db queryRower, topic, consumerGroup str
 //     idle interval (a safety net for missed wake-ups);
 //   - when another forwarder holds the shard: until a wake-up or the idle
 //     interval, so a standby takes over within about that time;
-//   - after a database error: 50 ms, doubling up to 5 s.
+//   - after a database error: 50 ms, doubling up to 5 s;
+//   - after a batch the broker did not fully acknowledge (its ack query
+//     failed, see pipeline): the publishing retry interval, doubling up to
+//     its maximum, then the batch is read again.
 type backoffManager struct {
 	db            queryRower
 	topic         string
@@ -74,10 +78,19 @@ type backoffManager struct {
 	onState       func(shardState)
 	logger        watermill.LoggerAdapter
 
+	// publishFailure, when set, returns the publishing failure that made
+	// the last batch fail, once; retryMin and retryMax bound the wait
+	// before it is read again, and retried counts those retries.
+	publishFailure     func() error
+	retryMin, retryMax time.Duration
+	retried            prometheus.Counter
+
 	// Used by the subscriber's goroutine only.
-	quick      time.Duration
-	errBackoff time.Duration
-	lastStall  time.Time
+	quick          time.Duration
+	errBackoff     time.Duration
+	publishBackoff time.Duration
+	publishRetries int
+	lastStall      time.Time
 }
 
 const (
@@ -103,6 +116,12 @@ func (b *backoffManager) Wake() {
 
 // HandleError implements watermillsql.BackoffManager.
 func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err != nil && b.publishFailure != nil {
+		if failure := b.publishFailure(); failure != nil {
+			b.afterPublishFailure(failure)
+			return 0
+		}
+	}
 	switch {
 	case errors.Is(err, errShardBusy):
 		b.quick, b.errBackoff = 0, 0
@@ -114,12 +133,27 @@ func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool,
 		logger.Error("Outbox query failed, retrying", err, watermill.LogFields{"wait_time": b.errBackoff})
 		b.wait(b.errBackoff, false)
 	case !noMsg:
-		b.quick, b.errBackoff = 0, 0
+		b.quick, b.errBackoff, b.publishBackoff, b.publishRetries = 0, 0, 0, 0
 	default:
 		b.errBackoff = 0
 		b.afterEmptyQuery()
 	}
 	return 0
+}
+
+// afterPublishFailure waits before the batch the broker did not fully
+// acknowledge is read again.
+func (b *backoffManager) afterPublishFailure(failure error) {
+	b.publishRetries++
+	b.publishBackoff = min(max(2*b.publishBackoff, b.retryMin), b.retryMax)
+	if b.retried != nil {
+		b.retried.Inc()
+	}
+	if b.publishRetries == 1 || b.publishRetries%20 == 0 {
+		b.logger.Error("Publishing to Kafka failed; the batch is read again and forwarded one message at a time", errors.New(failure.Error()),
+			watermill.LogFields{"sql_topic": b.topic, "attempt": b.publishRetries, "wait_time": b.publishBackoff})
+	}
+	b.wait(b.publishBackoff, false)
 }
 
 func (b *backoffManager) afterEmptyQuery() {

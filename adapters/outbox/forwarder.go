@@ -132,8 +132,25 @@ func (f *Forwarder) addShard(topic string) error {
 			}
 		}
 	}
+	publisher := f.publisher
+	if f.cfg.PublisherPerShard != nil {
+		var err error
+		if publisher, err = f.cfg.PublisherPerShard(); err != nil {
+			return fmt.Errorf("publisher of %s: %w", topic, err)
+		}
+		f.owned = append(f.owned, publisher)
+	}
+	pipe := newPipeline(publisher, newObserver(f.cfg.Metrics, f.cfg.Outbox.Name, topic))
 	backoff := newBackoffManager(f.db, topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, onState, f.logger)
+	backoff.publishFailure = pipe.takeFailure
+	backoff.retryMin, backoff.retryMax = f.cfg.RetryMin, f.cfg.RetryMax
+	if f.cfg.Metrics != nil {
+		backoff.retried = f.cfg.Metrics.retried.WithLabelValues(f.cfg.Outbox.Name, topic)
+	}
 	ackDeadline := f.cfg.AckDeadline
+	// Watermill's subscriber and router log every message at trace and
+	// debug level; quiet keeps their info and errors only.
+	quietLogger := quiet(f.logger)
 	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, topic, f.cfg.ConsumerGroup), watermillsql.SubscriberConfig{
 		ConsumerGroup:  f.cfg.ConsumerGroup,
 		AckDeadline:    &ackDeadline,
@@ -142,8 +159,8 @@ func (f *Forwarder) addShard(topic string) error {
 		RetryInterval:  f.cfg.RetryMin,
 		BackoffManager: backoff,
 		SchemaAdapter:  SchemaAdapter{BatchSize: f.cfg.BatchSize},
-		OffsetsAdapter: OffsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions},
-	}, f.logger)
+		OffsetsAdapter: OffsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions, beforeAck: pipe.barrier},
+	}, quietLogger)
 	if err != nil {
 		return fmt.Errorf("outbox subscriber of %s: %w", topic, err)
 	}
@@ -151,14 +168,7 @@ func (f *Forwarder) addShard(topic string) error {
 		outbox: f.cfg.Outbox.Name, topic: topic, db: f.db, metrics: f.cfg.Metrics,
 		retryMin: f.cfg.RetryMin, retryMax: f.cfg.RetryMax, logger: f.logger,
 	}
-	publisher := f.publisher
-	if f.cfg.PublisherPerShard != nil {
-		if publisher, err = f.cfg.PublisherPerShard(); err != nil {
-			return fmt.Errorf("publisher of %s: %w", topic, err)
-		}
-		f.owned = append(f.owned, publisher)
-	}
-	fwd, err := forwarder.NewForwarder(subscriber, publisher, f.logger, forwarder.Config{
+	fwd, err := forwarder.NewForwarder(subscriber, pipe, quietLogger, forwarder.Config{
 		ForwarderTopic: topic,
 		Middlewares:    []message.HandlerMiddleware{d.middleware},
 	})

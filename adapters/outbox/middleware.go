@@ -43,18 +43,22 @@ func permanentPublishError(err error) bool {
 		errors.Is(err, sarama.ErrInvalidTopic)
 }
 
-// delivery is the middleware of one shard's forwarder handler:
+// delivery is the middleware of one shard's forwarder handler, around the
+// forwarder's unwrapping and its publish to the shard's pipeline:
 //
 //   - a message that cannot be unwrapped, or that the broker can never
 //     take, goes to outbox_dead_letters with the reason, in the
 //     subscriber's transaction (so together with the position that passes
 //     it), and is acknowledged: the others continue;
-//   - a failed publish is retried in place, 100 ms then twice as long up to
-//     RetryMax, until it succeeds or the message's ack deadline passes (the
-//     subscriber then reads it again): the message is acknowledged, and the
-//     position moves past it, only after the broker acknowledged it;
-//   - successes and retries are counted, and the publish time and the
-//     delay since the writing transaction began observed.
+//   - a publish that fails at once (in careful mode, or when the producer
+//     refuses the message) is retried in place, 100 ms then twice as long
+//     up to RetryMax, until it succeeds or the message's ack deadline
+//     passes (the subscriber then reads it again): the position moves past
+//     a message only after the broker acknowledged it (see pipeline for
+//     the records still in flight when the handler returns).
+//
+// The envelope is decoded once, by the forwarder; the middleware looks at
+// it again only when the forwarder failed.
 type delivery struct {
 	outbox   string
 	topic    string
@@ -67,16 +71,19 @@ type delivery struct {
 
 func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		if problem := unwrapProblem(msg); problem != "" {
-			return nil, d.deadLetter(msg, problem)
+		if d.metrics != nil {
+			if created, err := parseCreatedAt(msg.Metadata.Get(metadataCreatedAt)); err == nil {
+				msg.SetContext(withCreatedAt(msg.Context(), created))
+			}
 		}
 		wait := d.retryMin
 		for attempt := 1; ; attempt++ {
-			start := time.Now()
 			produced, err := next(msg)
 			if err == nil {
-				d.observe(msg, start)
 				return produced, nil
+			}
+			if problem := unwrapProblem(msg); problem != "" {
+				return nil, d.deadLetter(msg, problem)
 			}
 			if permanentPublishError(err) {
 				return nil, d.deadLetter(msg, err.Error())
@@ -100,18 +107,6 @@ func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-func (d *delivery) observe(msg *message.Message, start time.Time) {
-	if d.metrics == nil {
-		return
-	}
-	now := time.Now()
-	d.metrics.forwarded.WithLabelValues(d.outbox, d.topic).Inc()
-	d.metrics.publish.WithLabelValues(d.outbox).Observe(now.Sub(start).Seconds())
-	if created, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(metadataCreatedAt)); err == nil {
-		d.metrics.delay.WithLabelValues(d.outbox).Observe(now.Sub(created).Seconds())
-	}
-}
-
 // deadLetter stores msg in outbox_dead_letters with the reason.
 func (d *delivery) deadLetter(msg *message.Message, reason string) error {
 	offset, _ := strconv.ParseInt(msg.Metadata.Get(metadataOffset), 10, 64)
@@ -120,7 +115,7 @@ func (d *delivery) deadLetter(msg *message.Message, reason string) error {
 		txID = "0"
 	}
 	var createdAt *time.Time
-	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(metadataCreatedAt)); err == nil {
+	if t, err := parseCreatedAt(msg.Metadata.Get(metadataCreatedAt)); err == nil {
 		createdAt = &t
 	}
 	metadata := message.Metadata{}

@@ -146,10 +146,19 @@ func (s SchemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.
 	}
 	msg.Metadata.Set(metadataOffset, strconv.FormatInt(r.Offset, 10))
 	msg.Metadata.Set(metadataTransactionID, strconv.FormatInt(transactionID, 10))
-	msg.Metadata.Set(metadataCreatedAt, createdAt.UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(metadataCreatedAt, strconv.FormatInt(createdAt.UnixNano(), 10))
 	r.Msg = msg
 	r.ExtraData = map[string]any{"transaction_id": transactionID}
 	return r, nil
+}
+
+// parseCreatedAt reads the metadataCreatedAt UnmarshalMessage sets.
+func parseCreatedAt(s string) (time.Time, error) {
+	ns, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(0, ns), nil
 }
 
 // SchemaInitializingQueries creates the tables of a SQL topic. The outbox's
@@ -176,10 +185,27 @@ type OffsetsAdapter struct {
 	// are created with the tables, and a missing one is a stall to report
 	// (a new row would resend every retained message), not to paper over.
 	CreateMissing bool
+
+	// beforeAck, when set, is called before the position moves (the
+	// forwarder's pipeline barrier: it returns when the broker answered
+	// every record sent); an error makes the ack query fail instead.
+	beforeAck func() error
 }
 
-// AckMessageQuery moves the consumer group's position to row.
+// batchNotAcknowledgedQuery is the ack query when the broker did not
+// acknowledge every message of the batch: it fails, so the subscriber's
+// transaction rolls back and the batch is read again.
+const batchNotAcknowledgedQuery = `DO $$BEGIN RAISE EXCEPTION 'outbox: the broker did not acknowledge every message of this batch; it is read again'; END$$`
+
+// AckMessageQuery moves the consumer group's position to row. The
+// watermill-sql subscriber runs it once per batch, after the last message
+// it moves over was acked, in the transaction that read the batch.
 func (a OffsetsAdapter) AckMessageQuery(topic string, row watermillsql.Row, consumerGroup string) watermillsql.Query {
+	if a.beforeAck != nil {
+		if err := a.beforeAck(); err != nil {
+			return watermillsql.Query{Query: batchNotAcknowledgedQuery}
+		}
+	}
 	return watermillsql.Query{Query: fmt.Sprintf(
 		`UPDATE %s SET offset_acked = %d, last_processed_transaction_id = '%d' WHERE consumer_group = %s`,
 		OffsetsTable(topic), row.Offset, row.ExtraData["transaction_id"], pq.QuoteLiteral(consumerGroup))}
