@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -95,6 +96,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	closeInheritedFilesOnExec()
 	root := repoRoot(t)
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
@@ -130,6 +132,19 @@ func repoRoot(t *testing.T) string {
 }
 
 // services runs scripts/services.sh with the given command.
+// closeInheritedFilesOnExec marks the files this process inherited, such
+// as the benchmark lock `flock` holds open for its command, close-on-exec:
+// otherwise the broker or database that services.sh starts inherits them
+// and holds the lock for as long as it runs.
+var closeInheritedFilesOnExec = sync.OnceFunc(func() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+})
+
 func (h *harness) services(command string) {
 	h.t.Helper()
 	start := time.Now()
