@@ -60,6 +60,7 @@ type settings struct {
 	batchSize        int
 	cpuProfile       string
 	latencyProfile   string
+	loadRate         float64
 	profiled         bool
 }
 
@@ -92,6 +93,7 @@ func main() {
 	flag.IntVar(&opts.batchSize, "batch", 0, "rows per query of our forwarder (0: the default)")
 	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of our largest drain to this file")
 	flag.StringVar(&opts.latencyProfile, "latency-cpuprofile", "", "write a CPU profile of the latency run at half the maximum rate to this file")
+	flag.Float64Var(&opts.loadRate, "load-rate", 0, "rate of the second latency run (0: half the maximum placement rate the write phase measured)")
 	phases := flag.String("phases", "drain,write,latency,idle", "what to measure")
 	flag.Parse()
 	log.SetFlags(0)
@@ -141,8 +143,12 @@ func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.D
 		if err := latency(ctx, 10, latencyRun); err != nil {
 			return err
 		}
-		if maxRate > 0 {
-			if err := latency(ctx, maxRate/2, latencyRun); err != nil {
+		loadRate := opts.loadRate
+		if loadRate == 0 {
+			loadRate = maxRate / 2
+		}
+		if loadRate > 0 {
+			if err := latency(ctx, loadRate, latencyRun); err != nil {
 				return err
 			}
 		}
