@@ -23,7 +23,7 @@ GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT := bin/golangci-lint
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail parked bench test-chaos clean
+	lint lint-tools tail parked bench bench-short bench-forwarder test-chaos clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET"
@@ -74,8 +74,17 @@ tail: services ## Print the events on Kafka (TOPIC=orders.events by default)
 parked: ## List the messages the consumers parked (see docs/saga.md)
 	$(GO) run ./cmd/orders parked
 
-bench: services ## Measure the forwarder beside the stock Watermill configuration
-	$(GO) run ./adapters/outbox/bench
+# Benchmarks take a lock so that two never share the machine's cores.
+BENCH_LOCK := flock /tmp/orders-bench.lock
+
+bench: services ## Measure the whole pipeline beside its baselines (about 10 minutes; see docs/benchmarks.md)
+	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench
+
+bench-short: services ## The same comparison, short (about a minute and a half)
+	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench -short
+
+bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
+	$(BENCH_LOCK) $(GO) run ./adapters/outbox/bench
 
 test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart
 	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/
