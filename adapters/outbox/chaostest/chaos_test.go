@@ -35,7 +35,9 @@ type scale struct {
 
 func runScale(t *testing.T) scale {
 	if testing.Short() {
-		return scale{orders: 200, versions: 3, rate: 10 * time.Millisecond, kills: 1, kafkaOutage: 5 * time.Second}
+		// The writes take about 1.5 s, so that the kill (at 0.3 s), the
+		// outage (from 0.5 s) and the restart (at 0.7 s) happen during them.
+		return scale{orders: 200, versions: 3, rate: 50 * time.Millisecond, kills: 1, kafkaOutage: 5 * time.Second}
 	}
 	return scale{orders: 2000, versions: 3, rate: 5 * time.Millisecond, kills: 8, kafkaOutage: 30 * time.Second}
 }
