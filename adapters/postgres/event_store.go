@@ -48,34 +48,44 @@ func appendEvents(ctx context.Context, tx *sql.Tx, id order.ID, events []order.R
 	return envelopes, nil
 }
 
-// loadEvents returns an order's events, oldest first; none when the order
-// does not exist.
-func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []order.RecordedEvent, err error) {
+// storedEvent is an event as the store holds it: its ID and its place in
+// the order's stream, decoded into the current domain event.
+type storedEvent struct {
+	EventID string
+	order.RecordedEvent
+}
+
+// loadEvents returns an order's events, oldest first, upcast to the
+// current schema; none when the order does not exist.
+func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []storedEvent, err error) {
+	if _, err := uuid.Parse(string(id)); err != nil {
+		return nil, nil // no stream has an ID that is not a UUID
+	}
 	rows, err := q.QueryContext(ctx, `
-		SELECT version, event_type, schema_version, data, occurred_at
+		SELECT event_id, version, event_type, schema_version, data, occurred_at
 		FROM order_events WHERE stream_id = $1 ORDER BY version`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("load events of order %s: %w", id, err)
 	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
 
-	var history []order.RecordedEvent
+	var history []storedEvent
 	for rows.Next() {
 		var (
-			re            order.RecordedEvent
+			e             storedEvent
 			eventType     string
 			schemaVersion int
 			data          []byte
 			occurredAt    time.Time
 		)
-		if err := rows.Scan(&re.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
+		if err := rows.Scan(&e.EventID, &e.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
 			return nil, fmt.Errorf("scan event of order %s: %w", id, err)
 		}
-		if re.Event, err = eventcodec.Unmarshal(eventType, schemaVersion, data); err != nil {
-			return nil, fmt.Errorf("order %s version %d: %w", id, re.Version, err)
+		if e.Event, err = eventcodec.Unmarshal(eventType, schemaVersion, data); err != nil {
+			return nil, fmt.Errorf("order %s version %d: %w", id, e.Version, err)
 		}
-		re.OccurredAt = occurredAt.UTC()
-		history = append(history, re)
+		e.OccurredAt = occurredAt.UTC()
+		history = append(history, e)
 	}
 	return history, rows.Err()
 }
@@ -88,12 +98,13 @@ func isUniqueViolation(err error, constraint string) bool {
 // loadOrder rebuilds an order from its events: order.ErrNotFound when the
 // stream is empty.
 func loadOrder(ctx context.Context, q queryer, id order.ID) (*order.Order, error) {
-	if _, err := uuid.Parse(string(id)); err != nil {
-		return nil, order.ErrNotFound // no stream has an ID that is not a UUID
-	}
-	history, err := loadEvents(ctx, q, id)
+	stored, err := loadEvents(ctx, q, id)
 	if err != nil {
 		return nil, err
+	}
+	history := make([]order.RecordedEvent, len(stored))
+	for i, e := range stored {
+		history[i] = e.RecordedEvent
 	}
 	return order.FromHistory(id, history)
 }

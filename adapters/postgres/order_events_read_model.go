@@ -4,10 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/eventcodec"
 	"github.com/orderflow/orders/app/query"
@@ -29,46 +25,26 @@ func NewOrderEventsReadModel(db *sql.DB) (*OrderEventsReadModel, error) {
 	return &OrderEventsReadModel{db: db}, nil
 }
 
-// OrderEvents returns the order's events in version order, each upcast to
-// the current schema version.
-func (r *OrderEventsReadModel) OrderEvents(ctx context.Context, id order.ID) (_ []query.Event, err error) {
-	if _, err := uuid.Parse(string(id)); err != nil {
+// OrderEvents returns the order's events in version order, each in the
+// current schema version.
+func (r *OrderEventsReadModel) OrderEvents(ctx context.Context, id order.ID) ([]query.Event, error) {
+	stored, err := loadEvents(ctx, r.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(stored) == 0 {
 		return nil, order.ErrNotFound
 	}
-	rows, err := r.db.QueryContext(ctx, `
-		SELECT event_id, version, event_type, schema_version, data, occurred_at
-		FROM order_events WHERE stream_id = $1 ORDER BY version`, string(id))
-	if err != nil {
-		return nil, fmt.Errorf("read events of order %s: %w", id, err)
-	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-
-	var events []query.Event
-	for rows.Next() {
-		var (
-			e             query.Event
-			storedVersion int
-			data          []byte
-			occurredAt    time.Time
-		)
-		if err := rows.Scan(&e.EventID, &e.Version, &e.Type, &storedVersion, &data, &occurredAt); err != nil {
-			return nil, fmt.Errorf("scan event of order %s: %w", id, err)
-		}
-		current, err := eventcodec.Unmarshal(e.Type, storedVersion, data)
+	events := make([]query.Event, len(stored))
+	for i, e := range stored {
+		eventType, schemaVersion, data, err := eventcodec.Marshal(e.Event)
 		if err != nil {
-			return nil, fmt.Errorf("order %s version %d: %w", id, e.Version, err)
-		}
-		if _, e.SchemaVersion, e.Data, err = eventcodec.Marshal(current); err != nil {
 			return nil, err
 		}
-		e.OccurredAt = occurredAt.UTC()
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read events of order %s: %w", id, err)
-	}
-	if len(events) == 0 {
-		return nil, order.ErrNotFound
+		events[i] = query.Event{
+			EventID: e.EventID, Type: eventType, SchemaVersion: schemaVersion,
+			Version: e.Version, OccurredAt: e.OccurredAt, Data: data,
+		}
 	}
 	return events, nil
 }

@@ -107,18 +107,11 @@ func runInventory(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return consumer.Run(ctx) })
-	g.Go(func() error { return forward(ctx) })
-	g.Go(func() error {
-		return serveHTTP(ctx, "inventory API", s.InventoryHTTPAddr, inventoryhttp.NewHandler(application))
-	})
-	g.Go(func() error {
-		deleteOldInboxRecords(ctx, db, messagestore.InventoryTables.Inbox, s.InboxRetention, s.InboxRetentionTick)
-		return nil
-	})
 	slog.InfoContext(ctx, "inventory running", "consumes", cfg.OrdersTopic, "publishes", s.InventoryTopic, "group", s.InventoryGroup, "http", s.InventoryHTTPAddr)
-	return g.Wait()
+	return runDownstream(ctx, db, s, downstream{
+		consumer: consumer, forward: forward, inbox: messagestore.InventoryTables.Inbox,
+		apiName: "inventory API", apiAddr: s.InventoryHTTPAddr, api: inventoryhttp.NewHandler(application),
+	})
 }
 
 // runPayment runs the payment service: its consumer of the order events,
@@ -152,18 +145,35 @@ func runPayment(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return consumer.Run(ctx) })
-	g.Go(func() error { return forward(ctx) })
-	g.Go(func() error {
-		return serveHTTP(ctx, "payment API", s.PaymentHTTPAddr, paymenthttp.NewHandler(application))
-	})
-	g.Go(func() error {
-		deleteOldInboxRecords(ctx, db, messagestore.PaymentTables.Inbox, s.InboxRetention, s.InboxRetentionTick)
-		return nil
-	})
 	slog.InfoContext(ctx, "payment service running", "consumes", cfg.OrdersTopic, "publishes", s.PaymentsTopic,
 		"group", s.PaymentGroup, "http", s.PaymentHTTPAddr, "decline_above", s.DeclineAbove)
+	return runDownstream(ctx, db, s, downstream{
+		consumer: consumer, forward: forward, inbox: messagestore.PaymentTables.Inbox,
+		apiName: "payment API", apiAddr: s.PaymentHTTPAddr, api: paymenthttp.NewHandler(application),
+	})
+}
+
+// downstream is what a downstream service runs besides its setup.
+type downstream struct {
+	consumer *service.Consumer
+	forward  func(context.Context) error // its outbox's forwarder
+	inbox    string                      // its inbox table, kept for s.InboxRetention
+	apiName  string
+	apiAddr  string
+	api      http.Handler
+}
+
+// runDownstream runs a downstream service's consumer, outbox forwarder,
+// operator API and inbox retention until one fails or ctx ends.
+func runDownstream(ctx context.Context, db *sql.DB, s sagaSettings, d downstream) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.consumer.Run(ctx) })
+	g.Go(func() error { return d.forward(ctx) })
+	g.Go(func() error { return serveHTTP(ctx, d.apiName, d.apiAddr, d.api) })
+	g.Go(func() error {
+		deleteOldInboxRecords(ctx, db, d.inbox, s.InboxRetention, s.InboxRetentionTick)
+		return nil
+	})
 	return g.Wait()
 }
 
