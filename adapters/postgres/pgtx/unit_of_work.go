@@ -1,0 +1,49 @@
+package pgtx
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// UnitOfWork is one PostgreSQL transaction and what is to happen once it
+// has committed. The steps of a business transaction (events, read model,
+// outbox messages, inbox record, idempotency key) each take the unit of
+// work and write on its Tx; a step that must act only after the commit
+// (waking the relay, say) registers it with AfterCommit.
+type UnitOfWork struct {
+	Tx          *sql.Tx
+	afterCommit []func()
+}
+
+// AfterCommit registers fn to run once the transaction has committed. It
+// does not run when the transaction rolls back or its commit fails.
+func (u *UnitOfWork) AfterCommit(fn func()) {
+	u.afterCommit = append(u.afterCommit, fn)
+}
+
+// Do runs fn in a unit of work: it commits when fn succeeds, rolls back
+// when it fails, and runs the after-commit hooks only after a successful
+// commit. The commit's error is returned, never dropped: a failed commit
+// means nothing was written.
+func Do(ctx context.Context, db *sql.DB, fn func(uow *UnitOfWork) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	uow := &UnitOfWork{Tx: tx}
+	if err := fn(uow); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, hook := range uow.afterCommit {
+		hook()
+	}
+	return nil
+}
