@@ -73,7 +73,7 @@ func DBWithURL(t testing.TB) (*sql.DB, string) {
 			return
 		}
 		defer func() { _ = admin.Close() }()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := dropDatabase(ctx, admin, name); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
