@@ -83,13 +83,33 @@ tcp_open() { # HOST PORT
 }
 
 # The lock serialises concurrent runs (e.g. two make targets at once). Every
-# long-lived process started below gets "9>&-" so that it does not keep it.
+# process started below gets "9>&-" so that it does not keep it; the
+# daemons are started detached (exec_detached), which closes it too.
 take_lock() {
 	mkdir -p "$STATE_DIR" "$LOG_DIR"
 	exec 9>"$STATE_DIR/.lock"
 	if ! flock -w 300 9; then
 		die "another scripts/services.sh holds $STATE_DIR/.lock"
 	fi
+}
+
+# exec_detached CMD...: replaces the current subshell with CMD in a session of
+# its own, stdin from /dev/null and every descriptor above 2 closed, so that a
+# daemon holds nothing of whoever started it (the lock `flock` holds for its
+# command, a pipe it reads our output from, our own lock on fd 9). stdout and
+# stderr stay: callers redirect them. Call it as the last command of a
+# subshell, "(... exec_detached CMD) &": CMD then keeps the subshell's pid, $!.
+# setsid forks only in a process-group leader, which a subshell of a script
+# is not; -w then waits for CMD as a plain command would.
+exec_detached() {
+	local fd
+	for fd in /proc/"$BASHPID"/fd/*; do
+		fd=${fd##*/}
+		if ((fd > 2)); then
+			eval "exec $fd>&-"
+		fi
+	done
+	exec setsid -w "$@" </dev/null
 }
 
 APT_UPDATED=0
@@ -176,6 +196,17 @@ as_postgres() {
 		"${run[@]}" "$@" 9>&-)
 }
 
+# pg_ctlcluster_detached ARGS...: pg_ctlcluster ARGS, with the server it
+# starts detached from us. sudo closes the descriptors above 2 itself and may
+# ask for a password on our terminal, so setsid goes after it.
+pg_ctlcluster_detached() {
+	if [[ ${#SUDO[@]} -gt 0 ]]; then
+		"${SUDO[@]}" setsid -w pg_ctlcluster "$@" </dev/null 9>&-
+	else
+		(exec_detached pg_ctlcluster "$@")
+	fi
+}
+
 pg_set() { # VERSION NAME KEY VALUE -> prints "changed" when the value was different
 	local v=$1 c=$2 key=$3 value=$4 cur
 	cur=$(pg_conftool "$v" "$c" show "$key" 2>/dev/null | sed -E "s/^[^=]*=[[:space:]]*//; s/^'(.*)'\$/\\1/") || cur=
@@ -194,7 +225,10 @@ pg_wait() { # seconds
 }
 
 pg_ensure_role_and_dbs_local() {
+	# pg_signal_backend: the tests drop their databases WITH (FORCE), which
+	# must be allowed to end an autovacuum worker on them.
 	as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres >/dev/null <<'SQL'
+SET client_min_messages = warning;
 DO $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'orders') THEN
@@ -210,6 +244,7 @@ SELECT 'CREATE DATABASE orders_test OWNER orders'
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders_test')\gexec
 ALTER DATABASE orders OWNER TO orders;
 ALTER DATABASE orders_test OWNER TO orders;
+GRANT pg_signal_backend TO orders;
 SQL
 }
 
@@ -303,11 +338,11 @@ postgres_up() {
 	log=$(pg_log_of "$v" "$c")
 	if [[ $status == online ]]; then
 		# Online but not answering on $HOST:$PGPORT: it had another port or address.
-		"${SUDO[@]}" pg_ctlcluster "$v" "$c" restart -m fast 9>&- ||
+		pg_ctlcluster_detached "$v" "$c" restart -m fast ||
 			{ show_log "$log"; die "pg_ctlcluster $v $c restart failed"; }
 		action="${installed}restarted local cluster $v/$c${changed:+ (configuration changed)}"
 	else
-		"${SUDO[@]}" pg_ctlcluster "$v" "$c" start 9>&- ||
+		pg_ctlcluster_detached "$v" "$c" start ||
 			{ show_log "$log"; die "pg_ctlcluster $v $c start failed"; }
 		echo "$v $c" >"$PG_MARKER"
 		action="${installed}started local cluster $v/$c"
@@ -344,7 +379,7 @@ postgres_restart() {
 	[[ -n $cluster ]] || die "no local PostgreSQL cluster on port $PGPORT to restart (is it run by docker compose?)"
 	read -r v c <<<"$cluster"
 	log=$(pg_log_of "$v" "$c")
-	"${SUDO[@]}" pg_ctlcluster "$v" "$c" restart -m fast 9>&- || { show_log "$log"; die "pg_ctlcluster $v $c restart failed"; }
+	pg_ctlcluster_detached "$v" "$c" restart -m fast || { show_log "$log"; die "pg_ctlcluster $v $c restart failed"; }
 	pg_wait "$PG_WAIT_SECONDS" || { show_log "$log"; die "PostgreSQL $v/$c did not come back within ${PG_WAIT_SECONDS}s"; }
 	say "postgres: restarted local cluster $v/$c at $HOST:$PGPORT"
 }
@@ -498,11 +533,11 @@ kafka_start() {
 	kafka_write_props
 	kafka_format
 	if [[ -s $KAFKA_OUT ]]; then mv -f "$KAFKA_OUT" "$KAFKA_OUT.1"; fi
-	# setsid + nohup: the broker outlives this script and its terminal.
-	(cd "$STATE_DIR" && exec setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+	# exec_detached + nohup: the broker outlives this script and its terminal.
+	(cd "$STATE_DIR" && exec_detached nohup java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
 		-Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.properties" \
-		-cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1 </dev/null 9>&-) &
+		-cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1) &
 	pid=$!
 	echo "$pid" >"$KAFKA_PID_FILE"
 	if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
