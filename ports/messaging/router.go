@@ -78,8 +78,6 @@ func (c Config) Validate() error {
 //   - Recoverer: a panic becomes an error (and is retried);
 //   - correlation: the message's correlation ID goes into the context, so
 //     the events the handler publishes carry it on;
-//   - inbox key: (consumer, message ID) into the context, recorded by the
-//     repository in the transaction of the effect;
 //   - Duplicator (only with DuplicateDelivery);
 //   - requireReadable: unreadable messages fail permanently.
 //
@@ -123,7 +121,6 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 		retry.Middleware,
 		middleware.Recoverer,
 		correlation.Watermill,
-		withInboxKey(cfg.Consumer),
 	)
 	if cfg.DuplicateDelivery {
 		router.AddMiddleware(middleware.Duplicator)

@@ -1,4 +1,4 @@
-package eventcodec
+package postgres
 
 import (
 	"encoding/json"
@@ -6,10 +6,10 @@ import (
 	"math"
 )
 
-// upcastOrderPlacedV1 reads OrderPlaced as the first release wrote it:
+// upcastStoredOrderPlacedV1 reads OrderPlaced as the first release stored it:
 // items without "subtotal". Version 2 carries each line's subtotal; for old
 // events it is quantity × unit price, the same rule the domain applies.
-func upcastOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
+func upcastStoredOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
 	var v1 map[string]json.RawMessage
 	if err := json.Unmarshal(data, &v1); err != nil {
 		return nil, err
