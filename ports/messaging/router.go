@@ -81,6 +81,10 @@ func (c Config) Validate() error {
 //   - Duplicator (only with DuplicateDelivery);
 //   - requireReadable: unreadable messages fail permanently.
 //
+// The handlers put the message's inbox key (consumer, message ID) into the
+// commands they issue; the repositories record it in the transaction of the
+// effect, so a redelivered message has no second effect.
+//
 // Messages of one Kafka partition are handled one at a time (the
 // subscriber waits for each acknowledgement), so one order's messages are
 // handled in order; partitions run concurrently.
