@@ -13,9 +13,9 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres/inventorystore"
+	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/testenv"
 )
