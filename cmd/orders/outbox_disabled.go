@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
