@@ -13,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
+	"github.com/orderflow/orders/internal/contracts/envelope"
 )
 
 // ProtocolVersion is the Kafka protocol version the clients speak: that of
@@ -49,7 +49,7 @@ func PublisherConfig() *sarama.Config {
 // (the event name among it) becomes record headers.
 func Marshaler() kafka.MarshalerUnmarshaler {
 	return kafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
-		return msg.Metadata.Get(eventcodec.MetadataPartitionKey), nil
+		return msg.Metadata.Get(envelope.MetadataPartitionKey), nil
 	})
 }
 

@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/internal/contracts/envelope"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -41,11 +41,11 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(nil), topic)
+	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(nil), postgres.OrderRepositoryConfig{EventsTopic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing, err := postgres.NewOrderRepository(db, testenv.FailingAfterPublish{Outbox: outbox.NewPublisher(nil)}, topic)
+	failing, err := postgres.NewOrderRepository(db, testenv.FailingAfterPublish{Outbox: outbox.NewPublisher(nil)}, postgres.OrderRepositoryConfig{EventsTopic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +94,10 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 			t.Errorf("order %s: no record keyed by its ID among %d records", o.ID(), len(records))
 			continue
 		}
-		if r.Headers[eventcodec.MetadataEventName] != order.OrderPlacedType {
-			t.Errorf("order %s: header name = %q, want OrderPlaced", o.ID(), r.Headers[eventcodec.MetadataEventName])
+		if r.Headers[envelope.MetadataEventName] != order.OrderPlacedType {
+			t.Errorf("order %s: header name = %q, want OrderPlaced", o.ID(), r.Headers[envelope.MetadataEventName])
 		}
-		var env eventcodec.Envelope
+		var env envelope.Envelope
 		if err := json.Unmarshal(r.Value, &env); err != nil {
 			t.Fatalf("decode record: %v", err)
 		}

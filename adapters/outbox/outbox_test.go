@@ -42,7 +42,7 @@ func publish(t *testing.T, db *sql.DB, pub *outbox.Publisher, topic string, msgs
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(context.Background(), tx, topic, msgs...); err != nil {
+	if err := pub.PublishTx(context.Background(), tx, topic, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -161,7 +161,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = early.Rollback() }()
-	if err := pub.Publish(context.Background(), early, topic, newMessage(t, "order-early", 1)); err != nil {
+	if err := pub.PublishTx(context.Background(), early, topic, newMessage(t, "order-early", 1)); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, db, pub, topic, newMessage(t, "order-later", 1))
@@ -169,7 +169,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(context.Background(), rolledBack, topic, newMessage(t, "order-rolled-back", 1)); err != nil {
+	if err := pub.PublishTx(context.Background(), rolledBack, topic, newMessage(t, "order-rolled-back", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := rolledBack.Rollback(); err != nil {
@@ -353,7 +353,7 @@ func TestShardCountIsCheckedAndChangedOnlyWhenDrained(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := outbox.NewPublisher(nil).Publish(ctx, tx, "topic", newMessage(t, "order-1", 2)); err == nil {
+	if err := outbox.NewPublisher(nil).PublishTx(ctx, tx, "topic", newMessage(t, "order-1", 2)); err == nil {
 		t.Error("a writer with the old shard count could still write")
 	}
 }

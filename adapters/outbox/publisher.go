@@ -10,12 +10,13 @@ import (
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // Publisher writes messages into the outbox on the caller's transaction:
 // each one wrapped in the forwarder's envelope that names its Kafka topic,
-// into the shard of its partition key. It implements the order
-// repository's Outbox and CommitObserver.
+// into the shard of its partition key. It implements the stores' Outbox.
 type Publisher struct {
 	cfg    Config
 	waker  Waker
@@ -51,10 +52,26 @@ func NewPublisherFor(cfg Config, waker Waker, logger watermill.LoggerAdapter) (*
 // Config returns the outbox the publisher writes to.
 func (p *Publisher) Config() Config { return p.cfg }
 
-// Publish inserts msgs into the outbox within tx, for the forwarder to send
-// to the Kafka topic destination once tx commits. Nothing is sent if tx
-// rolls back. Messages of one shard keep their order.
-func (p *Publisher) Publish(_ context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
+// Publish inserts msgs into the outbox within the unit of work, for the
+// forwarder to send to the Kafka topic destination once it commits, and
+// wakes the forwarders after the commit. Nothing is sent if it rolls back.
+func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+	if uow == nil {
+		return errors.New("outbox publish needs a unit of work")
+	}
+	if err := p.PublishTx(ctx, uow.Tx, destination, msgs...); err != nil {
+		return err
+	}
+	if len(msgs) > 0 {
+		uow.AfterCommit(p.Committed)
+	}
+	return nil
+}
+
+// PublishTx inserts msgs into the outbox within tx, for the forwarder to
+// send to the Kafka topic destination once tx commits. Nothing is sent if
+// tx rolls back. Messages of one shard keep their order.
+func (p *Publisher) PublishTx(_ context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
 	if tx == nil {
 		return errors.New("outbox publish needs a transaction")
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
 )
@@ -23,29 +23,31 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// appendEvents stores an order's new events and returns their envelopes,
-// ready for the outbox. A stale expected version surfaces as
-// command.ErrConcurrentUpdate through the unique (stream_id, version).
-func appendEvents(ctx context.Context, tx *sql.Tx, id order.ID, events []order.RecordedEvent) ([]eventcodec.Envelope, error) {
-	envelopes := make([]eventcodec.Envelope, 0, len(events))
+// appendEvents stores an order's new events in the store's own format
+// and returns them with their new event IDs. A stale expected version
+// surfaces as command.ErrConcurrentUpdate through the unique (stream_id,
+// version).
+func appendEvents(ctx context.Context, uow *pgtx.UnitOfWork, id order.ID, events []order.RecordedEvent) ([]storedEvent, error) {
+	stored := make([]storedEvent, 0, len(events))
 	for _, re := range events {
-		env, err := eventcodec.NewEnvelope(uuid.NewString(), id, re)
+		eventType, schemaVersion, data, err := encodeEvent(re.Event)
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.ExecContext(ctx, `
+		e := storedEvent{EventID: uuid.NewString(), RecordedEvent: re}
+		_, err = uow.Tx.ExecContext(ctx, `
 			INSERT INTO order_events (event_id, stream_id, version, event_type, schema_version, data, occurred_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			env.EventID, env.OrderID, env.Version, env.EventType, env.SchemaVersion, []byte(env.Data), env.OccurredAt)
+			e.EventID, string(id), re.Version, eventType, schemaVersion, data, re.OccurredAt)
 		if isUniqueViolation(err, streamVersionConstraint) {
 			return nil, fmt.Errorf("append version %d to order %s: %w", re.Version, id, command.ErrConcurrentUpdate)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("append event to order %s: %w", id, err)
 		}
-		envelopes = append(envelopes, env)
+		stored = append(stored, e)
 	}
-	return envelopes, nil
+	return stored, nil
 }
 
 // storedEvent is an event as the store holds it: its ID and its place in
@@ -81,7 +83,7 @@ func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []storedEvent, e
 		if err := rows.Scan(&e.EventID, &e.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
 			return nil, fmt.Errorf("scan event of order %s: %w", id, err)
 		}
-		if e.Event, err = eventcodec.Unmarshal(eventType, schemaVersion, data); err != nil {
+		if e.Event, err = decodeEvent(eventType, schemaVersion, data); err != nil {
 			return nil, fmt.Errorf("order %s version %d: %w", id, e.Version, err)
 		}
 		e.OccurredAt = occurredAt.UTC()

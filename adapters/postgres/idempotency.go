@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
 )
@@ -16,16 +17,16 @@ import (
 // transaction means a request with the key is still running:
 // ErrRequestInProgress, at once, rather than waiting for it. The lock ends
 // with the transaction, also when its process dies.
-func lookUpIdempotencyKey(ctx context.Context, tx *sql.Tx, key *command.IdempotencyKey) (order.ID, bool, error) {
+func lookUpIdempotencyKey(ctx context.Context, uow *pgtx.UnitOfWork, key *command.IdempotencyKey) (order.ID, bool, error) {
 	var locked bool
-	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, key.Key).Scan(&locked); err != nil {
+	if err := uow.Tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, key.Key).Scan(&locked); err != nil {
 		return "", false, fmt.Errorf("lock idempotency key: %w", err)
 	}
 	if !locked {
 		return "", false, command.ErrRequestInProgress
 	}
 	var fingerprint, orderID string
-	err := tx.QueryRowContext(ctx, `SELECT fingerprint, order_id FROM idempotency_keys WHERE key = $1`, key.Key).Scan(&fingerprint, &orderID)
+	err := uow.Tx.QueryRowContext(ctx, `SELECT fingerprint, order_id FROM idempotency_keys WHERE key = $1`, key.Key).Scan(&fingerprint, &orderID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
@@ -38,8 +39,8 @@ func lookUpIdempotencyKey(ctx context.Context, tx *sql.Tx, key *command.Idempote
 	}
 }
 
-func storeIdempotencyKey(ctx context.Context, tx *sql.Tx, key *command.IdempotencyKey, id order.ID) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, fingerprint, order_id) VALUES ($1, $2, $3)`,
+func storeIdempotencyKey(ctx context.Context, uow *pgtx.UnitOfWork, key *command.IdempotencyKey, id order.ID) error {
+	_, err := uow.Tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, fingerprint, order_id) VALUES ($1, $2, $3)`,
 		key.Key, key.Fingerprint, string(id))
 	if err != nil {
 		return fmt.Errorf("store idempotency key: %w", err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
 	"github.com/orderflow/orders/app/query"
 	"github.com/orderflow/orders/domain/order"
 )
@@ -37,7 +36,7 @@ func (r *OrderEventsReadModel) OrderEvents(ctx context.Context, id order.ID) ([]
 	}
 	events := make([]query.Event, len(stored))
 	for i, e := range stored {
-		eventType, schemaVersion, data, err := eventcodec.Marshal(e.Event)
+		eventType, schemaVersion, data, err := encodeEvent(e.Event)
 		if err != nil {
 			return nil, err
 		}

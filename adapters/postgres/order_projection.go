@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -20,7 +20,7 @@ type readModelItem struct {
 // projectOrder writes the order's read model row from the aggregate's
 // state. The live write path and the rebuild both use it, so a rebuilt
 // read model equals the live one by construction.
-func projectOrder(ctx context.Context, tx *sql.Tx, o *order.Order) error {
+func projectOrder(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order) error {
 	items := make([]readModelItem, 0, len(o.Items()))
 	for _, it := range o.Items() {
 		sub, err := it.Subtotal()
@@ -34,7 +34,7 @@ func projectOrder(ctx context.Context, tx *sql.Tx, o *order.Order) error {
 		return fmt.Errorf("marshal items of order %s: %w", o.ID(), err)
 	}
 	reason, detail := o.CancelReason()
-	_, err = tx.ExecContext(ctx, `
+	_, err = uow.Tx.ExecContext(ctx, `
 		INSERT INTO orders (id, customer_id, status, currency, total, items, version,
 		                    cancel_reason, cancel_detail, payment_id, placed_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)

@@ -4,121 +4,143 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/correlation"
 )
 
-// Outbox publishes messages within a business transaction.
+// Outbox publishes messages within a unit of work: they are written on
+// uow.Tx and sent only if it commits. An implementation that wakes a relay
+// registers the wake-up with uow.AfterCommit.
 type Outbox interface {
-	Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error
+	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
 }
 
-// CommitObserver is implemented by an Outbox that wants to hear, after the
-// fact, that a transaction holding its messages committed (to wake the
-// forwarder without touching the transaction itself).
-type CommitObserver interface {
-	Committed()
+// OrderRepositoryConfig configures an OrderRepository.
+type OrderRepositoryConfig struct {
+	// EventsTopic is the Kafka topic the order events are published to.
+	EventsTopic string
+	// InboxTable is the inbox of the consumer whose messages cause updates
+	// (the saga's): Update records the message there. Empty for a
+	// repository that no message drives (the HTTP API's); it must then
+	// never be given a message.
+	InboxTable string
 }
 
-// OrderRepository is the unit of work of the order service: in one
-// transaction it appends an order's new events, updates its read model and
-// publishes the events to the outbox.
+// OrderRepository is the unit of work of the order service. This file is
+// the whole business transaction, in order:
+//
+//	BEGIN
+//	  record the consumed message in the inbox  (Update caused by a message)
+//	  look up the idempotency key               (Add with a key; idempotency.go)
+//	  load the order's events                   (Update; event_store.go)
+//	  the domain decides                        (fn)
+//	  append the new events                     (event_store.go)
+//	  project the read model                    (order_projection.go)
+//	  publish the outbox messages               (order_messages.go, Outbox)
+//	  store the idempotency key                 (Add with a key)
+//	COMMIT
+//	after commit: wake the relay                (registered by the Outbox)
+//
+// The inbox record comes first: a second delivery of the message fails at
+// once with inbox.ErrDuplicate, and a concurrent one waits for the first.
 type OrderRepository struct {
-	db          *sql.DB
-	outbox      Outbox
-	eventsTopic string
+	db     *sql.DB
+	outbox Outbox
+	cfg    OrderRepositoryConfig
 }
 
 var _ command.OrderRepository = (*OrderRepository)(nil)
 
-// NewOrderRepository returns a repository that publishes order events to
-// the Kafka topic eventsTopic through outbox.
-func NewOrderRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*OrderRepository, error) {
+// NewOrderRepository returns a repository that publishes order events
+// through outbox.
+func NewOrderRepository(db *sql.DB, outbox Outbox, cfg OrderRepositoryConfig) (*OrderRepository, error) {
 	if db == nil || outbox == nil {
 		return nil, errors.New("order repository needs a database and an outbox")
 	}
-	if eventsTopic == "" {
+	if cfg.EventsTopic == "" {
 		return nil, errors.New("order repository needs an events topic")
 	}
-	return &OrderRepository{db: db, outbox: outbox, eventsTopic: eventsTopic}, nil
+	if cfg.InboxTable != "" {
+		if err := messagestore.ValidateTable(cfg.InboxTable); err != nil {
+			return nil, fmt.Errorf("order repository: %w", err)
+		}
+	}
+	return &OrderRepository{db: db, outbox: outbox, cfg: cfg}, nil
 }
 
 // Add stores a new order, and its idempotency key when given.
 func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
 	id, replayed := o.ID(), false
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
+	err := pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
 		if key != nil {
-			earlier, found, err := lookUpIdempotencyKey(ctx, tx, key)
+			earlier, found, err := lookUpIdempotencyKey(ctx, uow, key)
 			if err != nil || found {
 				id, replayed = earlier, found
 				return err
 			}
 		}
-		if err := r.save(ctx, tx, o); err != nil {
+		if err := r.save(ctx, uow, o); err != nil {
 			return err
 		}
 		if key != nil {
-			return storeIdempotencyKey(ctx, tx, key, o.ID())
+			return storeIdempotencyKey(ctx, uow, key, o.ID())
 		}
 		return nil
 	})
 	if err != nil {
 		return "", false, err
 	}
-	r.committed(replayed)
 	return id, replayed, nil
 }
 
 // Update loads an order from its events, lets fn change it, and stores the
-// events fn recorded.
-func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		o, err := loadOrder(ctx, tx, id)
+// events fn recorded. msg is the consumed message the update is the effect
+// of (zero for an HTTP command): it is recorded in the inbox with the
+// events, and a message recorded before fails with inbox.ErrDuplicate.
+func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key, fn func(ctx context.Context, o *order.Order) error) error {
+	if !msg.IsZero() && r.cfg.InboxTable == "" {
+		return fmt.Errorf("order %s: update caused by message %s, but the repository has no inbox", id, msg.MessageID)
+	}
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := messagestore.RecordInbox(ctx, uow, r.cfg.InboxTable, msg); err != nil {
+			return err
+		}
+		o, err := loadOrder(ctx, uow.Tx, id)
 		if err != nil {
 			return err
 		}
 		if err := fn(ctx, o); err != nil {
 			return err
 		}
-		return r.save(ctx, tx, o)
+		return r.save(ctx, uow, o)
 	})
-	if err == nil {
-		r.committed(false)
-	}
-	return err
-}
-
-func (r *OrderRepository) committed(nothingWritten bool) {
-	if observer, ok := r.outbox.(CommitObserver); ok && !nothingWritten {
-		observer.Committed()
-	}
 }
 
 // save writes the order's new events, its read model row and its outbox
-// messages on tx.
-func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) error {
+// messages on the unit of work. An order without new events writes
+// nothing.
+func (r *OrderRepository) save(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order) error {
 	changes := o.Changes()
 	if len(changes) == 0 {
 		return nil
 	}
-	envelopes, err := appendEvents(ctx, tx, o.ID(), changes)
+	stored, err := appendEvents(ctx, uow, o.ID(), changes)
 	if err != nil {
 		return err
 	}
-	if err := projectOrder(ctx, tx, o); err != nil {
+	if err := projectOrder(ctx, uow, o); err != nil {
 		return err
 	}
-	msgs := make([]*message.Message, len(envelopes))
-	for i, env := range envelopes {
-		if msgs[i], err = env.Message(); err != nil {
-			return err
-		}
+	msgs, err := outboxMessages(ctx, o.ID(), stored)
+	if err != nil {
+		return err
 	}
-	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.cfg.EventsTopic, msgs...)
 }

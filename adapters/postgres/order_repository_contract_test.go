@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -26,7 +27,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 		if _, _, err := repo.Add(context.Background(), o, nil); err != nil {
 			t.Fatal(err)
 		}
-		err := repo.Update(context.Background(), o.ID(), func(_ context.Context, loaded *order.Order) error {
+		err := repo.Update(context.Background(), o.ID(), inbox.Key{}, func(_ context.Context, loaded *order.Order) error {
 			if loaded.Version() != 1 || loaded.LoadedVersion() != 1 || loaded.Total() != o.Total() || loaded.Status() != order.StatusPlaced {
 				t.Errorf("loaded %+v", loaded)
 			}
@@ -38,7 +39,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 	})
 
 	t.Run("updating an unknown order is ErrNotFound", func(t *testing.T) {
-		err := newRepo(t).Update(context.Background(), order.ID("5d5b7f52-6c87-4e1d-9a52-93c64c0b8d0e"), func(context.Context, *order.Order) error {
+		err := newRepo(t).Update(context.Background(), order.ID("5d5b7f52-6c87-4e1d-9a52-93c64c0b8d0e"), inbox.Key{}, func(context.Context, *order.Order) error {
 			t.Error("fn called for an unknown order")
 			return nil
 		})
@@ -54,7 +55,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		boom := errors.New("boom")
-		err := repo.Update(context.Background(), o.ID(), func(_ context.Context, loaded *order.Order) error {
+		err := repo.Update(context.Background(), o.ID(), inbox.Key{}, func(_ context.Context, loaded *order.Order) error {
 			if err := loaded.Cancel("x", time.Now()); err != nil {
 				return err
 			}
@@ -78,7 +79,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 			func(o *order.Order) error { return o.Ship(time.Now()) },
 		}
 		for _, step := range steps {
-			if err := repo.Update(context.Background(), o.ID(), func(_ context.Context, o *order.Order) error { return step(o) }); err != nil {
+			if err := repo.Update(context.Background(), o.ID(), inbox.Key{}, func(_ context.Context, o *order.Order) error { return step(o) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -103,7 +104,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				err := repo.Update(context.Background(), o.ID(), func(_ context.Context, o *order.Order) error {
+				err := repo.Update(context.Background(), o.ID(), inbox.Key{}, func(_ context.Context, o *order.Order) error {
 					return o.Cancel("race", time.Now())
 				})
 				mu.Lock()
@@ -130,7 +131,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 
 func assertVersion(t *testing.T, repo command.OrderRepository, id order.ID, version int, status order.Status) {
 	t.Helper()
-	err := repo.Update(context.Background(), id, func(_ context.Context, o *order.Order) error {
+	err := repo.Update(context.Background(), id, inbox.Key{}, func(_ context.Context, o *order.Order) error {
 		if o.Version() != version || o.Status() != status {
 			t.Errorf("order is %s at version %d, want %s at %d", o.Status(), o.Version(), status, version)
 		}

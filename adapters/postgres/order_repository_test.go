@@ -33,7 +33,7 @@ func placeTestOrder(t *testing.T) *order.Order {
 
 func newRepository(t *testing.T, db *sql.DB, ob postgres.Outbox) *postgres.OrderRepository {
 	t.Helper()
-	repo, err := postgres.NewOrderRepository(db, ob, "orders.events")
+	repo, err := postgres.NewOrderRepository(db, ob, postgres.OrderRepositoryConfig{EventsTopic: "orders.events"})
 	if err != nil {
 		t.Fatalf("NewOrderRepository: %v", err)
 	}

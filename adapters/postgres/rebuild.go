@@ -19,7 +19,8 @@ const rebuildBatch = 500
 // event is missed. It returns the number of orders rebuilt.
 func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 	rebuilt := 0
-	err := pgtx.Run(ctx, db, func(tx *sql.Tx) error {
+	err := pgtx.Do(ctx, db, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		// Writers append an event, then update the read model; taking this
 		// lock first makes every writer either finish before the rebuild
 		// reads the store or wait until it commits.
@@ -43,7 +44,7 @@ func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 				if err != nil {
 					return fmt.Errorf("rebuild order %s: %w", id, err)
 				}
-				if err := projectOrder(ctx, tx, o); err != nil {
+				if err := projectOrder(ctx, uow, o); err != nil {
 					return err
 				}
 				rebuilt++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -12,6 +13,8 @@ import (
 
 // RecordStockReservation tells the order whether its stock is held.
 type RecordStockReservation struct {
+	// Message is the consumed message the command is the effect of.
+	Message  inbox.Key
 	OrderID  order.ID
 	Reserved bool
 	Reason   string // why not, when Reserved is false
@@ -19,6 +22,8 @@ type RecordStockReservation struct {
 
 // RecordPayment tells the order whether its total was charged.
 type RecordPayment struct {
+	// Message is the consumed message the command is the effect of.
+	Message   inbox.Key
 	OrderID   order.ID
 	Captured  bool
 	PaymentID string
@@ -38,7 +43,7 @@ func NewFulfilmentHandler(repo OrderRepository, now func() time.Time) (Fulfilmen
 
 // RecordStockReservation reserves or rejects the order's stock.
 func (h FulfilmentHandler) RecordStockReservation(ctx context.Context, cmd RecordStockReservation) error {
-	return h.update(ctx, cmd.OrderID, 0, func(o *order.Order, now time.Time) error {
+	return h.updateFor(ctx, cmd.Message, cmd.OrderID, 0, func(o *order.Order, now time.Time) error {
 		if cmd.Reserved {
 			return o.ReserveStock(now)
 		}
@@ -48,7 +53,7 @@ func (h FulfilmentHandler) RecordStockReservation(ctx context.Context, cmd Recor
 
 // RecordPayment captures or declines the order's payment.
 func (h FulfilmentHandler) RecordPayment(ctx context.Context, cmd RecordPayment) error {
-	return h.update(ctx, cmd.OrderID, 0, func(o *order.Order, now time.Time) error {
+	return h.updateFor(ctx, cmd.Message, cmd.OrderID, 0, func(o *order.Order, now time.Time) error {
 		if cmd.Captured {
 			return o.CapturePayment(cmd.PaymentID, cmd.Amount, now)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -23,10 +24,14 @@ type OrderRepository interface {
 	Add(ctx context.Context, o *order.Order, key *IdempotencyKey) (id order.ID, replayed bool, err error)
 
 	// Update loads the order from its events, calls fn, and appends the
-	// events fn recorded, in one transaction. It fails with
-	// order.ErrNotFound for an unknown order and ErrConcurrentUpdate when
-	// another writer appended first; fn's error is returned as is.
-	Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error
+	// events fn recorded, in one transaction. msg is the consumed message
+	// the update is the effect of (the zero Key for HTTP commands): it is
+	// recorded in the consumer's inbox in the same transaction, and a
+	// message recorded before fails with inbox.ErrDuplicate (wrapped). It
+	// fails with order.ErrNotFound for an unknown order and
+	// ErrConcurrentUpdate when another writer appended first; fn's error is
+	// returned as is.
+	Update(ctx context.Context, id order.ID, msg inbox.Key, fn func(ctx context.Context, o *order.Order) error) error
 }
 
 // IdempotencyKey ties together a client's retries of one request.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -34,13 +35,19 @@ func newUpdater(repo OrderRepository, now func() time.Time) (updater, error) {
 // domain re-checks its rules each time). With one, the caller decided on
 // what it saw: a stale version is ErrConcurrentUpdate, never retried.
 func (u updater) update(ctx context.Context, id order.ID, expectedVersion int, change func(o *order.Order, now time.Time) error) error {
+	return u.updateFor(ctx, inbox.Key{}, id, expectedVersion, change)
+}
+
+// updateFor is update for a command that a consumed message caused: the
+// repository records msg with the command's effect.
+func (u updater) updateFor(ctx context.Context, msg inbox.Key, id order.ID, expectedVersion int, change func(o *order.Order, now time.Time) error) error {
 	attempts := maxAttempts
 	if expectedVersion > 0 {
 		attempts = 1
 	}
 	var err error
 	for range attempts {
-		err = u.repo.Update(ctx, id, func(_ context.Context, o *order.Order) error {
+		err = u.repo.Update(ctx, id, msg, func(_ context.Context, o *order.Order) error {
 			if expectedVersion > 0 && o.Version() != expectedVersion {
 				return fmt.Errorf("order %s is at version %d, not %d: %w", id, o.Version(), expectedVersion, ErrConcurrentUpdate)
 			}

@@ -5,16 +5,21 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/inventory"
 )
 
 // ReleaseStock gives a cancelled order's held units back.
 type ReleaseStock struct {
+	// Message is the consumed message the command is the effect of.
+	Message inbox.Key
 	OrderID string
 }
 
 // CommitStock takes a shipped order's held units out of the warehouse.
 type CommitStock struct {
+	// Message is the consumed message the command is the effect of.
+	Message inbox.Key
 	OrderID string
 }
 
@@ -38,14 +43,14 @@ func NewReservationHandler(repo Repository, now func() time.Time) (ReservationHa
 // Release releases the order's held stock; a reservation that holds
 // nothing (rejected, or released before) is left as it is.
 func (h ReservationHandler) Release(ctx context.Context, cmd ReleaseStock) error {
-	return h.repo.UpdateReservation(ctx, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
+	return h.repo.UpdateReservation(ctx, cmd.Message, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
 		return r.Release(stock, h.now())
 	})
 }
 
 // Commit commits the order's held stock.
 func (h ReservationHandler) Commit(ctx context.Context, cmd CommitStock) error {
-	return h.repo.UpdateReservation(ctx, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
+	return h.repo.UpdateReservation(ctx, cmd.Message, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
 		return r.Commit(stock, h.now())
 	})
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/inventory"
 )
 
 // ReserveStock asks to hold every line of a newly placed order.
 type ReserveStock struct {
+	// Message is the consumed message the command is the effect of.
+	Message inbox.Key
 	OrderID string
 	Lines   []domain.Line
 }
@@ -35,7 +38,7 @@ func NewReserveStockHandler(repo Repository, now func() time.Time) (ReserveStock
 // outcome is a success: the rejection is an event like the reservation.
 func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) (domain.Status, error) {
 	var status domain.Status
-	err := h.repo.Reserve(ctx, cmd.OrderID, domain.SKUsOf(cmd.Lines), func(stock domain.Stock) (*domain.Reservation, error) {
+	err := h.repo.Reserve(ctx, cmd.Message, cmd.OrderID, domain.SKUsOf(cmd.Lines), func(stock domain.Stock) (*domain.Reservation, error) {
 		r, err := domain.Reserve(cmd.OrderID, cmd.Lines, stock, h.now())
 		if err != nil {
 			return nil, err

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
 // CancelPayment compensates a cancelled order: a captured payment is
 // refunded, one not yet charged is voided.
 type CancelPayment struct {
+	// Message is the consumed message the command is the effect of.
+	Message inbox.Key
 	OrderID string
 }
 
@@ -39,7 +42,7 @@ func RefundKey(orderID string) string { return "refund:" + orderID }
 // declined, refunded or voided one as it is.
 func (h CancelPaymentHandler) Handle(ctx context.Context, cmd CancelPayment) (domain.Status, error) {
 	var status domain.Status
-	err := h.repo.Update(ctx, cmd.OrderID, func(ctx context.Context, p *domain.Payment) error {
+	err := h.repo.Update(ctx, cmd.Message, cmd.OrderID, func(ctx context.Context, p *domain.Payment) error {
 		defer func() { status = p.Status() }()
 		switch p.Status() {
 		case domain.StatusDue:

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
 // ChargePayment asks to charge what an order owes: its stock is reserved.
 type ChargePayment struct {
+	// Message is the consumed message the command is the effect of.
+	Message inbox.Key
 	OrderID string
 }
 
@@ -40,7 +43,7 @@ func ChargeKey(orderID string) string { return "charge:" + orderID }
 // order was cancelled first) is left as it is.
 func (h ChargePaymentHandler) Handle(ctx context.Context, cmd ChargePayment) (domain.Status, error) {
 	var status domain.Status
-	err := h.repo.Update(ctx, cmd.OrderID, func(ctx context.Context, p *domain.Payment) error {
+	err := h.repo.Update(ctx, cmd.Message, cmd.OrderID, func(ctx context.Context, p *domain.Payment) error {
 		status = p.Status()
 		if p.Status() != domain.StatusDue {
 			return nil

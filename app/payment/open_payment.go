@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
 // OpenPayment records what a newly placed order owes.
 type OpenPayment struct {
+	// Message is the consumed message the command is the effect of.
+	Message  inbox.Key
 	OrderID  string
 	Amount   int64
 	Currency string
@@ -33,5 +36,5 @@ func (h OpenPaymentHandler) Handle(ctx context.Context, cmd OpenPayment) error {
 	if err != nil {
 		return err
 	}
-	return h.repo.Add(ctx, p)
+	return h.repo.Add(ctx, cmd.Message, p)
 }

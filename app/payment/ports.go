@@ -8,24 +8,25 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
 // Repository stores payments. Implementations own the transaction: a
 // payment's new state and the events it recorded (through the service's
-// outbox) are written together or not at all; when ctx carries a consumed
-// message's key (internal/inbox), its inbox record is written in that
-// transaction too, and a message already recorded fails with
+// outbox) are written together or not at all. The consumed message the
+// work is the effect of (msg) is recorded in the payment service's inbox in
+// that transaction too; a message already recorded fails with
 // inbox.ErrDuplicate.
 type Repository interface {
 	// Add stores a new payment; ErrPaymentExists when the order has one.
-	Add(ctx context.Context, p *domain.Payment) error
+	Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error
 	// Update locks the order's payment, calls fn and stores what fn
 	// changed. fn may call the gateway: it runs inside the transaction,
 	// holding the payment's row lock, so one order's payment is never
 	// charged by two callers at once. domain.ErrNotFound for an unknown
 	// order.
-	Update(ctx context.Context, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
+	Update(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
 }
 
 // ErrPaymentExists means the order's payment was opened before.

@@ -15,7 +15,13 @@ import (
 // NewApplication returns the application on db, publishing order events
 // to the Kafka topic eventsTopic through outbox.
 func NewApplication(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (app.Application, error) {
-	repo, err := postgres.NewOrderRepository(db, outbox, eventsTopic)
+	return newApplication(db, outbox, postgres.OrderRepositoryConfig{EventsTopic: eventsTopic})
+}
+
+// newApplication returns the application on a repository configured by
+// cfg: the saga's records the messages it consumes in its inbox.
+func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderRepositoryConfig) (app.Application, error) {
+	repo, err := postgres.NewOrderRepository(db, outbox, cfg)
 	if err != nil {
 		return app.Application{}, err
 	}

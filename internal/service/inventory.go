@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/inventorystore"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	app "github.com/orderflow/orders/app/inventory"
@@ -16,7 +15,7 @@ const InventoryConsumerName = "inventory"
 
 // NewInventoryApplication returns the inventory's use cases, publishing
 // its events to inventoryTopic through outbox.
-func NewInventoryApplication(db *sql.DB, outbox postgres.Outbox, inventoryTopic string) (app.Application, error) {
+func NewInventoryApplication(db *sql.DB, outbox inventorystore.Outbox, inventoryTopic string) (app.Application, error) {
 	repo, err := inventorystore.NewRepository(db, outbox, inventoryTopic)
 	if err != nil {
 		return app.Application{}, err
@@ -39,7 +38,7 @@ func NewInventoryConsumer(db *sql.DB, application app.Application, ordersTopic s
 	if err != nil {
 		return nil, err
 	}
-	if err := messaging.AddInventoryHandlers(c.Router, sub, ordersTopic, application, cfg.Logger); err != nil {
+	if err := messaging.AddInventoryHandlers(c.Router, sub, InventoryConsumerName, ordersTopic, application, cfg.Logger); err != nil {
 		c.abandon(sub)
 		return nil, err
 	}

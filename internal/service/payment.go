@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
 	app "github.com/orderflow/orders/app/payment"
@@ -17,7 +16,7 @@ const PaymentConsumerName = "payment"
 // NewPaymentApplication returns the payment service's use cases, charging
 // through gateway and publishing its events to paymentsTopic through
 // outbox.
-func NewPaymentApplication(db *sql.DB, outbox postgres.Outbox, gateway app.Gateway, paymentsTopic string) (app.Application, error) {
+func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.Gateway, paymentsTopic string) (app.Application, error) {
 	repo, err := paymentstore.NewRepository(db, outbox, paymentsTopic)
 	if err != nil {
 		return app.Application{}, err
@@ -40,7 +39,7 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	if err := messaging.AddPaymentHandlers(c.Router, sub, ordersTopic, application, cfg.Logger); err != nil {
+	if err := messaging.AddPaymentHandlers(c.Router, sub, PaymentConsumerName, ordersTopic, application, cfg.Logger); err != nil {
 		c.abandon(sub)
 		return nil, err
 	}

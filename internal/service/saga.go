@@ -13,14 +13,12 @@ const SagaConsumerName = "order-saga"
 
 // NewSagaConsumer returns the order service's saga router on the outcomes
 // of inventoryTopic and paymentsTopic. It drives orders through the order
-// application with outbox wrapped so that each transaction also records
-// the consumed message in the saga's inbox.
+// application on a repository that records each consumed message in the
+// saga's inbox, in the transaction of its effect.
 func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryTopic, paymentsTopic string, cfg ConsumerConfig) (*Consumer, error) {
-	inboxOutbox, err := messagestore.NewInboxOutbox(outbox, messagestore.SagaTables.Inbox)
-	if err != nil {
-		return nil, err
-	}
-	application, err := NewApplication(db, inboxOutbox, ordersTopic)
+	application, err := newApplication(db, outbox, postgres.OrderRepositoryConfig{
+		EventsTopic: ordersTopic, InboxTable: messagestore.SagaTables.Inbox,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +30,7 @@ func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryT
 	if err != nil {
 		return nil, err
 	}
-	if err := messaging.AddSagaHandlers(c.Router, sub, inventoryTopic, paymentsTopic, application.Commands.Fulfilment, cfg.Logger); err != nil {
+	if err := messaging.AddSagaHandlers(c.Router, sub, SagaConsumerName, inventoryTopic, paymentsTopic, application.Commands.Fulfilment, cfg.Logger); err != nil {
 		c.abandon(sub)
 		return nil, err
 	}

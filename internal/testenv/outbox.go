@@ -2,12 +2,12 @@ package testenv
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // ErrForced is the failure FailingAfterPublish returns.
@@ -19,9 +19,9 @@ type FailingAfterPublish struct {
 	Outbox postgres.Outbox
 }
 
-// Publish writes msgs to the outbox on tx, then returns ErrForced.
-func (f FailingAfterPublish) Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
-	if err := f.Outbox.Publish(ctx, tx, destination, msgs...); err != nil {
+// Publish writes msgs to the outbox in uow, then returns ErrForced.
+func (f FailingAfterPublish) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+	if err := f.Outbox.Publish(ctx, uow, destination, msgs...); err != nil {
 		return err
 	}
 	return ErrForced

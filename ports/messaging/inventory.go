@@ -10,13 +10,14 @@ import (
 
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/internal/contracts/orderevents"
 )
 
 // inventoryHandlers turn order events into the inventory's commands.
 type inventoryHandlers struct {
-	app    app.Application
-	logger *slog.Logger
+	consumer string
+	app      app.Application
+	logger   *slog.Logger
 }
 
 var inventoryOutcome = outcome{
@@ -31,11 +32,12 @@ var inventoryOutcome = outcome{
 // AddInventoryHandlers registers the inventory's handlers of the order
 // events on ordersTopic: OrderPlaced reserves, OrderCancelled releases,
 // OrderShipped commits; other order events are acknowledged untouched.
-func AddInventoryHandlers(router *message.Router, subscriber message.Subscriber, ordersTopic string, application app.Application, logger *slog.Logger) error {
+// consumer names the inventory in its inbox.
+func AddInventoryHandlers(router *message.Router, subscriber message.Subscriber, consumer, ordersTopic string, application app.Application, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := inventoryHandlers{app: application, logger: logger}
+	h := inventoryHandlers{consumer: consumer, app: application, logger: logger}
 	processor, err := newEventProcessor(router, subscriber, map[string]string{"inventory.order-events": ordersTopic}, logger)
 	if err != nil {
 		return err
@@ -47,24 +49,24 @@ func AddInventoryHandlers(router *message.Router, subscriber message.Subscriber,
 	)
 }
 
-func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[order.OrderPlaced]) error {
+func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {
 	lines := make([]domain.Line, len(e.Event.Items))
 	for i, it := range e.Event.Items {
 		lines[i] = domain.Line{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	status, err := h.app.ReserveStock.Handle(ctx, app.ReserveStock{OrderID: e.OrderID, Lines: lines})
+	status, err := h.app.ReserveStock.Handle(ctx, app.ReserveStock{Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID, Lines: lines})
 	if err == nil {
 		h.logger.DebugContext(ctx, "stock reservation decided", "order_id", e.OrderID, "status", status)
 	}
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.reserve", e.OrderID, err)
 }
 
-func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[order.OrderCancelled]) error {
-	err := h.app.Reservations.Release(ctx, app.ReleaseStock{OrderID: e.OrderID})
+func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
+	err := h.app.Reservations.Release(ctx, app.ReleaseStock{Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.release", e.OrderID, err)
 }
 
-func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[order.OrderShipped]) error {
-	err := h.app.Reservations.Commit(ctx, app.CommitStock{OrderID: e.OrderID})
+func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[orderevents.OrderShipped]) error {
+	err := h.app.Reservations.Commit(ctx, app.CommitStock{Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.commit", e.OrderID, err)
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
+	"github.com/orderflow/orders/internal/contracts/envelope"
 )
 
-// Received is an event of type E as a handler receives it, with the
-// envelope fields that are not part of the event.
+// Received is a published event of type E (a contract type of
+// internal/contracts) as a handler receives it, with the envelope fields
+// that are not part of the event. EventID is the message's ID.
 type Received[E interface{ EventType() string }] struct {
 	EventID    string
 	OrderID    string
@@ -35,7 +36,7 @@ func (r *Received[E]) fill(d delivery) error {
 }
 
 // marshaler is the cqrs marshaler of our envelopes: the event name is the
-// "name" metadata that eventcodec and outcomecodec set, and a handler's
+// "name" metadata (internal/contracts/envelope), and a handler's
 // event is a *Received[E]. Consumers only read; Marshal is refused.
 type marshaler struct{}
 
@@ -65,5 +66,5 @@ func (marshaler) Name(v any) string {
 }
 
 func (marshaler) NameFromMessage(msg *message.Message) string {
-	return msg.Metadata.Get(eventcodec.MetadataEventName)
+	return msg.Metadata.Get(envelope.MetadataEventName)
 }

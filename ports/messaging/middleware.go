@@ -8,8 +8,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
-	"github.com/orderflow/orders/internal/inbox"
+	"github.com/orderflow/orders/internal/contracts/envelope"
 )
 
 // ParkingLot stores the messages a consumer sets aside, per order. It is
@@ -21,18 +20,6 @@ type ParkingLot interface {
 	Park(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) error
 }
 
-// withInboxKey puts the message's inbox key (consumer, message ID) into
-// its context: the repositories record it in the transaction of the
-// message's effect (internal/inbox).
-func withInboxKey(consumer string) message.HandlerMiddleware {
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			msg.SetContext(inbox.WithKey(msg.Context(), inbox.Key{Consumer: consumer, MessageID: msg.UUID}))
-			return h(msg)
-		}
-	}
-}
-
 // requireReadable refuses, as permanent, a message this code cannot read:
 // no ID, not an envelope, an unknown event type or schema version. Known
 // events that no handler wants are acknowledged by the event processor.
@@ -42,9 +29,9 @@ func requireReadable(h message.HandlerFunc) message.HandlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		if typed, ok := d.Event.(interface{ EventType() string }); ok && msg.Metadata.Get(eventcodec.MetadataEventName) == "" {
+		if typed, ok := d.Event.(interface{ EventType() string }); ok && msg.Metadata.Get(envelope.MetadataEventName) == "" {
 			// The event processor dispatches on the metadata.
-			msg.Metadata.Set(eventcodec.MetadataEventName, typed.EventType())
+			msg.Metadata.Set(envelope.MetadataEventName, typed.EventType())
 		}
 		return h(msg)
 	}
@@ -73,7 +60,7 @@ func parking(consumer string, lot ParkingLot, logger *slog.Logger) message.Handl
 						return nil, &unavailableError{err: err}
 					}
 					logger.WarnContext(ctx, "message parked behind an earlier failure of its order",
-						"consumer", consumer, "order_id", key, "message_id", msg.UUID, "event", msg.Metadata.Get(eventcodec.MetadataEventName))
+						"consumer", consumer, "order_id", key, "message_id", msg.UUID, "event", msg.Metadata.Get(envelope.MetadataEventName))
 					return nil, fmt.Errorf("order %s: %w", key, ErrParked)
 				}
 			}
@@ -89,7 +76,7 @@ func parking(consumer string, lot ParkingLot, logger *slog.Logger) message.Handl
 			}
 			logger.ErrorContext(ctx, "message failed for good; parked its order and sent it to the dead-letter topic",
 				"consumer", consumer, "order_id", key, "message_id", msg.UUID,
-				"event", msg.Metadata.Get(eventcodec.MetadataEventName), "err", err)
+				"event", msg.Metadata.Get(envelope.MetadataEventName), "err", err)
 			return produced, err
 		}
 	}

@@ -8,14 +8,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	app "github.com/orderflow/orders/app/payment"
-	"github.com/orderflow/orders/domain/order"
 	domain "github.com/orderflow/orders/domain/payment"
+	"github.com/orderflow/orders/internal/contracts/orderevents"
 )
 
 // paymentHandlers turn order events into the payment service's commands.
 type paymentHandlers struct {
-	app    app.Application
-	logger *slog.Logger
+	consumer string
+	app      app.Application
+	logger   *slog.Logger
 }
 
 var paymentOutcome = outcome{
@@ -28,11 +29,13 @@ var paymentOutcome = outcome{
 // OrderStockReserved charges it, OrderCancelled refunds or voids it; other
 // order events are acknowledged untouched. Charging only once the stock is
 // held means no customer is charged for an order that cannot ship.
-func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, ordersTopic string, application app.Application, logger *slog.Logger) error {
+//
+// consumer names the payment service in its inbox.
+func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, consumer, ordersTopic string, application app.Application, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := paymentHandlers{app: application, logger: logger}
+	h := paymentHandlers{consumer: consumer, app: application, logger: logger}
 	processor, err := newEventProcessor(router, subscriber, map[string]string{"payment.order-events": ordersTopic}, logger)
 	if err != nil {
 		return err
@@ -44,21 +47,23 @@ func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, o
 	)
 }
 
-func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[order.OrderPlaced]) error {
-	err := h.app.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: e.OrderID, Amount: e.Event.Total, Currency: string(e.Event.Currency)})
+func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {
+	err := h.app.OpenPayment.Handle(ctx, app.OpenPayment{
+		Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
+	})
 	return paymentOutcome.settle(ctx, h.logger, "payment.open", e.OrderID, err)
 }
 
-func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[order.OrderStockReserved]) error {
-	status, err := h.app.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: e.OrderID})
+func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
+	status, err := h.app.ChargePayment.Handle(ctx, app.ChargePayment{Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
 	}
 	return paymentOutcome.settle(ctx, h.logger, "payment.charge", e.OrderID, err)
 }
 
-func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[order.OrderCancelled]) error {
-	status, err := h.app.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: e.OrderID})
+func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
+	status, err := h.app.CancelPayment.Handle(ctx, app.CancelPayment{Message: inboxKey(h.consumer, e.EventID), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment compensated", "order_id", e.OrderID, "status", status)
 	}

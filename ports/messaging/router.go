@@ -78,10 +78,12 @@ func (c Config) Validate() error {
 //   - Recoverer: a panic becomes an error (and is retried);
 //   - correlation: the message's correlation ID goes into the context, so
 //     the events the handler publishes carry it on;
-//   - inbox key: (consumer, message ID) into the context, recorded by the
-//     repository in the transaction of the effect;
 //   - Duplicator (only with DuplicateDelivery);
 //   - requireReadable: unreadable messages fail permanently.
+//
+// The handlers put the message's inbox key (consumer, message ID) into the
+// commands they issue; the repositories record it in the transaction of the
+// effect, so a redelivered message has no second effect.
 //
 // Messages of one Kafka partition are handled one at a time (the
 // subscriber waits for each acknowledgement), so one order's messages are
@@ -123,7 +125,6 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 		retry.Middleware,
 		middleware.Recoverer,
 		correlation.Watermill,
-		withInboxKey(cfg.Consumer),
 	)
 	if cfg.DuplicateDelivery {
 		router.AddMiddleware(middleware.Duplicator)

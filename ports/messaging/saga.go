@@ -9,15 +9,16 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/domain/payment"
+	"github.com/orderflow/orders/internal/contracts/inventoryevents"
+	"github.com/orderflow/orders/internal/contracts/paymentevents"
 )
 
 // sagaHandlers are the order service's side of the saga: they turn the
 // inventory's and the payment service's outcomes into commands on the
 // order.
 type sagaHandlers struct {
+	consumer   string
 	fulfilment command.FulfilmentHandler
 	logger     *slog.Logger
 }
@@ -39,11 +40,12 @@ var sagaOutcome = outcome{
 // StockRejected from inventoryTopic, PaymentCaptured and PaymentDeclined
 // from paymentsTopic. Other events of those topics (StockReleased,
 // StockCommitted, PaymentRefunded) end nothing and are acknowledged.
-func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inventoryTopic, paymentsTopic string, fulfilment command.FulfilmentHandler, logger *slog.Logger) error {
+// consumer names the saga in its inbox.
+func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, consumer, inventoryTopic, paymentsTopic string, fulfilment command.FulfilmentHandler, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := sagaHandlers{fulfilment: fulfilment, logger: logger}
+	h := sagaHandlers{consumer: consumer, fulfilment: fulfilment, logger: logger}
 	processor, err := newEventProcessor(router, subscriber, map[string]string{
 		"order-saga.inventory-events": inventoryTopic,
 		"order-saga.payment-events":   paymentsTopic,
@@ -64,29 +66,35 @@ func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inve
 	)
 }
 
-func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventory.StockReserved]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reserved: true})
+func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventoryevents.StockReserved]) error {
+	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{
+		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reserved: true,
+	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
 }
 
-func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventory.StockRejected]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventoryevents.StockRejected]) error {
+	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{
+		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
+	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
 }
 
-func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[payment.PaymentCaptured]) error {
+func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentevents.PaymentCaptured]) error {
 	currency, ok := order.ParseCurrency(e.Event.Currency)
 	if !ok {
 		return permanentf("payment of order %s is in currency %q, which orders do not use", e.OrderID, e.Event.Currency)
 	}
 	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
-		OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
+		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
 		Amount: order.NewMoney(e.Event.Amount, currency),
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-captured", e.OrderID, err)
 }
 
-func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[payment.PaymentDeclined]) error {
-	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[paymentevents.PaymentDeclined]) error {
+	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
+		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
+	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/orderflow/orders/internal/inbox"
+	"github.com/orderflow/orders/app/inbox"
 )
 
 // outcome classifies the error of a command a handler ran.

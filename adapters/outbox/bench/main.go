@@ -292,7 +292,7 @@ func fillBacklog(ctx context.Context, e env, stock bool, n int) error {
 		}
 		err := inTx(ctx, e.db, func(tx *sql.Tx) error {
 			if !stock {
-				return pub.Publish(ctx, tx, e.topic, msgs...)
+				return pub.PublishTx(ctx, tx, e.topic, msgs...)
 			}
 			sqlPub, err := watermillsql.NewPublisher(tx, watermillsql.PublisherConfig{SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{}}, nil)
 			if err != nil {
@@ -447,7 +447,7 @@ func (p placer) placeTimed(ctx context.Context) (committed, began time.Time, id 
 		if _, err := tx.ExecContext(ctx, `INSERT INTO bench_orders (id, body) VALUES ($1, $2)`, id, `{"customer_id":"c-1","total":1500}`); err != nil {
 			return err
 		}
-		return p.pub.Publish(ctx, tx, p.topic, newMessage(id, 1))
+		return p.pub.PublishTx(ctx, tx, p.topic, newMessage(id, 1))
 	})
 	if err != nil {
 		return time.Time{}, time.Time{}, "", err

@@ -256,7 +256,7 @@ func (h *harness) tryWrite(pub *outbox.Publisher, id, msgID string, payload []by
 	}
 	msg := message.NewMessage(msgID, payload)
 	msg.Metadata.Set(outbox.MetadataPartitionKey, id)
-	if err := pub.Publish(ctx, tx, h.topic, msg); err != nil {
+	if err := pub.PublishTx(ctx, tx, h.topic, msg); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

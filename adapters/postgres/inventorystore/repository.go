@@ -9,23 +9,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/lib/pq"
 
-	"github.com/orderflow/orders/adapters/outcomecodec"
-	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/internal/correlation"
 )
+
+// Outbox publishes messages within a unit of work (adapters/outbox).
+type Outbox interface {
+	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
+}
 
 // Repository implements the inventory's Repository port.
 type Repository struct {
 	db          *sql.DB
-	outbox      postgres.Outbox
+	outbox      Outbox
 	eventsTopic string
 }
 
@@ -33,7 +36,7 @@ var _ app.Repository = (*Repository)(nil)
 
 // NewRepository returns a repository that publishes the inventory's
 // events to the Kafka topic eventsTopic through outbox.
-func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Repository, error) {
+func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, error) {
 	if db == nil || outbox == nil {
 		return nil, errors.New("inventory repository needs a database and an outbox")
 	}
@@ -44,8 +47,9 @@ func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Rep
 }
 
 // Reserve implements app.Repository.
-func (r *Repository) Reserve(ctx context.Context, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
+	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inventory_reservations WHERE order_id = $1)`, orderID).Scan(&exists); err != nil {
 			return fmt.Errorf("look up reservation of order %s: %w", orderID, err)
@@ -75,13 +79,14 @@ func (r *Repository) Reserve(ctx context.Context, orderID string, skus []string,
 		if err != nil {
 			return fmt.Errorf("store reservation of order %s: %w", orderID, err)
 		}
-		return r.save(ctx, tx, res, stock)
+		return r.save(ctx, uow, res, stock)
 	})
 }
 
 // UpdateReservation implements app.Repository.
-func (r *Repository) UpdateReservation(ctx context.Context, orderID string, fn func(*domain.Reservation, domain.Stock) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+func (r *Repository) UpdateReservation(ctx context.Context, msg inbox.Key, orderID string, fn func(*domain.Reservation, domain.Stock) error) error {
+	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var (
 			status, reason string
 			linesJSON      []byte
@@ -117,13 +122,14 @@ func (r *Repository) UpdateReservation(ctx context.Context, orderID string, fn f
 		if err != nil {
 			return fmt.Errorf("update reservation of order %s: %w", orderID, err)
 		}
-		return r.save(ctx, tx, res, stock)
+		return r.save(ctx, uow, res, stock)
 	})
 }
 
 // UpdateItem implements app.Repository.
 func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain.Item) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, inbox.Key{}, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_stock (sku, on_hand) VALUES ($1, 0) ON CONFLICT (sku) DO NOTHING`, sku); err != nil {
 			return fmt.Errorf("create stock of %s: %w", sku, err)
 		}
@@ -138,40 +144,31 @@ func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain
 	})
 }
 
-func (r *Repository) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		if err := messagestore.RecordInbox(ctx, tx, messagestore.InventoryTables.Inbox, time.Now()); err != nil {
+// inTx runs fn in one unit of work that first records msg, the consumed
+// message fn is the effect of, in the inventory's inbox.
+func (r *Repository) inTx(ctx context.Context, msg inbox.Key, fn func(uow *pgtx.UnitOfWork) error) error {
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := messagestore.RecordInbox(ctx, uow, messagestore.InventoryTables.Inbox, msg); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(uow)
 	})
-	if err == nil {
-		if observer, ok := r.outbox.(postgres.CommitObserver); ok {
-			observer.Committed()
-		}
-	}
-	return err
 }
 
 // save stores the stock the reservation changed and publishes its events.
-func (r *Repository) save(ctx context.Context, tx *sql.Tx, res *domain.Reservation, stock lockedStock) error {
-	if err := stock.store(ctx, tx); err != nil {
+func (r *Repository) save(ctx context.Context, uow *pgtx.UnitOfWork, res *domain.Reservation, stock lockedStock) error {
+	if err := stock.store(ctx, uow.Tx); err != nil {
 		return err
 	}
 	changes := res.Changes()
 	if len(changes) == 0 {
 		return nil
 	}
-	recorded := make([]outcomecodec.Recorded, len(changes))
-	for i, c := range changes {
-		recorded[i] = outcomecodec.Recorded{OccurredAt: c.OccurredAt, Event: c.Event}
-	}
-	msgs, err := outcomecodec.Messages(res.OrderID(), recorded)
+	msgs, err := outboxMessages(ctx, res.OrderID(), changes)
 	if err != nil {
 		return err
 	}
-	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
 }
 
 // lockedStock is the stock rows a transaction locked, with their levels

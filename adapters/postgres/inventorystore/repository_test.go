@@ -13,9 +13,9 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres/inventorystore"
+	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/internal/inbox"
 	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -130,24 +130,24 @@ func TestARedeliveredMessageHasNoSecondEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	orderID := uuid.NewString()
-	placed := inbox.WithKey(ctx, inbox.Key{Consumer: "inventory", MessageID: "event-placed"})
-	reserve := app.ReserveStock{OrderID: orderID, Lines: []domain.Line{{SKU: "BOOK", Quantity: 4}}}
+	placed := inbox.Key{Consumer: "inventory", MessageID: "event-placed"}
+	reserve := app.ReserveStock{Message: placed, OrderID: orderID, Lines: []domain.Line{{SKU: "BOOK", Quantity: 4}}}
 
-	if _, err := a.ReserveStock.Handle(placed, reserve); err != nil {
+	if _, err := a.ReserveStock.Handle(ctx, reserve); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.ReserveStock.Handle(placed, reserve); !errors.Is(err, inbox.ErrDuplicate) {
+	if _, err := a.ReserveStock.Handle(ctx, reserve); !errors.Is(err, inbox.ErrDuplicate) {
 		t.Errorf("second delivery: err = %v, want ErrDuplicate", err)
 	}
 	// Another consumer's inbox is its own.
-	other := inbox.WithKey(ctx, inbox.Key{Consumer: "someone-else", MessageID: "event-placed"})
-	if _, err := a.ReserveStock.Handle(other, reserve); !errors.Is(err, app.ErrReservationExists) {
+	reserve.Message = inbox.Key{Consumer: "someone-else", MessageID: "event-placed"}
+	if _, err := a.ReserveStock.Handle(ctx, reserve); !errors.Is(err, app.ErrReservationExists) {
 		t.Errorf("same order through another key: err = %v, want ErrReservationExists", err)
 	}
 
-	cancelled := inbox.WithKey(ctx, inbox.Key{Consumer: "inventory", MessageID: "event-cancelled"})
+	cancelled := inbox.Key{Consumer: "inventory", MessageID: "event-cancelled"}
 	for i := range 3 {
-		err := a.Reservations.Release(cancelled, app.ReleaseStock{OrderID: orderID})
+		err := a.Reservations.Release(ctx, app.ReleaseStock{Message: cancelled, OrderID: orderID})
 		if i == 0 && err != nil || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
 			t.Errorf("release delivery %d: err = %v", i+1, err)
 		}

@@ -6,22 +6,25 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/orderflow/orders/internal/inbox"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	"github.com/orderflow/orders/app/inbox"
 )
 
-// RecordInbox inserts the message key that ctx carries into the inbox
-// table, on tx: the caller's business transaction. It returns
+// RecordInbox inserts the key of a consumed message into the consumer's
+// inbox table, on the unit of work of the message's effect. It returns
 // inbox.ErrDuplicate when the key is already there (the transaction must
-// then roll back), and nil without writing when ctx carries no key (work
-// that no message started, such as an HTTP request). A concurrent
-// transaction inserting the same key makes this one wait for its outcome.
-func RecordInbox(ctx context.Context, tx *sql.Tx, table string, now time.Time) error {
-	key, ok := inbox.FromContext(ctx)
-	if !ok {
+// then roll back), and nil without writing for the zero key (work that no
+// message caused, such as an HTTP request). A concurrent transaction
+// inserting the same key makes this one wait for its outcome.
+func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
+	if key.IsZero() {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
-		ON CONFLICT (consumer, message_id) DO NOTHING`, key.Consumer, key.MessageID, now)
+	if err := ValidateTable(table); err != nil {
+		return fmt.Errorf("record message %s: %w", key.MessageID, err)
+	}
+	res, err := uow.Tx.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
+		ON CONFLICT (consumer, message_id) DO NOTHING`, key.Consumer, key.MessageID, time.Now())
 	if err != nil {
 		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 	}
@@ -40,8 +43,8 @@ func RecordInbox(ctx context.Context, tx *sql.Tx, table string, now time.Time) e
 // applied again, so maxAge must exceed the longest redelivery delay (see
 // docs/saga.md).
 func DeleteInboxBefore(ctx context.Context, db *sql.DB, table string, maxAge time.Duration) (int64, error) {
-	if !identifier.MatchString(table) {
-		return 0, fmt.Errorf("table name %q: want a lower-case SQL identifier", table)
+	if err := ValidateTable(table); err != nil {
+		return 0, err
 	}
 	res, err := db.ExecContext(ctx, `DELETE FROM `+table+` WHERE received_at < now() - make_interval(secs => $1)`, maxAge.Seconds())
 	if err != nil {

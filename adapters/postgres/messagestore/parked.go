@@ -102,16 +102,3 @@ func (p *ParkingLot) Parked(ctx context.Context, consumer string) (_ []ParkedMes
 	}
 	return out, rows.Err()
 }
-
-// Unpark deletes one parked message, after an operator replayed or
-// discarded it. The order stays parked while it has others.
-func (p *ParkingLot) Unpark(ctx context.Context, consumer, messageID string) error {
-	res, err := p.db.ExecContext(ctx, `DELETE FROM `+p.tables.Parked+` WHERE consumer = $1 AND message_id = $2`, consumer, messageID)
-	if err != nil {
-		return fmt.Errorf("unpark message %s: %w", messageID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("message %s is not parked by %s", messageID, consumer)
-	}
-	return nil
-}

@@ -29,9 +29,17 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // into SQL text.
 func (t Tables) Validate() error {
 	for _, name := range []string{t.Inbox, t.Parked} {
-		if !identifier.MatchString(name) {
-			return fmt.Errorf("table name %q: want a lower-case SQL identifier", name)
+		if err := ValidateTable(name); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// ValidateTable refuses a table name that is not a plain identifier.
+func ValidateTable(name string) error {
+	if !identifier.MatchString(name) {
+		return fmt.Errorf("table name %q: want a lower-case SQL identifier", name)
 	}
 	return nil
 }

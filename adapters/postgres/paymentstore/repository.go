@@ -8,21 +8,25 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/orderflow/orders/adapters/outcomecodec"
-	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
 	domain "github.com/orderflow/orders/domain/payment"
-	"github.com/orderflow/orders/internal/correlation"
 )
+
+// Outbox publishes messages within a unit of work (adapters/outbox).
+type Outbox interface {
+	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
+}
 
 // Repository implements the payment service's Repository port.
 type Repository struct {
 	db          *sql.DB
-	outbox      postgres.Outbox
+	outbox      Outbox
 	eventsTopic string
 }
 
@@ -30,7 +34,7 @@ var _ app.Repository = (*Repository)(nil)
 
 // NewRepository returns a repository that publishes payment events to the
 // Kafka topic eventsTopic through outbox.
-func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Repository, error) {
+func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, error) {
 	if db == nil || outbox == nil {
 		return nil, errors.New("payment repository needs a database and an outbox")
 	}
@@ -41,9 +45,9 @@ func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Rep
 }
 
 // Add implements app.Repository.
-func (r *Repository) Add(ctx context.Context, p *domain.Payment) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
+	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+		res, err := uow.Tx.ExecContext(ctx, `
 			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
 			p.OrderID(), p.Amount(), p.Currency(), string(p.Status()), p.PaymentID(), p.RefundID(), p.Reason())
@@ -53,13 +57,14 @@ func (r *Repository) Add(ctx context.Context, p *domain.Payment) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(fmt.Errorf("order %s: %w", p.OrderID(), app.ErrPaymentExists), err)
 		}
-		return r.publish(ctx, tx, p)
+		return r.publish(ctx, uow, p)
 	})
 }
 
 // Update implements app.Repository.
-func (r *Repository) Update(ctx context.Context, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var (
 			amount                                        int64
 			currency, status, paymentID, refundID, reason string
@@ -90,38 +95,30 @@ func (r *Repository) Update(ctx context.Context, orderID string, fn func(context
 		if err != nil {
 			return fmt.Errorf("update payment of order %s: %w", orderID, err)
 		}
-		return r.publish(ctx, tx, p)
+		return r.publish(ctx, uow, p)
 	})
 }
 
-func (r *Repository) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		if err := messagestore.RecordInbox(ctx, tx, messagestore.PaymentTables.Inbox, time.Now()); err != nil {
+// inTx runs fn in one unit of work that first records msg, the consumed
+// message fn is the effect of, in the payment service's inbox.
+func (r *Repository) inTx(ctx context.Context, msg inbox.Key, fn func(uow *pgtx.UnitOfWork) error) error {
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := messagestore.RecordInbox(ctx, uow, messagestore.PaymentTables.Inbox, msg); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(uow)
 	})
-	if err == nil {
-		if observer, ok := r.outbox.(postgres.CommitObserver); ok {
-			observer.Committed()
-		}
-	}
-	return err
 }
 
-func (r *Repository) publish(ctx context.Context, tx *sql.Tx, p *domain.Payment) error {
+// publish writes the payment's new events to the outbox.
+func (r *Repository) publish(ctx context.Context, uow *pgtx.UnitOfWork, p *domain.Payment) error {
 	changes := p.Changes()
 	if len(changes) == 0 {
 		return nil
 	}
-	recorded := make([]outcomecodec.Recorded, len(changes))
-	for i, c := range changes {
-		recorded[i] = outcomecodec.Recorded{OccurredAt: c.OccurredAt, Event: c.Event}
-	}
-	msgs, err := outcomecodec.Messages(p.OrderID(), recorded)
+	msgs, err := outboxMessages(ctx, p.OrderID(), changes)
 	if err != nil {
 		return err
 	}
-	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
+	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
 	domain "github.com/orderflow/orders/domain/payment"
-	"github.com/orderflow/orders/internal/inbox"
 	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -63,14 +63,14 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	a := newApp(t, db)
 	ctx := context.Background()
 	orderID := uuid.NewString()
-	key := func(id string) context.Context {
-		return inbox.WithKey(ctx, inbox.Key{Consumer: "payment", MessageID: id})
+	key := func(id string) inbox.Key {
+		return inbox.Key{Consumer: "payment", MessageID: id}
 	}
 
-	if err := a.OpenPayment.Handle(key("placed"), app.OpenPayment{OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
+	if err := a.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.OpenPayment.Handle(key("placed"), app.OpenPayment{OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
+	if err := a.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
 		t.Errorf("second OrderPlaced: err = %v, want ErrDuplicate", err)
 	}
 
@@ -80,7 +80,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := a.ChargePayment.Handle(key("stock-reserved"), app.ChargePayment{OrderID: orderID})
+			_, err := a.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("stock-reserved"), OrderID: orderID})
 			errs <- err
 		}()
 	}
@@ -100,12 +100,12 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	}
 	// Another message asking to charge again (it cannot happen, but) finds
 	// the payment captured and leaves it.
-	if status, err := a.ChargePayment.Handle(key("another"), app.ChargePayment{OrderID: orderID}); err != nil || status != domain.StatusCaptured {
+	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("another"), OrderID: orderID}); err != nil || status != domain.StatusCaptured {
 		t.Errorf("charge of a captured payment: %s, %v", status, err)
 	}
 
 	for i := range 3 {
-		status, err := a.CancelPayment.Handle(key("cancelled"), app.CancelPayment{OrderID: orderID})
+		status, err := a.CancelPayment.Handle(ctx, app.CancelPayment{Message: key("cancelled"), OrderID: orderID})
 		if i == 0 && (err != nil || status != domain.StatusRefunded) || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
 			t.Errorf("cancel delivery %d: %s, %v", i+1, status, err)
 		}

@@ -1,14 +1,13 @@
-package eventcodec_test
+package postgres
 
 import (
 	"reflect"
 	"testing"
 
-	"github.com/orderflow/orders/adapters/eventcodec"
 	"github.com/orderflow/orders/domain/order"
 )
 
-func TestEveryEventRoundTrips(t *testing.T) {
+func TestEveryStoredEventRoundTrips(t *testing.T) {
 	events := []order.Event{
 		order.OrderPlaced{CustomerID: "c", Currency: "EUR", Total: 30, Items: []order.EventItem{{SKU: "A", Quantity: 3, UnitPrice: 10, Subtotal: 30}}},
 		order.OrderStockReserved{},
@@ -21,11 +20,11 @@ func TestEveryEventRoundTrips(t *testing.T) {
 	}
 	for _, e := range events {
 		t.Run(e.EventType(), func(t *testing.T) {
-			eventType, version, data, err := eventcodec.Marshal(e)
+			eventType, version, data, err := encodeEvent(e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := eventcodec.Unmarshal(eventType, version, data)
+			got, err := decodeEvent(eventType, version, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,12 +35,12 @@ func TestEveryEventRoundTrips(t *testing.T) {
 	}
 }
 
-// TestOrderPlacedV1IsUpcast reads OrderPlaced exactly as schema version 1
+// TestStoredOrderPlacedV1IsUpcast reads OrderPlaced exactly as schema version 1
 // stored it (no item subtotals) with the current code.
-func TestOrderPlacedV1IsUpcast(t *testing.T) {
+func TestStoredOrderPlacedV1IsUpcast(t *testing.T) {
 	v1 := []byte(`{"customer_id":"c-1","currency":"EUR","items":[{"sku":"BOOK","quantity":2,"unit_price":1299},{"sku":"PEN","quantity":3,"unit_price":150}],"total":3048}`)
 
-	got, err := eventcodec.Unmarshal(order.OrderPlacedType, 1, v1)
+	got, err := decodeEvent(order.OrderPlacedType, 1, v1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +54,7 @@ func TestOrderPlacedV1IsUpcast(t *testing.T) {
 	}
 }
 
-func TestUnreadableEventsAreErrors(t *testing.T) {
+func TestUnreadableStoredEventsAreErrors(t *testing.T) {
 	tests := []struct {
 		name      string
 		eventType string
@@ -70,7 +69,7 @@ func TestUnreadableEventsAreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := eventcodec.Unmarshal(tt.eventType, tt.version, []byte(tt.data)); err == nil {
+			if _, err := decodeEvent(tt.eventType, tt.version, []byte(tt.data)); err == nil {
 				t.Errorf("Unmarshal accepted it")
 			}
 		})

@@ -1,4 +1,4 @@
-package eventcodec
+package orderevents
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 
 // upcastOrderPlacedV1 reads OrderPlaced as the first release wrote it:
 // items without "subtotal". Version 2 carries each line's subtotal; for old
-// events it is quantity × unit price, the same rule the domain applies.
+// events it is quantity × unit price, the same rule the order service applies.
 func upcastOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
 	var v1 map[string]json.RawMessage
 	if err := json.Unmarshal(data, &v1); err != nil {
