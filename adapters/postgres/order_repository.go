@@ -9,8 +9,10 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/correlation"
+	ctxinbox "github.com/orderflow/orders/internal/inbox"
 )
 
 // Outbox publishes messages within a business transaction.
@@ -75,8 +77,13 @@ func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.
 }
 
 // Update loads an order from its events, lets fn change it, and stores the
-// events fn recorded.
-func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error {
+// events fn recorded. msg, when set, is recorded by the outbox wrapper that
+// reads the inbox key from ctx (messagestore.InboxOutbox) until the unit of
+// work records it itself.
+func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key, fn func(ctx context.Context, o *order.Order) error) error {
+	if !msg.IsZero() {
+		ctx = ctxinbox.WithKey(ctx, ctxinbox.Key(msg))
+	}
 	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
 		o, err := loadOrder(ctx, tx, id)
 		if err != nil {

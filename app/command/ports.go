@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -26,7 +27,12 @@ type OrderRepository interface {
 	// events fn recorded, in one transaction. It fails with
 	// order.ErrNotFound for an unknown order and ErrConcurrentUpdate when
 	// another writer appended first; fn's error is returned as is.
-	Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error
+	//
+	// msg is the consumed message the update is the effect of (the zero Key
+	// for an HTTP command): Update records it in the consumer's inbox in the
+	// same transaction, and fails with inbox.ErrDuplicate (wrapped), storing
+	// nothing, when the consumer already recorded it.
+	Update(ctx context.Context, id order.ID, msg inbox.Key, fn func(ctx context.Context, o *order.Order) error) error
 }
 
 // IdempotencyKey ties together a client's retries of one request.

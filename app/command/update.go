@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -29,18 +30,19 @@ func newUpdater(repo OrderRepository, now func() time.Time) (updater, error) {
 	return updater{repo: repo, now: now}, nil
 }
 
-// update applies change to the order. Without an expected version the
-// command is safe to re-run on fresh state, so a lost race is retried (the
-// domain re-checks its rules each time). With one, the caller decided on
-// what it saw: a stale version is ErrConcurrentUpdate, never retried.
-func (u updater) update(ctx context.Context, id order.ID, expectedVersion int, change func(o *order.Order, now time.Time) error) error {
+// update applies change to the order, as the effect of msg (the zero Key
+// when no message caused it). Without an expected version the command is
+// safe to re-run on fresh state, so a lost race is retried (the domain
+// re-checks its rules each time). With one, the caller decided on what it
+// saw: a stale version is ErrConcurrentUpdate, never retried.
+func (u updater) update(ctx context.Context, id order.ID, expectedVersion int, msg inbox.Key, change func(o *order.Order, now time.Time) error) error {
 	attempts := maxAttempts
 	if expectedVersion > 0 {
 		attempts = 1
 	}
 	var err error
 	for range attempts {
-		err = u.repo.Update(ctx, id, func(_ context.Context, o *order.Order) error {
+		err = u.repo.Update(ctx, id, msg, func(_ context.Context, o *order.Order) error {
 			if expectedVersion > 0 && o.Version() != expectedVersion {
 				return fmt.Errorf("order %s is at version %d, not %d: %w", id, o.Version(), expectedVersion, ErrConcurrentUpdate)
 			}

@@ -7,7 +7,8 @@ package inbox
 
 import (
 	"context"
-	"errors"
+
+	appinbox "github.com/orderflow/orders/app/inbox"
 )
 
 // Key identifies one message for one consumer.
@@ -19,7 +20,8 @@ type Key struct {
 // ErrDuplicate means the consumer already applied the message: the
 // transaction that found it rolled back, and the delivery is to be
 // acknowledged without further effect.
-var ErrDuplicate = errors.New("message already handled by this consumer")
+// It is app/inbox's error, so that either package's callers match it.
+var ErrDuplicate = appinbox.ErrDuplicate
 
 type ctxKey struct{}
 

@@ -14,10 +14,10 @@ import (
 func (a *testAPI) confirm(t *testing.T, id string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := a.App.Commands.Fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(id), Reserved: true}); err != nil {
+	if err := a.App.Commands.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: order.ID(id), Reserved: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.App.Commands.Fulfilment.RecordPayment(ctx, command.RecordPayment{
+	if err := a.App.Commands.RecordPayment.Handle(ctx, command.RecordPayment{
 		OrderID: order.ID(id), Captured: true, PaymentID: "pay-1", Amount: order.NewMoney(2748, "EUR"),
 	}); err != nil {
 		t.Fatal(err)

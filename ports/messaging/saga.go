@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	orderapp "github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/domain/order"
@@ -18,8 +19,8 @@ import (
 // inventory's and the payment service's outcomes into commands on the
 // order.
 type sagaHandlers struct {
-	fulfilment command.FulfilmentHandler
-	logger     *slog.Logger
+	orders orderapp.Commands
+	logger *slog.Logger
 }
 
 // sagaOutcome: an outcome for an order that moved on (cancelled by its
@@ -39,11 +40,11 @@ var sagaOutcome = outcome{
 // StockRejected from inventoryTopic, PaymentCaptured and PaymentDeclined
 // from paymentsTopic. Other events of those topics (StockReleased,
 // StockCommitted, PaymentRefunded) end nothing and are acknowledged.
-func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inventoryTopic, paymentsTopic string, fulfilment command.FulfilmentHandler, logger *slog.Logger) error {
+func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inventoryTopic, paymentsTopic string, orders orderapp.Commands, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := sagaHandlers{fulfilment: fulfilment, logger: logger}
+	h := sagaHandlers{orders: orders, logger: logger}
 	processor, err := newEventProcessor(router, subscriber, map[string]string{
 		"order-saga.inventory-events": inventoryTopic,
 		"order-saga.payment-events":   paymentsTopic,
@@ -65,12 +66,12 @@ func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, inve
 }
 
 func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventory.StockReserved]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reserved: true})
+	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reserved: true})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
 }
 
 func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventory.StockRejected]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
 }
 
@@ -79,7 +80,7 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[payment.P
 	if !ok {
 		return permanentf("payment of order %s is in currency %q, which orders do not use", e.OrderID, e.Event.Currency)
 	}
-	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
+	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
 		OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
 		Amount: order.NewMoney(e.Event.Amount, currency),
 	})
@@ -87,6 +88,6 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[payment.P
 }
 
 func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[payment.PaymentDeclined]) error {
-	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
+	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{OrderID: order.ID(e.OrderID), Reason: e.Event.Reason})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
 }
