@@ -27,7 +27,7 @@ func TestRebuiltReadModelEqualsTheLiveOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	f := application.Commands.Fulfilment
+	f := application.Commands
 
 	const orders = 60
 	for i := range orders {
@@ -42,16 +42,16 @@ func TestRebuiltReadModelEqualsTheLiveOne(t *testing.T) {
 		total := order.NewMoney(int64(i%3+1)*250+int64(i), "EUR")
 		var (
 			reserve = func() error {
-				return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true})
+				return f.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: id, Reserved: true})
 			}
 			reject = func() error {
-				return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"})
+				return f.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"})
 			}
 			capture = func() error {
-				return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p-" + string(id), Amount: total})
+				return f.RecordPayment.Handle(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p-" + string(id), Amount: total})
 			}
 			decline = func() error {
-				return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Reason: "declined"})
+				return f.RecordPayment.Handle(ctx, command.RecordPayment{OrderID: id, Reason: "declined"})
 			}
 			ship = func() error {
 				return application.Commands.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: id})

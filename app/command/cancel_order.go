@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -26,7 +27,7 @@ func NewCancelOrderHandler(repo OrderRepository, now func() time.Time) (CancelOr
 
 // Handle cancels the order unless it has shipped or was cancelled.
 func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) error {
-	return h.update(ctx, cmd.OrderID, cmd.ExpectedVersion, func(o *order.Order, now time.Time) error {
+	return h.update(ctx, cmd.OrderID, cmd.ExpectedVersion, inbox.Key{}, func(o *order.Order, now time.Time) error {
 		return o.Cancel(cmd.Reason, now)
 	})
 }

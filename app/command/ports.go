@@ -24,13 +24,14 @@ type OrderRepository interface {
 	Add(ctx context.Context, o *order.Order, key *IdempotencyKey) (id order.ID, replayed bool, err error)
 
 	// Update loads the order from its events, calls fn, and appends the
-	// events fn recorded, in one transaction. msg is the consumed message
-	// the update is the effect of (the zero Key for HTTP commands): it is
-	// recorded in the consumer's inbox in the same transaction, and a
-	// message recorded before fails with inbox.ErrDuplicate (wrapped). It
-	// fails with order.ErrNotFound for an unknown order and
-	// ErrConcurrentUpdate when another writer appended first; fn's error is
-	// returned as is.
+	// events fn recorded, in one transaction. It fails with
+	// order.ErrNotFound for an unknown order and ErrConcurrentUpdate when
+	// another writer appended first; fn's error is returned as is.
+	//
+	// msg is the consumed message the update is the effect of (the zero Key
+	// for an HTTP command): Update records it in the consumer's inbox in the
+	// same transaction, and fails with inbox.ErrDuplicate (wrapped), storing
+	// nothing, when the consumer already recorded it.
 	Update(ctx context.Context, id order.ID, msg inbox.Key, fn func(ctx context.Context, o *order.Order) error) error
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
 )
 
@@ -25,7 +26,7 @@ func NewShipOrderHandler(repo OrderRepository, now func() time.Time) (ShipOrderH
 
 // Handle ships a confirmed order.
 func (h ShipOrderHandler) Handle(ctx context.Context, cmd ShipOrder) error {
-	return h.update(ctx, cmd.OrderID, cmd.ExpectedVersion, func(o *order.Order, now time.Time) error {
+	return h.update(ctx, cmd.OrderID, cmd.ExpectedVersion, inbox.Key{}, func(o *order.Order, now time.Time) error {
 		return o.Ship(now)
 	})
 }

@@ -30,17 +30,12 @@ func newUpdater(repo OrderRepository, now func() time.Time) (updater, error) {
 	return updater{repo: repo, now: now}, nil
 }
 
-// update applies change to the order. Without an expected version the
-// command is safe to re-run on fresh state, so a lost race is retried (the
-// domain re-checks its rules each time). With one, the caller decided on
-// what it saw: a stale version is ErrConcurrentUpdate, never retried.
-func (u updater) update(ctx context.Context, id order.ID, expectedVersion int, change func(o *order.Order, now time.Time) error) error {
-	return u.updateFor(ctx, inbox.Key{}, id, expectedVersion, change)
-}
-
-// updateFor is update for a command that a consumed message caused: the
-// repository records msg with the command's effect.
-func (u updater) updateFor(ctx context.Context, msg inbox.Key, id order.ID, expectedVersion int, change func(o *order.Order, now time.Time) error) error {
+// update applies change to the order, as the effect of msg (the zero Key
+// when no message caused it). Without an expected version the command is
+// safe to re-run on fresh state, so a lost race is retried (the domain
+// re-checks its rules each time). With one, the caller decided on what it
+// saw: a stale version is ErrConcurrentUpdate, never retried.
+func (u updater) update(ctx context.Context, id order.ID, expectedVersion int, msg inbox.Key, change func(o *order.Order, now time.Time) error) error {
 	attempts := maxAttempts
 	if expectedVersion > 0 {
 		attempts = 1

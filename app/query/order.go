@@ -40,6 +40,11 @@ type OrderReadModel interface {
 	OrderByID(ctx context.Context, id order.ID) (Order, error)
 }
 
+// GetOrder asks for one order as the read model shows it.
+type GetOrder struct {
+	OrderID order.ID
+}
+
 // GetOrderHandler answers "what is order X?".
 type GetOrderHandler struct {
 	readModel OrderReadModel
@@ -54,6 +59,6 @@ func NewGetOrderHandler(readModel OrderReadModel) (GetOrderHandler, error) {
 }
 
 // Handle returns the order, or order.ErrNotFound.
-func (h GetOrderHandler) Handle(ctx context.Context, id order.ID) (Order, error) {
-	return h.readModel.OrderByID(ctx, id)
+func (h GetOrderHandler) Handle(ctx context.Context, q GetOrder) (Order, error) {
+	return h.readModel.OrderByID(ctx, q.OrderID)
 }

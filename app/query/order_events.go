@@ -26,6 +26,11 @@ type OrderEventsReadModel interface {
 	OrderEvents(ctx context.Context, id order.ID) ([]Event, error)
 }
 
+// OrderEvents asks for an order's event stream.
+type OrderEvents struct {
+	OrderID order.ID
+}
+
 // OrderEventsHandler returns an order's event stream.
 type OrderEventsHandler struct {
 	readModel OrderEventsReadModel
@@ -40,6 +45,6 @@ func NewOrderEventsHandler(readModel OrderEventsReadModel) (OrderEventsHandler, 
 }
 
 // Handle returns the order's events, oldest first.
-func (h OrderEventsHandler) Handle(ctx context.Context, id order.ID) ([]Event, error) {
-	return h.readModel.OrderEvents(ctx, id)
+func (h OrderEventsHandler) Handle(ctx context.Context, q OrderEvents) ([]Event, error) {
+	return h.readModel.OrderEvents(ctx, q.OrderID)
 }

@@ -9,6 +9,10 @@ import (
 // ErrNotFound is returned when no order exists with the requested ID.
 var ErrNotFound = errors.New("order not found")
 
+// ErrUnknownEvent means a history holds an event that apply does not know:
+// a nil event, most likely, from a store that could not decode one.
+var ErrUnknownEvent = errors.New("unknown order event")
+
 // ErrIllegalTransition is matched (errors.Is) by every TransitionError.
 var ErrIllegalTransition = errors.New("illegal order transition")
 

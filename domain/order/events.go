@@ -3,9 +3,12 @@ package order
 import "time"
 
 // Event is a fact about one order. The set of concrete types is closed:
-// every one is listed here and handled by (*Order).apply.
+// every one is listed here and handled by (*Order).apply. The unexported
+// method seals the interface, so no type outside this package is an Event
+// and apply's switch stays the whole list.
 type Event interface {
 	EventType() string
+	isOrderEvent()
 }
 
 // Event type names: the stable names on the wire and in the store.
@@ -86,3 +89,12 @@ func (OrderPaymentDeclined) EventType() string { return OrderPaymentDeclinedType
 func (OrderConfirmed) EventType() string       { return OrderConfirmedType }
 func (OrderCancelled) EventType() string       { return OrderCancelledType }
 func (OrderShipped) EventType() string         { return OrderShippedType }
+
+func (OrderPlaced) isOrderEvent()          {}
+func (OrderStockReserved) isOrderEvent()   {}
+func (OrderStockRejected) isOrderEvent()   {}
+func (OrderPaymentCaptured) isOrderEvent() {}
+func (OrderPaymentDeclined) isOrderEvent() {}
+func (OrderConfirmed) isOrderEvent()       {}
+func (OrderCancelled) isOrderEvent()       {}
+func (OrderShipped) isOrderEvent()         {}

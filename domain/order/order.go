@@ -43,20 +43,33 @@ func FromHistory(id ID, history []RecordedEvent) (*Order, error) {
 		if e.Version != o.version+1 {
 			return nil, fmt.Errorf("order %s: event version %d follows %d: history has a gap", id, e.Version, o.version)
 		}
-		o.apply(e)
+		if err := o.apply(e); err != nil {
+			return nil, fmt.Errorf("order %s: %w", id, err)
+		}
 	}
 	return o, nil
 }
 
 // record applies a new event and keeps it to be stored.
+//
+// It panics where FromHistory returns an error: its callers are this
+// package's behaviour methods, each passing an event value of its own, so
+// apply can refuse one only when an event type was added without a case in
+// apply. That is a programmer error the domain tests hit at once, not a
+// state a caller can handle; returning it would put an unreachable error
+// branch into every behaviour method.
 func (o *Order) record(now time.Time, e Event) {
 	re := RecordedEvent{Version: o.version + 1, OccurredAt: now.UTC(), Event: e}
-	o.apply(re)
+	if err := o.apply(re); err != nil {
+		panic("order: recording an event apply does not handle: " + err.Error())
+	}
 	o.changes = append(o.changes, re)
 }
 
-// apply is the only place where state changes, for new and stored events alike.
-func (o *Order) apply(re RecordedEvent) {
+// apply is the only place where state changes, for new and stored events
+// alike. Event is sealed, so the default case is met only by a nil event
+// (a store that decoded nothing) or a type added without its case here.
+func (o *Order) apply(re RecordedEvent) error {
 	switch e := re.Event.(type) {
 	case OrderPlaced:
 		o.customerID = e.CustomerID
@@ -79,9 +92,12 @@ func (o *Order) apply(re RecordedEvent) {
 	case OrderStockRejected, OrderPaymentDeclined:
 		// Facts kept for the record; the OrderCancelled that follows
 		// changes the status.
+	default:
+		return fmt.Errorf("event %d: %w: %T", re.Version, ErrUnknownEvent, re.Event)
 	}
 	o.version = re.Version
 	o.updatedAt = re.OccurredAt
+	return nil
 }
 
 // ID returns the order's identity.
@@ -119,7 +135,3 @@ func (o *Order) CancelReason() (CancelReason, string) { return o.cancelReason, o
 
 // Changes returns the events recorded since the order was loaded.
 func (o *Order) Changes() []RecordedEvent { return append([]RecordedEvent(nil), o.changes...) }
-
-// LoadedVersion is the version the order had in the store when loaded
-// (0 for a new order): the expected version of an append.
-func (o *Order) LoadedVersion() int { return o.version - len(o.changes) }

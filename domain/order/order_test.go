@@ -42,8 +42,8 @@ func TestPlaceRecordsOrderPlacedWithComputedTotal(t *testing.T) {
 	if o.Status() != order.StatusPlaced {
 		t.Errorf("status = %s, want placed", o.Status())
 	}
-	if o.Version() != 1 || o.LoadedVersion() != 0 {
-		t.Errorf("version = %d, loaded version = %d; want 1 and 0", o.Version(), o.LoadedVersion())
+	if o.Version() != 1 {
+		t.Errorf("version = %d, want 1", o.Version())
 	}
 	changes := o.Changes()
 	if len(changes) != 1 {
@@ -151,8 +151,8 @@ func TestFromHistoryRebuildsTheSameState(t *testing.T) {
 		t.Fatalf("FromHistory: %v", err)
 	}
 
-	if rebuilt.Version() != placed.Version() || rebuilt.LoadedVersion() != placed.Version() {
-		t.Errorf("version = %d (loaded %d), want %d", rebuilt.Version(), rebuilt.LoadedVersion(), placed.Version())
+	if rebuilt.Version() != placed.Version() {
+		t.Errorf("version = %d, want %d", rebuilt.Version(), placed.Version())
 	}
 	if len(rebuilt.Changes()) != 0 {
 		t.Errorf("a rebuilt order has %d new events, want none", len(rebuilt.Changes()))
@@ -172,6 +172,16 @@ func TestFromHistoryRefusesGapsAndEmptyHistory(t *testing.T) {
 	history[0].Version = 2
 	if _, err := order.FromHistory("id", history); err == nil {
 		t.Errorf("history starting at version 2 was accepted")
+	}
+}
+
+func TestFromHistoryRefusesAnEventItCannotApply(t *testing.T) {
+	history := append(newTestOrder(t).Changes(), order.RecordedEvent{Version: 2, OccurredAt: now})
+
+	_, err := order.FromHistory("id", history)
+
+	if !errors.Is(err, order.ErrUnknownEvent) {
+		t.Errorf("err = %v, want ErrUnknownEvent", err)
 	}
 }
 

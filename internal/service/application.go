@@ -4,16 +4,17 @@ package service
 
 import (
 	"database/sql"
+	"log/slog"
 	"time"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/query"
 )
 
 // NewApplication returns the application on db, publishing order events
-// to the Kafka topic eventsTopic through outbox.
+// to the Kafka topic eventsTopic through outbox. Its handlers log to
+// slog.Default() and record no metrics.
 func NewApplication(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (app.Application, error) {
 	return newApplication(db, outbox, postgres.OrderRepositoryConfig{EventsTopic: eventsTopic})
 }
@@ -33,28 +34,11 @@ func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderReposi
 	if err != nil {
 		return app.Application{}, err
 	}
-
-	var a app.Application
-	if a.Commands.PlaceOrder, err = command.NewPlaceOrderHandler(repo, time.Now); err != nil {
-		return app.Application{}, err
-	}
-	if a.Commands.CancelOrder, err = command.NewCancelOrderHandler(repo, time.Now); err != nil {
-		return app.Application{}, err
-	}
-	if a.Commands.ShipOrder, err = command.NewShipOrderHandler(repo, time.Now); err != nil {
-		return app.Application{}, err
-	}
-	if a.Commands.Fulfilment, err = command.NewFulfilmentHandler(repo, time.Now); err != nil {
-		return app.Application{}, err
-	}
-	if a.Queries.GetOrder, err = query.NewGetOrderHandler(orders); err != nil {
-		return app.Application{}, err
-	}
-	if a.Queries.CustomerOrders, err = query.NewCustomerOrdersHandler(orders); err != nil {
-		return app.Application{}, err
-	}
-	if a.Queries.OrderEvents, err = query.NewOrderEventsHandler(events); err != nil {
-		return app.Application{}, err
-	}
-	return a, nil
+	return app.NewApplication(app.Adapters{
+		Orders:         repo,
+		OrderReadModel: orders,
+		CustomerOrders: orders,
+		OrderEvents:    events,
+		Now:            time.Now,
+	}, slog.Default(), metrics.NoOp{})
 }

@@ -40,18 +40,18 @@ func TestConcurrentCommandsOnOneOrderLoseNoUpdate(t *testing.T) {
 		events int // events the command records when it succeeds
 		run    func() error
 	}
-	f := application.Commands.Fulfilment
+	f := application.Commands
 	cmds := []cmd{
 		{"reserve", 1, func() error {
-			return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reserved: true})
+			return f.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: id, Reserved: true})
 		}},
 		{"reject", 2, func() error {
-			return f.RecordStockReservation(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"})
+			return f.RecordStockReservation.Handle(ctx, command.RecordStockReservation{OrderID: id, Reason: "short"})
 		}},
 		{"capture", 2, func() error {
-			return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p", Amount: order.NewMoney(700, "EUR")})
+			return f.RecordPayment.Handle(ctx, command.RecordPayment{OrderID: id, Captured: true, PaymentID: "p", Amount: order.NewMoney(700, "EUR")})
 		}},
-		{"decline", 2, func() error { return f.RecordPayment(ctx, command.RecordPayment{OrderID: id, Reason: "no"}) }},
+		{"decline", 2, func() error { return f.RecordPayment.Handle(ctx, command.RecordPayment{OrderID: id, Reason: "no"}) }},
 		{"cancel", 1, func() error { return application.Commands.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: id}) }},
 		{"ship", 1, func() error { return application.Commands.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: id}) }},
 	}

@@ -30,7 +30,7 @@ func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryT
 	if err != nil {
 		return nil, err
 	}
-	if err := messaging.AddSagaHandlers(c.Router, sub, SagaConsumerName, inventoryTopic, paymentsTopic, application.Commands.Fulfilment, cfg.Logger); err != nil {
+	if err := messaging.AddSagaHandlers(c.Router, sub, SagaConsumerName, inventoryTopic, paymentsTopic, application.Commands, cfg.Logger); err != nil {
 		c.abandon(sub)
 		return nil, err
 	}

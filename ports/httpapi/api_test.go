@@ -2,42 +2,94 @@ package httpapi_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/orderflow/orders/adapters/memory"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/app"
+	"github.com/orderflow/orders/internal/openapitest"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 )
 
-// testAPI is the real application on a fresh database, served over HTTP,
-// with a client that checks every response against the OpenAPI document.
+// testAPI is the application served over HTTP, with a client that checks
+// every response against the OpenAPI document.
 type testAPI struct {
 	URL    string
-	DB     *sql.DB
 	App    app.Application
 	client *http.Client
+	// stored counts what the application wrote.
+	stored func(t *testing.T) storedCounts
 }
 
-func newTestAPI(t *testing.T) *testAPI {
+// storedCounts is what the order service keeps: events (OrderPlaced among
+// them), orders, and outbox messages.
+type storedCounts struct{ events, placed, orders, outbox int }
+
+// eachBackend runs test on the application over the memory adapters (in
+// milliseconds) and over PostgreSQL (the real thing); `-run /memory`
+// picks the fast ones.
+func eachBackend(t *testing.T, test func(t *testing.T, api *testAPI)) {
+	t.Parallel()
+	for name, newAPI := range map[string]func(t *testing.T) *testAPI{"memory": newMemoryAPI, "postgres": newPostgresAPI} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, newAPI(t))
+		})
+	}
+}
+
+// newPostgresAPI is the application on a fresh database.
+func newPostgresAPI(t *testing.T) *testAPI {
 	t.Helper()
 	db := testenv.DB(t)
 	application, err := service.NewApplication(db, outbox.NewPublisher(nil), "orders.events")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, application, func(t *testing.T) storedCounts {
+		t.Helper()
+		var c storedCounts
+		err := db.QueryRow(`SELECT (SELECT count(*) FROM order_events), (SELECT count(*) FROM order_events WHERE event_type = 'OrderPlaced'),
+			(SELECT count(*) FROM orders), (SELECT count(*) FROM watermill_orders_outbox)`).Scan(&c.events, &c.placed, &c.orders, &c.outbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+}
+
+// newMemoryAPI is the application on the memory adapters.
+func newMemoryAPI(t *testing.T) *testAPI {
+	t.Helper()
+	repo := memory.NewOrderRepository()
+	application, err := app.NewApplication(app.Adapters{
+		Orders: repo, OrderReadModel: repo, CustomerOrders: repo, OrderEvents: repo, Now: time.Now,
+	}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, application, func(*testing.T) storedCounts {
+		orders, events := repo.Len()
+		return storedCounts{events: events, placed: orders, orders: orders} // one OrderPlaced per order
+	})
+}
+
+func serve(t *testing.T, application app.Application, stored func(t *testing.T) storedCounts) *testAPI {
+	t.Helper()
 	srv := httptest.NewServer(httpapi.NewHandler(application, nil))
 	t.Cleanup(srv.Close)
 	return &testAPI{
-		URL: srv.URL, DB: db, App: application,
-		client: testenv.ConformingClient(t, httpapi.OpenAPI),
+		URL: srv.URL, App: application, stored: stored,
+		client: openapitest.ConformingClient(t, httpapi.OpenAPI),
 	}
 }
 
@@ -142,13 +194,9 @@ func (a *testAPI) placeOrder(t *testing.T, body string) orderJSON {
 	return decode[orderJSON](t, resp)
 }
 
-// countRows counts the rows the order service keeps, across its tables.
+// countRows counts what the order service keeps, across its tables.
 func (a *testAPI) countRows(t *testing.T) (events, orders, outboxRows int) {
 	t.Helper()
-	err := a.DB.QueryRow(`SELECT (SELECT count(*) FROM order_events), (SELECT count(*) FROM orders), (SELECT count(*) FROM watermill_orders_outbox)`).
-		Scan(&events, &orders, &outboxRows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return events, orders, outboxRows
+	c := a.stored(t)
+	return c.events, c.orders, c.outbox
 }

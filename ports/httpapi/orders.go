@@ -57,7 +57,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	placed, err := s.app.Queries.GetOrder.Handle(r.Context(), result.OrderID)
+	placed, err := s.app.Queries.GetOrder.Handle(r.Context(), query.GetOrder{OrderID: result.OrderID})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -70,7 +70,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
-	o, err := s.app.Queries.GetOrder.Handle(r.Context(), order.ID(r.PathValue("id")))
+	o, err := s.app.Queries.GetOrder.Handle(r.Context(), query.GetOrder{OrderID: order.ID(r.PathValue("id"))})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -106,7 +106,7 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
-	events, err := s.app.Queries.OrderEvents.Handle(r.Context(), order.ID(r.PathValue("id")))
+	events, err := s.app.Queries.OrderEvents.Handle(r.Context(), query.OrderEvents{OrderID: order.ID(r.PathValue("id"))})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -155,7 +155,7 @@ func (s *server) respondWithOrder(w http.ResponseWriter, r *http.Request, id ord
 		writeError(w, r, cmdErr)
 		return
 	}
-	o, err := s.app.Queries.GetOrder.Handle(r.Context(), id)
+	o, err := s.app.Queries.GetOrder.Handle(r.Context(), query.GetOrder{OrderID: id})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	orderapp "github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/contracts/inventoryevents"
@@ -18,9 +19,9 @@ import (
 // inventory's and the payment service's outcomes into commands on the
 // order.
 type sagaHandlers struct {
-	consumer   string
-	fulfilment command.FulfilmentHandler
-	logger     *slog.Logger
+	consumer string
+	orders   orderapp.Commands
+	logger   *slog.Logger
 }
 
 // sagaOutcome: an outcome for an order that moved on (cancelled by its
@@ -41,11 +42,11 @@ var sagaOutcome = outcome{
 // from paymentsTopic. Other events of those topics (StockReleased,
 // StockCommitted, PaymentRefunded) end nothing and are acknowledged.
 // consumer names the saga in its inbox.
-func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, consumer, inventoryTopic, paymentsTopic string, fulfilment command.FulfilmentHandler, logger *slog.Logger) error {
+func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, consumer, inventoryTopic, paymentsTopic string, orders orderapp.Commands, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := sagaHandlers{consumer: consumer, fulfilment: fulfilment, logger: logger}
+	h := sagaHandlers{consumer: consumer, orders: orders, logger: logger}
 	processor, err := newEventProcessor(router, subscriber, map[string]string{
 		"order-saga.inventory-events": inventoryTopic,
 		"order-saga.payment-events":   paymentsTopic,
@@ -67,14 +68,14 @@ func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, cons
 }
 
 func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventoryevents.StockReserved]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{
+	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
 		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reserved: true,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
 }
 
 func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventoryevents.StockRejected]) error {
-	err := h.fulfilment.RecordStockReservation(ctx, command.RecordStockReservation{
+	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
 		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
@@ -85,7 +86,7 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentev
 	if !ok {
 		return permanentf("payment of order %s is in currency %q, which orders do not use", e.OrderID, e.Event.Currency)
 	}
-	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
+	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
 		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
 		Amount: order.NewMoney(e.Event.Amount, currency),
 	})
@@ -93,7 +94,7 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentev
 }
 
 func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[paymentevents.PaymentDeclined]) error {
-	err := h.fulfilment.RecordPayment(ctx, command.RecordPayment{
+	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
 		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
