@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -12,11 +13,8 @@ import (
 // Validate.
 func configFrom(env map[string]string) (Config, error) {
 	c, err := loadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		return c, err
-	}
 	c.setDefaults()
-	return c, c.Validate()
+	return c, errors.Join(err, c.Validate())
 }
 
 func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
@@ -143,7 +141,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 }
 
 func TestEveryBadValueIsReported(t *testing.T) {
-	env := map[string]string{"OUTBOX_SHARDS": "x", "INBOX_RETENTION": "y", "LOG_LEVEL": "z"}
+	env := map[string]string{"OUTBOX_SHARDS": "x", "INBOX_RETENTION": "y", "LOG_LEVEL": "z", "FORWARDER_BATCH_SIZE": "-1"}
 	_, err := configFrom(env)
 	if err == nil {
 		t.Fatal("no error")

@@ -38,12 +38,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// Every variable that does not parse and every setting out of range,
+	// all at once.
 	cfg, err := loadConfig(os.Getenv)
-	if err == nil {
-		cfg.setDefaults()
-		err = cfg.Validate()
-	}
-	if err != nil {
+	cfg.setDefaults()
+	if err = errors.Join(err, cfg.Validate()); err != nil {
 		fmt.Fprintln(os.Stderr, "configuration (see README.md):\n"+err.Error())
 		os.Exit(2)
 	}
