@@ -120,6 +120,9 @@ func (e *environment) deleteTopic(topic string) error {
 	return err
 }
 
+// benchBuildTags are the build tags of the binaries the benchmark runs.
+const benchBuildTags = "benchnooutbox"
+
 // build compiles the orders binary and, when needed, the relay benchmark,
 // before anything is measured.
 func (e *environment) build(ctx context.Context, relay bool) error {
@@ -129,7 +132,10 @@ func (e *environment) build(ctx context.Context, relay bool) error {
 	}
 	for pkg, dst := range targets {
 		out := filepath.Join(e.dir, strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "-"))
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		// The benchmark's orders binary has OUTBOX_DISABLED, which the
+		// production build leaves out (cmd/orders/bench_nooutbox.go); it
+		// is set only for the write path's measurement without the outbox.
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", benchBuildTags, "-o", out, pkg)
 		cmd.Dir = moduleRoot()
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)

@@ -4,7 +4,8 @@
 //
 //  1. write path: orders/s over HTTP at 1, 8, 32 and 64 clients against
 //     `orders api` in its own process; beside it the same API with
-//     OUTBOX_DISABLED=true, and pgbench running the statements one order
+//     OUTBOX_DISABLED=true (a switch only this benchmark's build of
+//     cmd/orders has, -tags benchnooutbox), and pgbench running the statements one order
 //     writes (captured from the service's own code) on the same clients;
 //  2. relay: the forwarder draining the write path's backlog, and the
 //     forwarder's own benchmark (adapters/outbox/bench: ours beside the

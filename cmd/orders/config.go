@@ -1,58 +1,195 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/paymentgateway"
 )
 
-// config is read from the environment; every default works with the
-// services that `make services` starts.
-type config struct {
-	DatabaseURL     string
-	KafkaBrokers    []string
-	HTTPAddr        string
-	OrdersTopic     string
-	TopicPartitions int32
-	// IdempotencyKeyRetention is how long POST /orders remembers a key.
+// Config is the whole process's configuration. main loads it from the
+// environment (loadConfig), fills the defaults and validates it once;
+// nothing below main reads the environment. A zero field means its
+// default, as in Watermill's configs; the two settings where zero has a
+// meaning of its own are pointers (nil: the default).
+type Config struct {
+	Database  DatabaseConfig
+	Kafka     KafkaConfig
+	HTTP      HTTPConfig
+	Topics    TopicsConfig
+	Outbox    OutboxConfig
+	Consumers ConsumersConfig
+	Log       LogConfig
+	bench     benchConfig // measurement switches of the benchmark's build only
+}
+
+// DatabaseConfig is PostgreSQL and the one pool each process opens.
+type DatabaseConfig struct {
+	URL string // DATABASE_URL
+	// MaxConns (DATABASE_MAX_CONNS) bounds the pool that every part of the
+	// process shares; idle connections are kept up to the same number.
+	MaxConns        int
+	ConnMaxIdleTime time.Duration // DATABASE_CONN_MAX_IDLE_TIME
+	ConnMaxLifetime time.Duration // DATABASE_CONN_MAX_LIFETIME; 0: no limit
+}
+
+// KafkaConfig is the Kafka cluster.
+type KafkaConfig struct {
+	Brokers []string // KAFKA_BROKERS, comma-separated
+}
+
+// HTTPConfig is the addresses the process serves on.
+type HTTPConfig struct {
+	API       string // HTTP_ADDR
+	Inventory string // INVENTORY_HTTP_ADDR
+	Payment   string // PAYMENT_HTTP_ADDR
+	Metrics   string // METRICS_ADDR; "off": none
+	// IdempotencyKeyRetention (IDEMPOTENCY_KEY_RETENTION) is how long
+	// POST /orders remembers an Idempotency-Key.
 	IdempotencyKeyRetention time.Duration
-	LogLevel                slog.Level
-	// OutboxDisabled (OUTBOX_DISABLED=true) makes the API write orders
-	// without publishing their events: for measuring what the outbox costs
-	// (docs/benchmarks.md), never for real use.
-	OutboxDisabled bool
 }
 
-func loadConfig() (config, error) {
-	c := config{
-		DatabaseURL:  env("DATABASE_URL", "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable"),
-		KafkaBrokers: strings.Split(env("KAFKA_BROKERS", "127.0.0.1:9092"), ","),
-		HTTPAddr:     env("HTTP_ADDR", ":8080"),
-		OrdersTopic:  env("ORDERS_TOPIC", "orders.events"),
-	}
-	partitions, err := strconv.ParseInt(env("ORDERS_TOPIC_PARTITIONS", "6"), 10, 32)
-	if err != nil || partitions < 1 {
-		return config{}, fmt.Errorf("ORDERS_TOPIC_PARTITIONS: want a positive integer, got %q", os.Getenv("ORDERS_TOPIC_PARTITIONS"))
-	}
-	c.TopicPartitions = int32(partitions)
-	if c.IdempotencyKeyRetention, err = time.ParseDuration(env("IDEMPOTENCY_KEY_RETENTION", "24h")); err != nil || c.IdempotencyKeyRetention <= 0 {
-		return config{}, fmt.Errorf("IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h, got %q", os.Getenv("IDEMPOTENCY_KEY_RETENTION"))
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
-		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
-	}
-	if c.OutboxDisabled, err = strconv.ParseBool(env("OUTBOX_DISABLED", "false")); err != nil {
-		return config{}, fmt.Errorf("OUTBOX_DISABLED: want true or false, got %q", os.Getenv("OUTBOX_DISABLED"))
-	}
-	return c, nil
+// TopicsConfig names the Kafka topics.
+type TopicsConfig struct {
+	Orders       string // ORDERS_TOPIC
+	Inventory    string // INVENTORY_TOPIC
+	Payments     string // PAYMENTS_TOPIC
+	InventoryDLQ string // INVENTORY_DLQ_TOPIC
+	PaymentDLQ   string // PAYMENT_DLQ_TOPIC
+	SagaDLQ      string // SAGA_DLQ_TOPIC
+	// Partitions (ORDERS_TOPIC_PARTITIONS) of every topic the services
+	// create.
+	Partitions int32
 }
 
-func env(key, fallback string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
+// OutboxConfig is the outboxes and their relays (docs/forwarder.md).
+type OutboxConfig struct {
+	Shards           int           // OUTBOX_SHARDS of the orders outbox: must match the database's
+	BatchSize        int           // FORWARDER_BATCH_SIZE
+	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL
+	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL
+	// Retention (OUTBOX_RETENTION) is the age after which forwarded rows
+	// are deleted; 0 keeps them.
+	Retention *time.Duration
+}
+
+// ConsumersConfig is the inventory's, the payment service's and the order
+// saga's consumers (docs/saga.md).
+type ConsumersConfig struct {
+	InventoryGroup string        // INVENTORY_CONSUMER_GROUP
+	PaymentGroup   string        // PAYMENT_CONSUMER_GROUP
+	SagaGroup      string        // SAGA_CONSUMER_GROUP
+	MaxRetries     int           // CONSUMER_MAX_RETRIES
+	InboxRetention time.Duration // INBOX_RETENTION
+	// InboxRetentionTick is how often old inbox records are deleted.
+	InboxRetentionTick time.Duration
+	// PaymentDeclineAbove (PAYMENT_DECLINE_ABOVE) is the simulated
+	// gateway's limit in minor units; 0 declines every charge.
+	PaymentDeclineAbove *int64
+}
+
+// LogConfig is the process's one logger.
+type LogConfig struct {
+	Level  slog.Level // LOG_LEVEL: debug, info, warn, error
+	Format string     // LOG_FORMAT: text or json
+}
+
+const (
+	defaultDatabaseURL = "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable"
+	// defaultMaxConns is the pool of one process: the size each role's
+	// process had before, and room enough for `orders all` (minConns).
+	defaultMaxConns       = 40
+	defaultOutboxRetained = 168 * time.Hour
+)
+
+func (c *Config) setDefaults() {
+	d := &c.Database
+	d.URL = or(d.URL, defaultDatabaseURL)
+	d.MaxConns = or(d.MaxConns, defaultMaxConns)
+	d.ConnMaxIdleTime = or(d.ConnMaxIdleTime, 5*time.Minute)
+	if len(c.Kafka.Brokers) == 0 {
+		c.Kafka.Brokers = []string{"127.0.0.1:9092"}
 	}
-	return fallback
+	h := &c.HTTP
+	h.API, h.Inventory, h.Payment = or(h.API, ":8080"), or(h.Inventory, ":8081"), or(h.Payment, ":8082")
+	h.Metrics = or(h.Metrics, ":9090")
+	h.IdempotencyKeyRetention = or(h.IdempotencyKeyRetention, 24*time.Hour)
+	t := &c.Topics
+	t.Orders, t.Inventory, t.Payments = or(t.Orders, "orders.events"), or(t.Inventory, "inventory.events"), or(t.Payments, "payments.events")
+	t.InventoryDLQ, t.PaymentDLQ, t.SagaDLQ = or(t.InventoryDLQ, "inventory.dlq"), or(t.PaymentDLQ, "payment.dlq"), or(t.SagaDLQ, "order-saga.dlq")
+	t.Partitions = or(t.Partitions, 6)
+	o := &c.Outbox
+	o.Shards = or(o.Shards, outbox.DefaultShards)
+	o.BatchSize = or(o.BatchSize, outbox.DefaultBatchSize)
+	o.IdlePollInterval = or(o.IdlePollInterval, time.Second)
+	o.NotifyInterval = or(o.NotifyInterval, outbox.DefaultNotifyInterval)
+	if o.Retention == nil {
+		o.Retention = ptr(defaultOutboxRetained)
+	}
+	s := &c.Consumers
+	s.InventoryGroup, s.PaymentGroup, s.SagaGroup = or(s.InventoryGroup, "inventory"), or(s.PaymentGroup, "payment"), or(s.SagaGroup, "order-saga")
+	s.MaxRetries = or(s.MaxRetries, 5)
+	s.InboxRetention = or(s.InboxRetention, 168*time.Hour)
+	s.InboxRetentionTick = or(s.InboxRetentionTick, 10*time.Minute)
+	if s.PaymentDeclineAbove == nil {
+		s.PaymentDeclineAbove = ptr(int64(paymentgateway.DefaultDeclineAbove))
+	}
+	c.Log.Format = or(c.Log.Format, "text")
+}
+
+// Validate reports every setting that is out of range, each naming its
+// environment variable and what it wants. It expects setDefaults to have
+// run.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(cond bool, variable, want string, got any) {
+		if cond {
+			errs = append(errs, fmt.Errorf("%s: want %s, got %v", variable, want, got))
+		}
+	}
+	bad(c.Database.MaxConns < 1, "DATABASE_MAX_CONNS", "a positive integer", c.Database.MaxConns)
+	bad(c.Database.ConnMaxIdleTime < 0, "DATABASE_CONN_MAX_IDLE_TIME", "a positive duration such as 5m", c.Database.ConnMaxIdleTime)
+	bad(c.Database.ConnMaxLifetime < 0, "DATABASE_CONN_MAX_LIFETIME", "a duration such as 1h, or 0 for no limit", c.Database.ConnMaxLifetime)
+	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
+	bad(emptyBroker, "KAFKA_BROKERS", "comma-separated host:port pairs", fmt.Sprintf("%q", strings.Join(c.Kafka.Brokers, ",")))
+	bad(c.HTTP.IdempotencyKeyRetention < 0, "IDEMPOTENCY_KEY_RETENTION", "a positive duration such as 24h", c.HTTP.IdempotencyKeyRetention)
+	bad(c.Topics.Partitions < 1, "ORDERS_TOPIC_PARTITIONS", "a positive integer", c.Topics.Partitions)
+	bad(c.Outbox.Shards < 1 || c.Outbox.Shards > outbox.MaxShards, "OUTBOX_SHARDS", fmt.Sprintf("1 to %d", outbox.MaxShards), c.Outbox.Shards)
+	bad(c.Outbox.BatchSize < 1, "FORWARDER_BATCH_SIZE", "a positive integer", c.Outbox.BatchSize)
+	bad(c.Outbox.IdlePollInterval < 0, "FORWARDER_IDLE_POLL_INTERVAL", "a positive duration such as 1s", c.Outbox.IdlePollInterval)
+	bad(c.Outbox.NotifyInterval < 0, "OUTBOX_NOTIFY_INTERVAL", "a positive duration such as 3ms", c.Outbox.NotifyInterval)
+	bad(c.Outbox.Retention == nil || *c.Outbox.Retention < 0, "OUTBOX_RETENTION", "a duration such as 168h, or 0 to keep the rows", deref(c.Outbox.Retention))
+	bad(c.Consumers.MaxRetries < 0, "CONSUMER_MAX_RETRIES", "a non-negative integer", c.Consumers.MaxRetries)
+	bad(c.Consumers.InboxRetention < 0, "INBOX_RETENTION", "a positive duration such as 168h", c.Consumers.InboxRetention)
+	bad(c.Consumers.PaymentDeclineAbove == nil || *c.Consumers.PaymentDeclineAbove < 0, "PAYMENT_DECLINE_ABOVE", "minor units (a non-negative integer)", deref(c.Consumers.PaymentDeclineAbove))
+	bad(c.Log.Format != "text" && c.Log.Format != "json", "LOG_FORMAT", "text or json", fmt.Sprintf("%q", c.Log.Format))
+	return errors.Join(errs...)
+}
+
+// ordersOutbox is the order service's outbox.
+func (o OutboxConfig) ordersOutbox() outbox.Config {
+	return outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: o.Shards}
+}
+
+// or returns v, or fallback when v is zero.
+func or[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "nothing"
+	}
+	return *p
 }

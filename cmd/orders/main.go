@@ -38,55 +38,72 @@ func main() {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "configuration:", err)
+	// Every variable that does not parse and every setting out of range,
+	// all at once.
+	cfg, err := loadConfig(os.Getenv)
+	cfg.setDefaults()
+	if err = errors.Join(err, cfg.Validate()); err != nil {
+		fmt.Fprintln(os.Stderr, "configuration (see README.md):\n"+err.Error())
 		os.Exit(2)
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	logger := newLogger(cfg.Log, os.Stderr)
+	// Packages that log through slog's package functions log the same way.
+	slog.SetDefault(logger)
 
-	if err := runUntilSignalled(cfg, os.Args[1], os.Args[2:]); err != nil {
-		slog.Error("orders "+os.Args[1]+" failed", "err", err)
+	if err := runUntilSignalled(cfg, logger, os.Args[1], os.Args[2:]); err != nil {
+		logger.Error("orders "+os.Args[1]+" failed", "err", err)
 		os.Exit(1)
 	}
 }
 
 // runUntilSignalled runs a command until it ends or SIGINT/SIGTERM asks
 // it to shut down gracefully.
-func runUntilSignalled(cfg config, cmd string, args []string) error {
+func runUntilSignalled(cfg Config, logger *slog.Logger, cmd string, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, cfg, cmd, args)
+	return run(ctx, cfg, logger, cmd, args)
 }
 
-func run(ctx context.Context, cfg config, cmd string, args []string) error {
+// commands are the subcommands that work on the database: run opens the
+// process's one pool for them.
+var commands = map[string]func(ctx context.Context, r *root, args []string) error{
+	"all":                 noArgs(runAll),
+	"api":                 noArgs(runAPI),
+	"forward":             noArgs(runForwarder),
+	"inventory":           noArgs(runInventory),
+	"payment":             noArgs(runPayment),
+	"saga":                noArgs(runSaga),
+	"parked":              runParked,
+	"migrate":             noArgs(runMigrate),
+	"outbox":              runOutbox,
+	"rebuild-read-models": noArgs(runRebuild),
+}
+
+func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args []string) error {
+	r := &root{cfg: cfg, logger: logger}
 	switch cmd {
-	case "all":
-		return runAll(ctx, cfg)
-	case "api":
-		return runAPI(ctx, cfg)
-	case "forward":
-		return runForwarder(ctx, cfg)
-	case "inventory":
-		return runInventory(ctx, cfg)
-	case "payment":
-		return runPayment(ctx, cfg)
-	case "saga":
-		return runSaga(ctx, cfg)
-	case "parked":
-		return runParked(ctx, cfg, args)
-	case "migrate":
-		return runMigrate(ctx, cfg)
-	case "outbox":
-		return runOutbox(ctx, cfg, args)
-	case "rebuild-read-models":
-		return runRebuild(ctx, cfg)
 	case "tail":
-		return runTail(ctx, cfg, args)
+		return runTail(ctx, r, args)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil
-	default:
+	}
+	runner, ok := commands[cmd]
+	if !ok {
 		return errors.New("unknown command " + cmd + "\n" + usage)
 	}
+	if err := checkPool(cmd, cfg); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	r.db = db
+	return runner(ctx, r, args)
+}
+
+func noArgs(fn func(context.Context, *root) error) func(context.Context, *root, []string) error {
+	return func(ctx context.Context, r *root, _ []string) error { return fn(ctx, r) }
 }

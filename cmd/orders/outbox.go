@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,86 +19,29 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/postgres"
 )
-
-// outboxSettings configure the outbox and its forwarder, from the
-// environment (see docs/forwarder.md).
-type outboxSettings struct {
-	Shards           int           // OUTBOX_SHARDS, 8: must match the database's
-	BatchSize        int           // FORWARDER_BATCH_SIZE, 1000
-	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL, 1s
-	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL, 3ms
-	Retention        time.Duration // OUTBOX_RETENTION, 168h (0 keeps rows)
-	MetricsAddr      string        // METRICS_ADDR, :9090 ("off": none)
-}
-
-func loadOutboxSettings() (outboxSettings, error) {
-	var s outboxSettings
-	var err error
-	if s.Shards, err = strconv.Atoi(env("OUTBOX_SHARDS", strconv.Itoa(outbox.DefaultShards))); err != nil || s.Shards < 1 || s.Shards > outbox.MaxShards {
-		return s, fmt.Errorf("OUTBOX_SHARDS: want 1 to %d, got %q", outbox.MaxShards, os.Getenv("OUTBOX_SHARDS"))
-	}
-	if s.BatchSize, err = strconv.Atoi(env("FORWARDER_BATCH_SIZE", strconv.Itoa(outbox.DefaultBatchSize))); err != nil || s.BatchSize < 1 {
-		return s, fmt.Errorf("FORWARDER_BATCH_SIZE: want a positive integer, got %q", os.Getenv("FORWARDER_BATCH_SIZE"))
-	}
-	durations := []struct {
-		name, fallback string
-		dst            *time.Duration
-		zeroOK         bool
-	}{
-		{"FORWARDER_IDLE_POLL_INTERVAL", "1s", &s.IdlePollInterval, false},
-		{"OUTBOX_NOTIFY_INTERVAL", outbox.DefaultNotifyInterval.String(), &s.NotifyInterval, false},
-		{"OUTBOX_RETENTION", "168h", &s.Retention, true},
-	}
-	for _, d := range durations {
-		v, err := time.ParseDuration(env(d.name, d.fallback))
-		if err != nil || v < 0 || (v == 0 && !d.zeroOK) {
-			return s, fmt.Errorf("%s: want a positive duration such as %s, got %q", d.name, d.fallback, os.Getenv(d.name))
-		}
-		*d.dst = v
-	}
-	s.MetricsAddr = env("METRICS_ADDR", ":9090")
-	return s, nil
-}
-
-func (s outboxSettings) outbox() outbox.Config {
-	return outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: s.Shards}
-}
 
 // newOutboxPublisher checks the outbox (shard count, stalls) and returns
 // the publisher the API writes with: it wakes the forwarders with a NOTIFY
 // after each commit.
-func newOutboxPublisher(db *sql.DB, logger watermill.LoggerAdapter) (*outbox.Publisher, error) {
-	settings, err := loadOutboxSettings()
-	if err != nil {
-		return nil, err
-	}
+func newOutboxPublisher(r *root) (*outbox.Publisher, error) {
+	ob := r.cfg.Outbox.ordersOutbox()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := outbox.CheckLayout(ctx, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
+	if err := outbox.CheckLayout(ctx, r.db, ob, outbox.DefaultConsumerGroup); err != nil {
 		return nil, err
 	}
-	notifier := outbox.NewNotifier(db, settings.outbox().Name, settings.NotifyInterval, logger)
-	return outbox.NewPublisherFor(settings.outbox(), notifier, logger)
+	logger := r.wlogger()
+	notifier := outbox.NewNotifier(r.db, ob.Name, r.cfg.Outbox.NotifyInterval, logger)
+	return outbox.NewPublisherFor(ob, notifier, logger)
 }
 
 // runOutboxForwarder runs the forwarder of the orders outbox, and its
 // /metrics, until ctx ends.
-func runOutboxForwarder(ctx context.Context, cfg config) error {
-	logger := watermill.NewSlogLogger(slog.Default())
-	settings, err := loadOutboxSettings()
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = db.Close() }()
-
-	err = untilDone(ctx, "Kafka", func() error {
-		return kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions)
+func runOutboxForwarder(ctx context.Context, r *root) error {
+	cfg, logger, ob := r.cfg, r.wlogger(), r.cfg.Outbox.ordersOutbox()
+	err := untilDone(ctx, r.logger, "Kafka", func() error {
+		return kafka.EnsureTopic(cfg.Kafka.Brokers, cfg.Topics.Orders, cfg.Topics.Partitions)
 	})
 	if err != nil {
 		return err
@@ -108,7 +49,7 @@ func runOutboxForwarder(ctx context.Context, cfg config) error {
 	// One producer per shard: each has its own connection and request in
 	// flight, so the shards' synchronous sends do not queue behind one
 	// another (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
-	newPublisher := func() (message.Publisher, error) { return kafka.NewPublisher(cfg.KafkaBrokers, logger) }
+	newPublisher := func() (message.Publisher, error) { return kafka.NewPublisher(cfg.Kafka.Brokers, logger) }
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -116,43 +57,43 @@ func runOutboxForwarder(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	if err := outbox.RegisterBacklog(registry, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
+	if err := outbox.RegisterBacklog(registry, r.db, ob, outbox.DefaultConsumerGroup); err != nil {
 		return err
 	}
-	fwd, err := outbox.NewForwarder(db, nil, outbox.ForwarderConfig{
+	fwd, err := outbox.NewForwarder(r.db, nil, outbox.ForwarderConfig{
 		PublisherPerShard: newPublisher,
-		Outbox:            settings.outbox(),
-		BatchSize:         settings.BatchSize,
-		IdlePollInterval:  settings.IdlePollInterval,
-		ListenURL:         cfg.DatabaseURL,
-		Retention:         settings.Retention,
+		Outbox:            ob,
+		BatchSize:         cfg.Outbox.BatchSize,
+		IdlePollInterval:  cfg.Outbox.IdlePollInterval,
+		ListenURL:         cfg.Database.URL,
+		Retention:         *cfg.Outbox.Retention,
 		Metrics:           metrics,
 	}, logger)
 	if err != nil {
 		return err
 	}
-	if settings.MetricsAddr != "off" {
-		stop, err := serveMetrics(ctx, settings.MetricsAddr, registry)
+	if cfg.HTTP.Metrics != "off" {
+		stop, err := serveMetrics(ctx, cfg.HTTP.Metrics, registry)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	slog.InfoContext(ctx, "forwarder running", "outbox", settings.outbox().Name, "shards", settings.Shards,
-		"to", cfg.OrdersTopic, "metrics", settings.MetricsAddr)
+	r.logger.InfoContext(ctx, "forwarder running", "outbox", ob.Name, "shards", ob.Shards,
+		"to", cfg.Topics.Orders, "metrics", cfg.HTTP.Metrics)
 	return fwd.Run(ctx)
 }
 
 // untilDone calls fn until it succeeds or ctx ends, waiting up to 5s
 // between attempts: the forwarder starts while Kafka is still down.
-func untilDone(ctx context.Context, what string, fn func() error) error {
+func untilDone(ctx context.Context, logger *slog.Logger, what string, fn func() error) error {
 	wait := 250 * time.Millisecond
 	for {
 		err := fn()
 		if err == nil {
 			return nil
 		}
-		slog.WarnContext(ctx, what+" not reachable yet; retrying", "err", err, "wait", wait)
+		logger.WarnContext(ctx, what+" not reachable yet; retrying", "err", err, "wait", wait)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w", what, errors.Join(err, ctx.Err()))
@@ -190,20 +131,11 @@ commands:
   dead-letters [-n 20]   the latest dead-lettered messages and why`
 
 // runOutbox runs the outbox's administrative commands.
-func runOutbox(ctx context.Context, cfg config, args []string) error {
+func runOutbox(ctx context.Context, r *root, args []string) error {
 	if len(args) == 0 {
 		return errors.New(outboxUsage)
 	}
-	settings, err := loadOutboxSettings()
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = db.Close() }()
-	ob := settings.outbox()
+	db, ob := r.db, r.cfg.Outbox.ordersOutbox()
 	switch args[0] {
 	case "status":
 		return outboxStatus(ctx, db, ob)

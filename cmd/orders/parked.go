@@ -8,14 +8,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/internal/service"
 )
 
 // runParked lists the messages the consumers parked (docs/saga.md,
 // "Parking"): each failed message and the later ones of its order.
-func runParked(ctx context.Context, cfg config, args []string) error {
+func runParked(ctx context.Context, r *root, args []string) error {
 	flags := flag.NewFlagSet("parked", flag.ContinueOnError)
 	only := flags.String("consumer", "", "list only this consumer's: inventory, payment or order-saga")
 	if err := flags.Parse(args); err != nil {
@@ -29,12 +28,6 @@ func runParked(ctx context.Context, cfg config, args []string) error {
 		{service.PaymentConsumerName, messagestore.PaymentTables},
 		{service.SagaConsumerName, messagestore.SagaTables},
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = db.Close() }()
-
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONSUMER\tSEQ\tORDER\tEVENT\tMESSAGE\tPARKED AT\tREASON")
 	count, known := 0, false
@@ -43,7 +36,7 @@ func runParked(ctx context.Context, cfg config, args []string) error {
 			continue
 		}
 		known = true
-		lot, err := messagestore.NewParkingLot(db, c.tables)
+		lot, err := messagestore.NewParkingLot(r.db, c.tables)
 		if err != nil {
 			return err
 		}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orders/adapters/kafka"
@@ -19,42 +16,35 @@ import (
 	"github.com/orderflow/orders/ports/httpapi"
 )
 
-func newApplication(db *sql.DB, cfg config) (app.Application, error) {
-	if cfg.OutboxDisabled {
-		slog.Warn("OUTBOX_DISABLED=true: order events are stored but never published (for measurements only)")
-		return service.NewApplication(db, discardOutbox{}, cfg.OrdersTopic)
+func newApplication(r *root) (app.Application, error) {
+	if ob := r.cfg.bench.apiOutbox(r.logger); ob != nil {
+		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders)
 	}
-	logger := watermill.NewSlogLogger(slog.Default())
-	publisher, err := newOutboxPublisher(db, logger)
+	publisher, err := newOutboxPublisher(r)
 	if err != nil {
 		return app.Application{}, err
 	}
-	return service.NewApplication(db, publisher, cfg.OrdersTopic)
+	return service.NewApplication(r.db, publisher, r.cfg.Topics.Orders)
 }
 
-func runAll(ctx context.Context, cfg config) error {
+// runAll runs every role in one process, on one pool.
+func runAll(ctx context.Context, r *root) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return runAPI(ctx, cfg) })
-	g.Go(func() error { return runForwarder(ctx, cfg) })
-	g.Go(func() error { return runInventory(ctx, cfg) })
-	g.Go(func() error { return runPayment(ctx, cfg) })
-	g.Go(func() error { return runSaga(ctx, cfg) })
+	g.Go(func() error { return runAPI(ctx, r) })
+	g.Go(func() error { return runForwarder(ctx, r) })
+	g.Go(func() error { return runInventory(ctx, r) })
+	g.Go(func() error { return runPayment(ctx, r) })
+	g.Go(func() error { return runSaga(ctx, r) })
 	return g.Wait()
 }
 
-func runAPI(ctx context.Context, cfg config) error {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = db.Close() }()
-
-	application, err := newApplication(db, cfg) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
+func runAPI(ctx context.Context, r *root) error {
+	application, err := newApplication(r) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Addr:              cfg.HTTPAddr,
+		Addr:              r.cfg.HTTP.API,
 		Handler:           httpapi.NewHandler(application, nil),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -63,8 +53,8 @@ func runAPI(ctx context.Context, cfg config) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	go expireIdempotencyKeys(ctx, db, cfg.IdempotencyKeyRetention, 10*time.Minute)
-	slog.InfoContext(ctx, "HTTP API listening", "addr", cfg.HTTPAddr)
+	go expireIdempotencyKeys(ctx, r, 10*time.Minute)
+	r.logger.InfoContext(ctx, "HTTP API listening", "addr", r.cfg.HTTP.API)
 
 	select {
 	case err := <-errc:
@@ -79,22 +69,17 @@ func runAPI(ctx context.Context, cfg config) error {
 	return nil
 }
 
-func runForwarder(ctx context.Context, cfg config) error {
-	return runOutboxForwarder(ctx, cfg)
+func runForwarder(ctx context.Context, r *root) error {
+	return runOutboxForwarder(ctx, r)
 }
 
-func runMigrate(ctx context.Context, cfg config) error {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
+func runMigrate(ctx context.Context, r *root) error {
+	if err := postgres.Migrate(ctx, r.db); err != nil {
 		return err
 	}
-	defer func() { _ = db.Close() }()
-	if err := postgres.Migrate(ctx, db); err != nil {
+	if err := kafka.EnsureTopic(r.cfg.Kafka.Brokers, r.cfg.Topics.Orders, r.cfg.Topics.Partitions); err != nil {
 		return err
 	}
-	if err := kafka.EnsureTopic(cfg.KafkaBrokers, cfg.OrdersTopic, cfg.TopicPartitions); err != nil {
-		return err
-	}
-	slog.InfoContext(ctx, "schema up to date", "kafka_topic", cfg.OrdersTopic)
+	r.logger.InfoContext(ctx, "schema up to date", "kafka_topic", r.cfg.Topics.Orders)
 	return nil
 }

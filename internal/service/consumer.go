@@ -27,12 +27,13 @@ type ConsumerConfig struct {
 	Retry messaging.RetryConfig
 	// DuplicateDelivery handles every message twice (tests).
 	DuplicateDelivery bool
-	Logger            *slog.Logger
+	// Logger is the process's logger; the consumer's name is added to it.
+	Logger *slog.Logger
 }
 
 func (c ConsumerConfig) validate() error {
-	if len(c.Brokers) == 0 || c.ConsumerGroup == "" || c.DeadLetterTopic == "" {
-		return errors.New("consumer needs brokers, a consumer group and a dead-letter topic")
+	if len(c.Brokers) == 0 || c.ConsumerGroup == "" || c.DeadLetterTopic == "" || c.Logger == nil {
+		return errors.New("consumer needs brokers, a consumer group, a dead-letter topic and a logger")
 	}
 	return nil
 }
@@ -68,11 +69,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot) (*Co
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger = logger.With("consumer", name)
+	logger := cfg.Logger.With("consumer", name)
 	wlogger := watermill.NewSlogLogger(logger)
 
 	deadLetters, err := kafka.NewPublisher(cfg.Brokers, wlogger)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// configFrom loads a Config from env as main does: parse, defaults,
+// Validate.
+func configFrom(env map[string]string) (Config, error) {
+	c, err := loadConfig(func(k string) string { return env[k] })
+	c.setDefaults()
+	return c, errors.Join(err, c.Validate())
+}
+
+func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
+	c, err := configFrom(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Database: DatabaseConfig{
+			URL:      "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
+			MaxConns: 40, ConnMaxIdleTime: 5 * time.Minute,
+		},
+		Kafka: KafkaConfig{Brokers: []string{"127.0.0.1:9092"}},
+		HTTP: HTTPConfig{
+			API: ":8080", Inventory: ":8081", Payment: ":8082", Metrics: ":9090",
+			IdempotencyKeyRetention: 24 * time.Hour,
+		},
+		Topics: TopicsConfig{
+			Orders: "orders.events", Inventory: "inventory.events", Payments: "payments.events",
+			InventoryDLQ: "inventory.dlq", PaymentDLQ: "payment.dlq", SagaDLQ: "order-saga.dlq", Partitions: 6,
+		},
+		Outbox: OutboxConfig{
+			Shards: 8, BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
+			Retention: ptr(168 * time.Hour),
+		},
+		Consumers: ConsumersConfig{
+			InventoryGroup: "inventory", PaymentGroup: "payment", SagaGroup: "order-saga",
+			MaxRetries: 5, InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
+			PaymentDeclineAbove: ptr(int64(100_000)),
+		},
+		Log: LogConfig{Level: slog.LevelInfo, Format: "text"},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoaderReadsEveryVariable(t *testing.T) {
+	c, err := configFrom(map[string]string{
+		"DATABASE_URL": "postgres://x/y", "DATABASE_MAX_CONNS": "12", "DATABASE_CONN_MAX_IDLE_TIME": "1m",
+		"DATABASE_CONN_MAX_LIFETIME": "1h", "KAFKA_BROKERS": "a:1, b:2",
+		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
+		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
+		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
+		"ORDERS_TOPIC_PARTITIONS": "3", "OUTBOX_SHARDS": "4", "FORWARDER_BATCH_SIZE": "10",
+		"FORWARDER_IDLE_POLL_INTERVAL": "2s", "OUTBOX_NOTIFY_INTERVAL": "5ms", "OUTBOX_RETENTION": "0",
+		"INVENTORY_CONSUMER_GROUP": "ig", "PAYMENT_CONSUMER_GROUP": "pg", "SAGA_CONSUMER_GROUP": "sg",
+		"CONSUMER_MAX_RETRIES": "2", "INBOX_RETENTION": "1h", "PAYMENT_DECLINE_ABOVE": "0",
+		"LOG_LEVEL": "debug", "LOG_FORMAT": "JSON",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"DATABASE_URL", c.Database.URL, "postgres://x/y"},
+		{"DATABASE_MAX_CONNS", c.Database.MaxConns, 12},
+		{"DATABASE_CONN_MAX_IDLE_TIME", c.Database.ConnMaxIdleTime, time.Minute},
+		{"DATABASE_CONN_MAX_LIFETIME", c.Database.ConnMaxLifetime, time.Hour},
+		{"KAFKA_BROKERS", c.Kafka.Brokers, []string{"a:1", "b:2"}},
+		{"HTTP_ADDR", c.HTTP.API, ":1"},
+		{"INVENTORY_HTTP_ADDR", c.HTTP.Inventory, ":2"},
+		{"PAYMENT_HTTP_ADDR", c.HTTP.Payment, ":3"},
+		{"METRICS_ADDR", c.HTTP.Metrics, "off"},
+		{"IDEMPOTENCY_KEY_RETENTION", c.HTTP.IdempotencyKeyRetention, 2 * time.Hour},
+		{"topics", c.Topics, TopicsConfig{"o", "i", "p", "idlq", "pdlq", "sdlq", 3}},
+		{"OUTBOX_SHARDS", c.Outbox.Shards, 4},
+		{"FORWARDER_BATCH_SIZE", c.Outbox.BatchSize, 10},
+		{"FORWARDER_IDLE_POLL_INTERVAL", c.Outbox.IdlePollInterval, 2 * time.Second},
+		{"OUTBOX_NOTIFY_INTERVAL", c.Outbox.NotifyInterval, 5 * time.Millisecond},
+		{"OUTBOX_RETENTION=0 keeps the rows", *c.Outbox.Retention, time.Duration(0)},
+		{"consumer groups", []string{c.Consumers.InventoryGroup, c.Consumers.PaymentGroup, c.Consumers.SagaGroup}, []string{"ig", "pg", "sg"}},
+		{"CONSUMER_MAX_RETRIES", c.Consumers.MaxRetries, 2},
+		{"INBOX_RETENTION", c.Consumers.InboxRetention, time.Hour},
+		{"PAYMENT_DECLINE_ABOVE=0 declines all", *c.Consumers.PaymentDeclineAbove, int64(0)},
+		{"LOG_LEVEL", c.Log.Level, slog.LevelDebug},
+		{"LOG_FORMAT", c.Log.Format, "json"},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestBadValuesNameTheirVariable(t *testing.T) {
+	tests := []struct {
+		variable, value, want string
+	}{
+		{"DATABASE_MAX_CONNS", "many", `DATABASE_MAX_CONNS: want an integer, got "many"`},
+		{"DATABASE_MAX_CONNS", "-1", "DATABASE_MAX_CONNS: want a positive integer, got -1"},
+		{"DATABASE_CONN_MAX_IDLE_TIME", "soon", `DATABASE_CONN_MAX_IDLE_TIME: want a duration`},
+		{"DATABASE_CONN_MAX_LIFETIME", "-1h", "DATABASE_CONN_MAX_LIFETIME: want a duration such as 1h, or 0 for no limit, got -1h0m0s"},
+		{"KAFKA_BROKERS", "a:1,,b:2", `KAFKA_BROKERS: want comma-separated host:port pairs, got "a:1,,b:2"`},
+		{"IDEMPOTENCY_KEY_RETENTION", "-24h", "IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h"},
+		{"ORDERS_TOPIC_PARTITIONS", "six", `ORDERS_TOPIC_PARTITIONS: want an integer, got "six"`},
+		{"ORDERS_TOPIC_PARTITIONS", "-6", "ORDERS_TOPIC_PARTITIONS: want a positive integer, got -6"},
+		{"ORDERS_TOPIC_PARTITIONS", "9999999999", `ORDERS_TOPIC_PARTITIONS: want an integer, got "9999999999"`},
+		{"OUTBOX_SHARDS", "257", "OUTBOX_SHARDS: want 1 to 256, got 257"},
+		{"FORWARDER_BATCH_SIZE", "-5", "FORWARDER_BATCH_SIZE: want a positive integer, got -5"},
+		{"FORWARDER_IDLE_POLL_INTERVAL", "1", `FORWARDER_IDLE_POLL_INTERVAL: want a duration such as 1s, 5m or 24h, got "1"`},
+		{"OUTBOX_NOTIFY_INTERVAL", "-3ms", "OUTBOX_NOTIFY_INTERVAL: want a positive duration such as 3ms"},
+		{"OUTBOX_RETENTION", "-1h", "OUTBOX_RETENTION: want a duration such as 168h, or 0 to keep the rows, got -1h0m0s"},
+		{"CONSUMER_MAX_RETRIES", "-1", "CONSUMER_MAX_RETRIES: want a non-negative integer, got -1"},
+		{"INBOX_RETENTION", "a week", `INBOX_RETENTION: want a duration`},
+		{"PAYMENT_DECLINE_ABOVE", "-1", "PAYMENT_DECLINE_ABOVE: want minor units (a non-negative integer), got -1"},
+		{"PAYMENT_DECLINE_ABOVE", "10.50", `PAYMENT_DECLINE_ABOVE: want an integer, got "10.50"`},
+		{"LOG_LEVEL", "loud", `LOG_LEVEL: want debug, info, warn or error, got "loud"`},
+		{"LOG_FORMAT", "xml", `LOG_FORMAT: want text or json, got "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {
+			_, err := configFrom(map[string]string{tt.variable: tt.value})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryBadValueIsReported(t *testing.T) {
+	env := map[string]string{"OUTBOX_SHARDS": "x", "INBOX_RETENTION": "y", "LOG_LEVEL": "z", "FORWARDER_BATCH_SIZE": "-1"}
+	_, err := configFrom(env)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for variable := range env {
+		if !strings.Contains(err.Error(), variable+":") {
+			t.Errorf("%s is not reported in %q", variable, err)
+		}
+	}
+	c := Config{Database: DatabaseConfig{MaxConns: -1}, Topics: TopicsConfig{Partitions: -1}}
+	c.setDefaults()
+	if got := strings.Count(c.Validate().Error(), "\n") + 1; got != 2 {
+		t.Errorf("Validate reported %d errors, want 2: %v", got, c.Validate())
+	}
+}
+
+func TestPoolSizeCoversTheCommand(t *testing.T) {
+	c, err := configFrom(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// orders: 8 shards + retention; inventory and payment: 4 shards +
+	// retention + a message (+ the gateway's connection); saga; API.
+	if got := minConns("all", c); got != 24 {
+		t.Errorf("orders all needs %d connections, want 24", got)
+	}
+	if err := checkPool("all", c); err != nil {
+		t.Errorf("the default pool is too small for orders all: %v", err)
+	}
+	c.Database.MaxConns = 20
+	err = checkPool("all", c)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_MAX_CONNS") {
+		t.Errorf("a pool of 20 for orders all: got %v, want an error naming DATABASE_MAX_CONNS", err)
+	}
+	if err := checkPool("api", c); err != nil {
+		t.Errorf("a pool of 20 for orders api: %v", err)
+	}
+}
