@@ -1,34 +1,63 @@
 package inventory
 
 import (
+	"errors"
+	"log/slog"
 	"time"
+
+	"github.com/orderflow/orders/app/decorator"
+	domain "github.com/orderflow/orders/domain/inventory"
 )
 
-// Application is every use case of the inventory service.
+// Application is every use case of the inventory service, each handler
+// wrapped in the logging and metrics decorators.
 type Application struct {
-	ReserveStock ReserveStockHandler
-	Reservations ReservationHandler
-	SetStock     SetStockHandler
-	StockLevel   StockLevelHandler
+	Commands Commands
+	Queries  Queries
 }
 
-// NewApplication returns the use cases on a repository and a read model.
-func NewApplication(repo Repository, readModel StockReadModel, now func() time.Time) (Application, error) {
-	var (
-		a   Application
-		err error
-	)
-	if a.ReserveStock, err = NewReserveStockHandler(repo, now); err != nil {
+// Commands change stock and reservations.
+type Commands struct {
+	ReserveStock decorator.CommandHandlerWithResult[ReserveStock, domain.Status]
+	ReleaseStock decorator.CommandHandler[ReleaseStock]
+	CommitStock  decorator.CommandHandler[CommitStock]
+	SetStock     decorator.CommandHandler[SetStock]
+}
+
+// Queries read stock levels.
+type Queries struct {
+	GetStockLevel decorator.QueryHandler[GetStockLevel, StockLevel]
+}
+
+// Adapters are what the inventory needs from the outside: the repository,
+// the read model and the clock.
+type Adapters struct {
+	Repository     Repository
+	StockReadModel StockReadModel
+	Now            func() time.Time
+}
+
+// NewApplication builds every handler on the adapters and wraps each in
+// the decorators: the one place where that happens. A nil logger is
+// slog.Default(); nil metrics record nothing.
+func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsClient) (Application, error) {
+	reserve, err1 := NewReserveStockHandler(a.Repository, a.Now)
+	release, err2 := NewReleaseStockHandler(a.Repository, a.Now)
+	commit, err3 := NewCommitStockHandler(a.Repository, a.Now)
+	setStock, err4 := NewSetStockHandler(a.Repository)
+	stockLevel, err5 := NewGetStockLevelHandler(a.StockReadModel)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return Application{}, err
 	}
-	if a.Reservations, err = NewReservationHandler(repo, now); err != nil {
-		return Application{}, err
-	}
-	if a.SetStock, err = NewSetStockHandler(repo); err != nil {
-		return Application{}, err
-	}
-	if a.StockLevel, err = NewStockLevelHandler(readModel); err != nil {
-		return Application{}, err
-	}
-	return a, nil
+	return Application{
+		Commands: Commands{
+			ReserveStock: decorator.ApplyCommandWithResultDecorators(reserve, logger, metrics),
+			ReleaseStock: decorator.ApplyCommandDecorators(release, logger, metrics),
+			CommitStock:  decorator.ApplyCommandDecorators(commit, logger, metrics),
+			SetStock:     decorator.ApplyCommandDecorators(setStock, logger, metrics),
+		},
+		Queries: Queries{
+			GetStockLevel: decorator.ApplyQueryDecorators(stockLevel, logger, metrics),
+		},
+	}, nil
 }

@@ -16,41 +16,27 @@ type ReleaseStock struct {
 	OrderID string
 }
 
-// CommitStock takes a shipped order's held units out of the warehouse.
-type CommitStock struct {
-	// Message is the consumed message the command is the effect of.
-	Message inbox.Key
-	OrderID string
-}
-
-// ReservationHandler releases and commits reservations.
-type ReservationHandler struct {
+// ReleaseStockHandler releases reservations.
+type ReleaseStockHandler struct {
 	repo Repository
 	now  func() time.Time
 }
 
-// NewReservationHandler returns a handler; now is the clock.
-func NewReservationHandler(repo Repository, now func() time.Time) (ReservationHandler, error) {
+// NewReleaseStockHandler returns a handler; now is the clock.
+func NewReleaseStockHandler(repo Repository, now func() time.Time) (ReleaseStockHandler, error) {
 	if repo == nil {
-		return ReservationHandler{}, errors.New("nil inventory repository")
+		return ReleaseStockHandler{}, errors.New("nil inventory repository")
 	}
 	if now == nil {
-		return ReservationHandler{}, errors.New("nil clock")
+		return ReleaseStockHandler{}, errors.New("nil clock")
 	}
-	return ReservationHandler{repo: repo, now: now}, nil
+	return ReleaseStockHandler{repo: repo, now: now}, nil
 }
 
-// Release releases the order's held stock; a reservation that holds
+// Handle releases the order's held stock; a reservation that holds
 // nothing (rejected, or released before) is left as it is.
-func (h ReservationHandler) Release(ctx context.Context, cmd ReleaseStock) error {
+func (h ReleaseStockHandler) Handle(ctx context.Context, cmd ReleaseStock) error {
 	return h.repo.UpdateReservation(ctx, cmd.Message, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
 		return r.Release(stock, h.now())
-	})
-}
-
-// Commit commits the order's held stock.
-func (h ReservationHandler) Commit(ctx context.Context, cmd CommitStock) error {
-	return h.repo.UpdateReservation(ctx, cmd.Message, cmd.OrderID, func(r *domain.Reservation, stock domain.Stock) error {
-		return r.Commit(stock, h.now())
 	})
 }

@@ -10,7 +10,12 @@ import (
 // ErrInvalidQuery marks a query the caller must correct.
 var ErrInvalidQuery = errors.New("invalid query")
 
-// PaymentsOfOrderHandler answers "what was charged for order X?".
+// PaymentsOfOrder asks what was charged for an order.
+type PaymentsOfOrder struct {
+	OrderID string
+}
+
+// PaymentsOfOrderHandler answers PaymentsOfOrder from the read model.
 type PaymentsOfOrderHandler struct {
 	readModel ReadModel
 }
@@ -24,9 +29,9 @@ func NewPaymentsOfOrderHandler(readModel ReadModel) (PaymentsOfOrderHandler, err
 }
 
 // Handle returns the order's payments.
-func (h PaymentsOfOrderHandler) Handle(ctx context.Context, orderID string) ([]Payment, error) {
-	if strings.TrimSpace(orderID) == "" {
+func (h PaymentsOfOrderHandler) Handle(ctx context.Context, q PaymentsOfOrder) ([]Payment, error) {
+	if strings.TrimSpace(q.OrderID) == "" {
 		return nil, fmt.Errorf("%w: order_id is required", ErrInvalidQuery)
 	}
-	return h.readModel.PaymentsOfOrder(ctx, orderID)
+	return h.readModel.PaymentsOfOrder(ctx, q.OrderID)
 }

@@ -40,7 +40,7 @@ func runInventory(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	application, err := service.NewInventoryApplication(r.db, publisher, t.Inventory)
+	application, err := service.NewInventoryApplication(r.db, publisher, t.Inventory, r.logger)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func runPayment(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	application, err := service.NewPaymentApplication(r.db, publisher, gateway, t.Payments)
+	application, err := service.NewPaymentApplication(r.db, publisher, gateway, t.Payments, r.logger)
 	if err != nil {
 		return err
 	}

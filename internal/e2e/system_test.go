@@ -86,7 +86,7 @@ func startSystem(t *testing.T, opts options) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inventoryApp, err := service.NewInventoryApplication(db, publishers["inventory"], s.InventoryTopic)
+	inventoryApp, err := service.NewInventoryApplication(db, publishers["inventory"], s.InventoryTopic, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func startSystem(t *testing.T, opts options) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paymentApp, err := service.NewPaymentApplication(db, publishers["payment"], gateway, s.PayTopic)
+	paymentApp, err := service.NewPaymentApplication(db, publishers["payment"], gateway, s.PayTopic, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@ package service
 
 import (
 	"database/sql"
+	"log/slog"
 	"time"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
 	app "github.com/orderflow/orders/app/payment"
@@ -15,8 +17,8 @@ const PaymentConsumerName = "payment"
 
 // NewPaymentApplication returns the payment service's use cases, charging
 // through gateway and publishing its events to paymentsTopic through
-// outbox.
-func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.Gateway, paymentsTopic string) (app.Application, error) {
+// outbox. Its handlers log to logger and record no metrics.
+func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.Gateway, paymentsTopic string, logger *slog.Logger) (app.Application, error) {
 	repo, err := paymentstore.NewRepository(db, outbox, paymentsTopic)
 	if err != nil {
 		return app.Application{}, err
@@ -25,7 +27,7 @@ func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.G
 	if err != nil {
 		return app.Application{}, err
 	}
-	return app.NewApplication(repo, gateway, readModel, time.Now)
+	return app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, logger, metrics.NoOp{})
 }
 
 // NewPaymentConsumer returns the payment service's router on the order

@@ -66,7 +66,7 @@ func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sku := r.PathValue("sku")
-	err := s.app.SetStock.Handle(r.Context(), app.SetStock{SKU: sku, OnHand: *req.OnHand})
+	err := s.app.Commands.SetStock.Handle(r.Context(), app.SetStock{SKU: sku, OnHand: *req.OnHand})
 	var (
 		validation *domain.ValidationError
 		below      *domain.BelowReservedError
@@ -88,7 +88,7 @@ func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) respondWithStock(w http.ResponseWriter, r *http.Request, sku string) {
-	l, err := s.app.StockLevel.Handle(r.Context(), sku)
+	l, err := s.app.Queries.GetStockLevel.Handle(r.Context(), app.GetStockLevel{SKU: sku})
 	switch {
 	case errors.Is(err, app.ErrUnknownSKU):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeNotFound, Title: "SKU not found", Status: http.StatusNotFound,

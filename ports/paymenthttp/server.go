@@ -51,7 +51,7 @@ type paymentsResponse struct {
 }
 
 func (s *server) listPayments(w http.ResponseWriter, r *http.Request) {
-	payments, err := s.app.PaymentsOfOrder.Handle(r.Context(), r.URL.Query().Get("order_id"))
+	payments, err := s.app.Queries.PaymentsOfOrder.Handle(r.Context(), app.PaymentsOfOrder{OrderID: r.URL.Query().Get("order_id")})
 	switch {
 	case errors.Is(err, app.ErrInvalidQuery):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeInvalidParameter, Title: "A query parameter is invalid", Status: http.StatusBadRequest,

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
@@ -38,7 +40,7 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.NewApplication(repo, gateway, readModel, time.Now)
+	a, err := app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, slog.New(slog.DiscardHandler), metrics.NoOp{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +69,10 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		return inbox.Key{Consumer: "payment", MessageID: id}
 	}
 
-	if err := a.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
+	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
+	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
 		t.Errorf("second OrderPlaced: err = %v, want ErrDuplicate", err)
 	}
 
@@ -80,7 +82,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := a.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("stock-reserved"), OrderID: orderID})
+			_, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("stock-reserved"), OrderID: orderID})
 			errs <- err
 		}()
 	}
@@ -100,12 +102,12 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	}
 	// Another message asking to charge again (it cannot happen, but) finds
 	// the payment captured and leaves it.
-	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("another"), OrderID: orderID}); err != nil || status != domain.StatusCaptured {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("another"), OrderID: orderID}); err != nil || status != domain.StatusCaptured {
 		t.Errorf("charge of a captured payment: %s, %v", status, err)
 	}
 
 	for i := range 3 {
-		status, err := a.CancelPayment.Handle(ctx, app.CancelPayment{Message: key("cancelled"), OrderID: orderID})
+		status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: key("cancelled"), OrderID: orderID})
 		if i == 0 && (err != nil || status != domain.StatusRefunded) || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
 			t.Errorf("cancel delivery %d: %s, %v", i+1, status, err)
 		}
@@ -121,7 +123,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	if events != 2 {
 		t.Errorf("%d outbox messages, want PaymentCaptured and PaymentRefunded", events)
 	}
-	ps, err := a.PaymentsOfOrder.Handle(ctx, orderID)
+	ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, app.PaymentsOfOrder{OrderID: orderID})
 	if err != nil || len(ps) != 1 || ps[0].Status != "refunded" || ps[0].PaymentID == "" || ps[0].RefundID == "" {
 		t.Errorf("payments = %+v, %v", ps, err)
 	}
@@ -134,23 +136,23 @@ func TestAboveTheLimitIsDeclinedAndAnUnchargedPaymentVoided(t *testing.T) {
 	ctx := context.Background()
 	pricey, cheap := uuid.NewString(), uuid.NewString()
 	for id, amount := range map[string]int64{pricey: 100_001, cheap: 100_000} {
-		if err := a.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: id, Amount: amount, Currency: "EUR"}); err != nil {
+		if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: id, Amount: amount, Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: pricey}); err != nil || status != domain.StatusDeclined {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: pricey}); err != nil || status != domain.StatusDeclined {
 		t.Errorf("charge above the limit: %s, %v; want declined", status, err)
 	}
-	if status, err := a.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+	if status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
 		t.Errorf("cancel before the charge: %s, %v; want voided", status, err)
 	}
-	if status, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
 		t.Errorf("charge after the void: %s, %v; want it left voided", status, err)
 	}
 	if charges, _ := ledger(t, db, cheap); charges != 0 {
 		t.Errorf("a voided payment was charged %d times", charges)
 	}
-	if _, err := a.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("charge of an unknown order: err = %v, want ErrNotFound", err)
 	}
 }

@@ -1,0 +1,29 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+)
+
+// GetStockLevel asks how many units of a SKU there are.
+type GetStockLevel struct {
+	SKU string
+}
+
+// GetStockLevelHandler answers GetStockLevel from the read model.
+type GetStockLevelHandler struct {
+	readModel StockReadModel
+}
+
+// NewGetStockLevelHandler returns a handler over the read model.
+func NewGetStockLevelHandler(readModel StockReadModel) (GetStockLevelHandler, error) {
+	if readModel == nil {
+		return GetStockLevelHandler{}, errors.New("nil stock read model")
+	}
+	return GetStockLevelHandler{readModel: readModel}, nil
+}
+
+// Handle returns the SKU's stock, or ErrUnknownSKU.
+func (h GetStockLevelHandler) Handle(ctx context.Context, q GetStockLevel) (StockLevel, error) {
+	return h.readModel.StockLevel(ctx, q.SKU)
+}
