@@ -1,0 +1,208 @@
+package payment_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orders/app/inbox"
+	app "github.com/orderflow/orders/app/payment"
+	domain "github.com/orderflow/orders/domain/payment"
+)
+
+// fakeRepository holds one order's payment and keeps what fn changed
+// only when fn succeeds, as a transaction would.
+type fakeRepository struct {
+	stored *domain.Payment
+}
+
+func (r *fakeRepository) Add(context.Context, inbox.Key, *domain.Payment) error {
+	return errors.New("not used")
+}
+
+func (r *fakeRepository) Update(ctx context.Context, _ inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	if r.stored == nil || r.stored.OrderID() != orderID {
+		return domain.ErrNotFound
+	}
+	p := *r.stored
+	if err := fn(ctx, &p); err != nil {
+		return err
+	}
+	r.stored = &p
+	return nil
+}
+
+// fakeGateway answers with its fields and records every call.
+type fakeGateway struct {
+	charge  app.ChargeResult
+	refund  app.RefundResult
+	err     error
+	charges []app.Charge
+	refunds []app.Refund
+}
+
+func (g *fakeGateway) Charge(_ context.Context, c app.Charge) (app.ChargeResult, error) {
+	g.charges = append(g.charges, c)
+	return g.charge, g.err
+}
+
+func (g *fakeGateway) Refund(_ context.Context, r app.Refund) (app.RefundResult, error) {
+	g.refunds = append(g.refunds, r)
+	return g.refund, g.err
+}
+
+func payment(t *testing.T, status domain.Status) *domain.Payment {
+	t.Helper()
+	paymentID := ""
+	if status != domain.StatusDue {
+		paymentID = "pay-1"
+	}
+	p, err := domain.Restore("o-1", 2598, "EUR", status, paymentID, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var errGatewayDown = errors.New("gateway unreachable")
+
+func TestChargePaymentChargesOnlyADuePaymentAndRecordsTheAnswer(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		status      domain.Status
+		gateway     fakeGateway
+		wantStatus  domain.Status
+		wantErr     error
+		wantCharges int
+	}{
+		{"due, captured", domain.StatusDue, fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
+		{"due, declined", domain.StatusDue, fakeGateway{charge: app.ChargeResult{DeclineReason: "card expired"}}, domain.StatusDeclined, nil, 1},
+		{"due, gateway down: stays due", domain.StatusDue, fakeGateway{err: errGatewayDown}, domain.StatusDue, errGatewayDown, 1},
+		{"captured before", domain.StatusCaptured, fakeGateway{}, domain.StatusCaptured, nil, 0},
+		{"voided by an earlier cancel", domain.StatusVoided, fakeGateway{}, domain.StatusVoided, nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := &fakeRepository{stored: payment(t, tt.status)}
+			h, err := app.NewChargePaymentHandler(repo, &tt.gateway, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			status, err := h.Handle(context.Background(), app.ChargePayment{OrderID: "o-1"})
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && status != tt.wantStatus {
+				t.Errorf("answered %s, want %s", status, tt.wantStatus)
+			}
+			if got := repo.stored.Status(); got != tt.wantStatus {
+				t.Errorf("stored %s, want %s", got, tt.wantStatus)
+			}
+			if len(tt.gateway.charges) != tt.wantCharges {
+				t.Fatalf("charged %d times, want %d", len(tt.gateway.charges), tt.wantCharges)
+			}
+			if tt.wantCharges > 0 {
+				want := app.Charge{IdempotencyKey: app.ChargeKey("o-1"), OrderID: "o-1", Amount: 2598, Currency: "EUR"}
+				if tt.gateway.charges[0] != want {
+					t.Errorf("charged %+v, want %+v", tt.gateway.charges[0], want)
+				}
+			}
+		})
+	}
+}
+
+func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		status      domain.Status
+		gateway     fakeGateway
+		wantStatus  domain.Status
+		wantErr     error
+		wantRefunds int
+	}{
+		{"due: voided without the gateway", domain.StatusDue, fakeGateway{}, domain.StatusVoided, nil, 0},
+		{"captured: refunded", domain.StatusCaptured, fakeGateway{refund: app.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
+		{"captured, gateway down: stays captured", domain.StatusCaptured, fakeGateway{err: errGatewayDown}, domain.StatusCaptured, errGatewayDown, 1},
+		{"declined: nothing to give back", domain.StatusDeclined, fakeGateway{}, domain.StatusDeclined, nil, 0},
+		{"refunded before", domain.StatusRefunded, fakeGateway{}, domain.StatusRefunded, nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := &fakeRepository{stored: payment(t, tt.status)}
+			h, err := app.NewCancelPaymentHandler(repo, &tt.gateway, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			status, err := h.Handle(context.Background(), app.CancelPayment{OrderID: "o-1"})
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && status != tt.wantStatus {
+				t.Errorf("answered %s, want %s", status, tt.wantStatus)
+			}
+			if got := repo.stored.Status(); got != tt.wantStatus {
+				t.Errorf("stored %s, want %s", got, tt.wantStatus)
+			}
+			if len(tt.gateway.refunds) != tt.wantRefunds {
+				t.Fatalf("refunded %d times, want %d", len(tt.gateway.refunds), tt.wantRefunds)
+			}
+			if tt.wantRefunds > 0 {
+				want := app.Refund{IdempotencyKey: app.RefundKey("o-1"), OrderID: "o-1", PaymentID: "pay-1", Amount: 2598, Currency: "EUR"}
+				if tt.gateway.refunds[0] != want {
+					t.Errorf("refunded %+v, want %+v", tt.gateway.refunds[0], want)
+				}
+			}
+		})
+	}
+}
+
+func TestChargingAnUnknownOrderFails(t *testing.T) {
+	h, err := app.NewChargePaymentHandler(&fakeRepository{}, &fakeGateway{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(context.Background(), app.ChargePayment{OrderID: "o-404"}); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("err = %v, want domain.ErrNotFound", err)
+	}
+}
+
+func TestPaymentsOfOrderRefusesABlankOrderID(t *testing.T) {
+	h, err := app.NewPaymentsOfOrderHandler(readModelFunc(func(context.Context, string) ([]app.Payment, error) {
+		t.Error("the read model was asked about a blank order ID")
+		return nil, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(context.Background(), app.PaymentsOfOrder{OrderID: " "}); !errors.Is(err, app.ErrInvalidQuery) {
+		t.Errorf("err = %v, want ErrInvalidQuery", err)
+	}
+}
+
+type readModelFunc func(ctx context.Context, orderID string) ([]app.Payment, error)
+
+func (f readModelFunc) PaymentsOfOrder(ctx context.Context, orderID string) ([]app.Payment, error) {
+	return f(ctx, orderID)
+}
+
+func TestNewApplicationRefusesMissingAdapters(t *testing.T) {
+	full := app.Adapters{Repository: &fakeRepository{}, Gateway: &fakeGateway{}, ReadModel: readModelFunc(nil), Now: time.Now}
+	if _, err := app.NewApplication(full, nil, nil); err != nil {
+		t.Fatalf("all adapters given: %v", err)
+	}
+	for name, drop := range map[string]func(a *app.Adapters){
+		"repository": func(a *app.Adapters) { a.Repository = nil },
+		"gateway":    func(a *app.Adapters) { a.Gateway = nil },
+		"read model": func(a *app.Adapters) { a.ReadModel = nil },
+		"clock":      func(a *app.Adapters) { a.Now = nil },
+	} {
+		a := full
+		drop(&a)
+		if _, err := app.NewApplication(a, nil, nil); err == nil {
+			t.Errorf("no %s: NewApplication succeeded", name)
+		}
+	}
+}
