@@ -15,14 +15,7 @@ import (
 
 // Outbox publishes messages within a business transaction.
 type Outbox interface {
-	Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error
-}
-
-// CommitObserver is implemented by an Outbox that wants to hear, after the
-// fact, that a transaction holding its messages committed (to wake the
-// forwarder without touching the transaction itself).
-type CommitObserver interface {
-	Committed()
+	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
 }
 
 // OrderRepository is the unit of work of the order service: in one
@@ -51,7 +44,8 @@ func NewOrderRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*OrderRe
 // Add stores a new order, and its idempotency key when given.
 func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
 	id, replayed := o.ID(), false
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
+	err := pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		if key != nil {
 			earlier, found, err := lookUpIdempotencyKey(ctx, tx, key)
 			if err != nil || found {
@@ -59,7 +53,7 @@ func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.
 				return err
 			}
 		}
-		if err := r.save(ctx, tx, o); err != nil {
+		if err := r.save(ctx, uow, o); err != nil {
 			return err
 		}
 		if key != nil {
@@ -70,38 +64,28 @@ func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.
 	if err != nil {
 		return "", false, err
 	}
-	r.committed(replayed)
 	return id, replayed, nil
 }
 
 // Update loads an order from its events, lets fn change it, and stores the
 // events fn recorded.
 func (r *OrderRepository) Update(ctx context.Context, id order.ID, fn func(ctx context.Context, o *order.Order) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		o, err := loadOrder(ctx, tx, id)
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		o, err := loadOrder(ctx, uow.Tx, id)
 		if err != nil {
 			return err
 		}
 		if err := fn(ctx, o); err != nil {
 			return err
 		}
-		return r.save(ctx, tx, o)
+		return r.save(ctx, uow, o)
 	})
-	if err == nil {
-		r.committed(false)
-	}
-	return err
-}
-
-func (r *OrderRepository) committed(nothingWritten bool) {
-	if observer, ok := r.outbox.(CommitObserver); ok && !nothingWritten {
-		observer.Committed()
-	}
 }
 
 // save writes the order's new events, its read model row and its outbox
 // messages on tx.
-func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) error {
+func (r *OrderRepository) save(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order) error {
+	tx := uow.Tx
 	changes := o.Changes()
 	if len(changes) == 0 {
 		return nil
@@ -120,5 +104,5 @@ func (r *OrderRepository) save(ctx context.Context, tx *sql.Tx, o *order.Order) 
 		}
 	}
 	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
 }

@@ -16,10 +16,11 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/inventoryhttp"
 	"github.com/orderflow/orders/ports/messaging"
@@ -95,7 +96,7 @@ func runInventory(ctx context.Context, cfg config) error {
 	if err := ensureTopics(ctx, cfg, cfg.OrdersTopic, s.InventoryTopic, s.InventoryDLQ); err != nil {
 		return err
 	}
-	publisher, forward, err := serviceOutbox(ctx, db, cfg, outboxes.Inventory)
+	publisher, forward, err := serviceOutbox(ctx, db, cfg, outbox.Inventory)
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func runPayment(ctx context.Context, cfg config) error {
 	if err := ensureTopics(ctx, cfg, cfg.OrdersTopic, s.PaymentsTopic, s.PaymentDLQ); err != nil {
 		return err
 	}
-	publisher, forward, err := serviceOutbox(ctx, db, cfg, outboxes.Payment)
+	publisher, forward, err := serviceOutbox(ctx, db, cfg, outbox.Payment)
 	if err != nil {
 		return err
 	}
@@ -233,11 +234,14 @@ func serviceOutbox(ctx context.Context, db *sql.DB, cfg config, box outbox.Confi
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := outbox.CheckLayout(ctx, db, box, outbox.DefaultConsumerGroup); err != nil {
+	if err := admin.CheckLayout(ctx, db, box, outbox.DefaultConsumerGroup); err != nil {
 		return nil, nil, err
 	}
-	notifier := outbox.NewNotifier(db, box.Name, settings.NotifyInterval, logger)
-	publisher, err := outbox.NewPublisherFor(box, notifier, logger)
+	notifier, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: box, Interval: settings.NotifyInterval}, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	publisher, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: box, WakeUp: notifier.Wake}, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,8 +251,9 @@ func serviceOutbox(ctx context.Context, db *sql.DB, cfg config, box outbox.Confi
 			return err
 		}
 		defer func() { _ = kafkaPublisher.Close() }()
-		fwd, err := outbox.NewForwarder(db, kafkaPublisher, outbox.ForwarderConfig{
+		fwd, err := relay.NewRelay(db, relay.Config{
 			Outbox:           box,
+			Publisher:        kafkaPublisher,
 			BatchSize:        settings.BatchSize,
 			IdlePollInterval: settings.IdlePollInterval,
 			ListenURL:        cfg.DatabaseURL,

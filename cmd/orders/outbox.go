@@ -21,6 +21,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
 )
 
@@ -41,7 +43,7 @@ func loadOutboxSettings() (outboxSettings, error) {
 	if s.Shards, err = strconv.Atoi(env("OUTBOX_SHARDS", strconv.Itoa(outbox.DefaultShards))); err != nil || s.Shards < 1 || s.Shards > outbox.MaxShards {
 		return s, fmt.Errorf("OUTBOX_SHARDS: want 1 to %d, got %q", outbox.MaxShards, os.Getenv("OUTBOX_SHARDS"))
 	}
-	if s.BatchSize, err = strconv.Atoi(env("FORWARDER_BATCH_SIZE", strconv.Itoa(outbox.DefaultBatchSize))); err != nil || s.BatchSize < 1 {
+	if s.BatchSize, err = strconv.Atoi(env("FORWARDER_BATCH_SIZE", strconv.Itoa(relay.DefaultBatchSize))); err != nil || s.BatchSize < 1 {
 		return s, fmt.Errorf("FORWARDER_BATCH_SIZE: want a positive integer, got %q", os.Getenv("FORWARDER_BATCH_SIZE"))
 	}
 	durations := []struct {
@@ -50,7 +52,7 @@ func loadOutboxSettings() (outboxSettings, error) {
 		zeroOK         bool
 	}{
 		{"FORWARDER_IDLE_POLL_INTERVAL", "1s", &s.IdlePollInterval, false},
-		{"OUTBOX_NOTIFY_INTERVAL", outbox.DefaultNotifyInterval.String(), &s.NotifyInterval, false},
+		{"OUTBOX_NOTIFY_INTERVAL", relay.DefaultNotifyInterval.String(), &s.NotifyInterval, false},
 		{"OUTBOX_RETENTION", "168h", &s.Retention, true},
 	}
 	for _, d := range durations {
@@ -65,7 +67,7 @@ func loadOutboxSettings() (outboxSettings, error) {
 }
 
 func (s outboxSettings) outbox() outbox.Config {
-	return outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: s.Shards}
+	return outbox.Config{Name: outbox.Orders.Name, Shards: s.Shards}
 }
 
 // newOutboxPublisher checks the outbox (shard count, stalls) and returns
@@ -78,11 +80,14 @@ func newOutboxPublisher(db *sql.DB, logger watermill.LoggerAdapter) (*outbox.Pub
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := outbox.CheckLayout(ctx, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
+	if err := admin.CheckLayout(ctx, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
 		return nil, err
 	}
-	notifier := outbox.NewNotifier(db, settings.outbox().Name, settings.NotifyInterval, logger)
-	return outbox.NewPublisherFor(settings.outbox(), notifier, logger)
+	notifier, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: settings.outbox(), Interval: settings.NotifyInterval}, logger)
+	if err != nil {
+		return nil, err
+	}
+	return outbox.NewPublisher(outbox.PublisherConfig{Outbox: settings.outbox(), WakeUp: notifier.Wake}, logger)
 }
 
 // runOutboxForwarder runs the forwarder of the orders outbox, and its
@@ -112,14 +117,14 @@ func runOutboxForwarder(ctx context.Context, cfg config) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := outbox.NewMetrics(registry)
+	metrics, err := relay.NewMetrics(registry)
 	if err != nil {
 		return err
 	}
-	if err := outbox.RegisterBacklog(registry, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
+	if err := admin.RegisterBacklog(registry, db, settings.outbox(), outbox.DefaultConsumerGroup); err != nil {
 		return err
 	}
-	fwd, err := outbox.NewForwarder(db, nil, outbox.ForwarderConfig{
+	fwd, err := relay.NewRelay(db, relay.Config{
 		PublisherPerShard: newPublisher,
 		Outbox:            settings.outbox(),
 		BatchSize:         settings.BatchSize,
@@ -208,7 +213,7 @@ func runOutbox(ctx context.Context, cfg config, args []string) error {
 	case "status":
 		return outboxStatus(ctx, db, ob)
 	case "repair":
-		done, err := outbox.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
+		done, err := admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
 		for _, d := range done {
 			fmt.Println(d)
 		}
@@ -222,7 +227,7 @@ func runOutbox(ctx context.Context, cfg config, args []string) error {
 		if err := flags.Parse(args[1:]); err != nil {
 			return err
 		}
-		if err := outbox.ChangeShards(ctx, db, ob.Name, *shards); err != nil {
+		if err := admin.ChangeShards(ctx, db, ob.Name, *shards); err != nil {
 			return err
 		}
 		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS=%d\n", ob.Name, *shards, *shards)
@@ -240,7 +245,7 @@ func runOutbox(ctx context.Context, cfg config, args []string) error {
 }
 
 func outboxStatus(ctx context.Context, db *sql.DB, ob outbox.Config) error {
-	statuses, err := outbox.Status(ctx, db, ob, outbox.DefaultConsumerGroup)
+	statuses, err := admin.Status(ctx, db, ob, outbox.DefaultConsumerGroup)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // discardOutbox is the outbox of an API run with OUTBOX_DISABLED=true: it
@@ -14,6 +15,6 @@ import (
 // since events written this way never reach Kafka.
 type discardOutbox struct{}
 
-func (discardOutbox) Publish(context.Context, *sql.Tx, string, ...*message.Message) error {
+func (discardOutbox) Publish(context.Context, *pgtx.UnitOfWork, string, ...*message.Message) error {
 	return nil
 }

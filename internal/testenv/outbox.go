@@ -2,13 +2,26 @@ package testenv
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
+
+// OutboxPublisher returns a publisher into the outbox cfg that wakes no
+// relay (a relay under test finds the messages by polling).
+func OutboxPublisher(t testing.TB, cfg outbox.Config) *outbox.Publisher {
+	t.Helper()
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
 
 // ErrForced is the failure FailingAfterPublish returns.
 var ErrForced = errors.New("forced failure after the outbox publish")
@@ -19,9 +32,9 @@ type FailingAfterPublish struct {
 	Outbox postgres.Outbox
 }
 
-// Publish writes msgs to the outbox on tx, then returns ErrForced.
-func (f FailingAfterPublish) Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
-	if err := f.Outbox.Publish(ctx, tx, destination, msgs...); err != nil {
+// Publish writes msgs to the outbox in uow, then returns ErrForced.
+func (f FailingAfterPublish) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+	if err := f.Outbox.Publish(ctx, uow, destination, msgs...); err != nil {
 		return err
 	}
 	return ErrForced

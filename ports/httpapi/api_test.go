@@ -29,7 +29,7 @@ type testAPI struct {
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
 	db := testenv.DB(t)
-	application, err := service.NewApplication(db, outbox.NewPublisher(nil), "orders.events")
+	application, err := service.NewApplication(db, testenv.OutboxPublisher(t, outbox.Orders), "orders.events")
 	if err != nil {
 		t.Fatal(err)
 	}

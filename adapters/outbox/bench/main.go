@@ -49,6 +49,9 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -72,12 +75,12 @@ var logger = watermill.NewSlogLogger(slog.New(slog.NewTextHandler(io.Discard, &s
 
 // outboxConfig is the bench's outbox: the orders outbox with -shards.
 func outboxConfig() outbox.Config {
-	return outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: opts.shards}
+	return outbox.Config{Name: outbox.Orders.Name, Shards: opts.shards}
 }
 
 // ourConfig is the forwarder configuration the benchmark measures.
-func ourConfig(e env) outbox.ForwarderConfig {
-	cfg := outbox.ForwarderConfig{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize}
+func ourConfig(e env, publisher message.Publisher) relay.Config {
+	cfg := relay.Config{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize, Publisher: publisher}
 	if opts.producerPerShard {
 		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, logger) }
 	}
@@ -172,13 +175,13 @@ type env struct {
 }
 
 func newEnv(ctx context.Context, partitions int32, logAppendTime bool) (e env, err error) {
-	admin, err := postgres.Open(ctx, testenv.DatabaseURL())
+	server, err := postgres.Open(ctx, testenv.DatabaseURL())
 	if err != nil {
 		return env{}, err
 	}
 	name := "bench_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
+	if _, err := server.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		_ = server.Close()
 		return env{}, err
 	}
 	brokers := testenv.KafkaBrokers()
@@ -188,8 +191,8 @@ func newEnv(ctx context.Context, partitions int32, logAppendTime bool) (e env, e
 		if e.db != nil {
 			_ = e.db.Close()
 		}
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
+		_, _ = server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = server.Close()
 		_ = deleteTopic(brokers, topic)
 	}
 	defer func() {
@@ -203,8 +206,8 @@ func newEnv(ctx context.Context, partitions int32, logAppendTime bool) (e env, e
 	if err := postgres.Migrate(ctx, e.db); err != nil {
 		return e, err
 	}
-	if opts.shards != outbox.OrdersOutbox.Shards {
-		if err := outbox.ChangeShards(ctx, e.db, outbox.OrdersOutbox.Name, opts.shards); err != nil {
+	if opts.shards != outbox.Orders.Shards {
+		if err := admin.ChangeShards(ctx, e.db, outbox.Orders.Name, opts.shards); err != nil {
 			return e, err
 		}
 	}
@@ -273,8 +276,19 @@ func newMessage(orderID string, version int) *message.Message {
 
 const stockTopic = "bench_stock"
 
-func newOurPublisher(waker outbox.Waker) (*outbox.Publisher, error) {
-	return outbox.NewPublisherFor(outboxConfig(), waker, nil)
+// newOurPublisher returns a publisher into our outbox that calls wakeUp,
+// if not nil, after each commit.
+func newOurPublisher(wakeUp func()) (*outbox.Publisher, error) {
+	return outbox.NewPublisher(outbox.PublisherConfig{Outbox: outboxConfig(), WakeUp: wakeUp}, nil)
+}
+
+// notifier returns the Wake of a Notifier of our outbox.
+func notifier(db *sql.DB) (func(), error) {
+	n, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: outboxConfig()}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return n.Wake, nil
 }
 
 // fillBacklog writes n messages, 100 per transaction, through the
@@ -290,11 +304,11 @@ func fillBacklog(ctx context.Context, e env, stock bool, n int) error {
 			msgs = append(msgs, newMessage(uuid.NewString(), 1))
 			written++
 		}
-		err := inTx(ctx, e.db, func(tx *sql.Tx) error {
+		err := pgtx.Do(ctx, e.db, func(uow *pgtx.UnitOfWork) error {
 			if !stock {
-				return pub.Publish(ctx, tx, e.topic, msgs...)
+				return pub.Publish(ctx, uow, e.topic, msgs...)
 			}
-			sqlPub, err := watermillsql.NewPublisher(tx, watermillsql.PublisherConfig{SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{}}, nil)
+			sqlPub, err := watermillsql.NewPublisher(uow.Tx, watermillsql.PublisherConfig{SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{}}, nil)
 			if err != nil {
 				return err
 			}
@@ -365,7 +379,7 @@ func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) 
 		}
 		run = fwd.Run
 	} else {
-		fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), logger)
+		fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
 		if err != nil {
 			return res, err
 		}
@@ -443,17 +457,16 @@ func (p placer) place(ctx context.Context) (time.Time, string, error) {
 func (p placer) placeTimed(ctx context.Context) (committed, began time.Time, id string, err error) {
 	id = uuid.NewString()
 	began = time.Now()
-	err = inTx(ctx, p.db, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bench_orders (id, body) VALUES ($1, $2)`, id, `{"customer_id":"c-1","total":1500}`); err != nil {
+	err = pgtx.Do(ctx, p.db, func(uow *pgtx.UnitOfWork) error {
+		if _, err := uow.Tx.ExecContext(ctx, `INSERT INTO bench_orders (id, body) VALUES ($1, $2)`, id, `{"customer_id":"c-1","total":1500}`); err != nil {
 			return err
 		}
-		return p.pub.Publish(ctx, tx, p.topic, newMessage(id, 1))
+		return p.pub.Publish(ctx, uow, p.topic, newMessage(id, 1))
 	})
 	if err != nil {
 		return time.Time{}, time.Time{}, "", err
 	}
 	committed = time.Now()
-	p.pub.Committed()
 	return committed, began, id, nil
 }
 
@@ -505,7 +518,11 @@ func writePathCost(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	withWake, err := newOurPublisher(outbox.NewNotifier(e.db, outbox.OrdersOutbox.Name, 0, nil))
+	wake, err := notifier(e.db)
+	if err != nil {
+		return 0, err
+	}
+	withWake, err := newOurPublisher(wake)
 	if err != nil {
 		return 0, err
 	}
@@ -548,7 +565,7 @@ func latency(ctx context.Context, rate float64, d time.Duration) error {
 		return err
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), logger)
+	fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
 	if err != nil {
 		return err
 	}
@@ -558,7 +575,11 @@ func latency(ctx context.Context, rate float64, d time.Duration) error {
 	go func() { done <- fwd.Run(runCtx) }()
 	time.Sleep(time.Second)
 
-	pub, err := newOurPublisher(outbox.NewNotifier(e.db, outbox.OrdersOutbox.Name, 0, nil))
+	wake, err := notifier(e.db)
+	if err != nil {
+		return err
+	}
+	pub, err := newOurPublisher(wake)
 	if err != nil {
 		return err
 	}
@@ -675,7 +696,7 @@ func idleCPU(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(e.db, publisher, ourConfig(e), logger)
+	fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
 	if err != nil {
 		return err
 	}
@@ -755,17 +776,6 @@ func readCPU() cpuTimes {
 
 // inTx runs fn in a transaction and commits it, or rolls it back when fn
 // fails.
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	return tx.Commit()
-}
-
 // percentiles formats p50, p90, p99 and the maximum of ds.
 func percentiles(ds []time.Duration) string {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })

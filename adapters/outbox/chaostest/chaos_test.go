@@ -21,6 +21,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -194,8 +196,11 @@ func (h *harness) killForwarder() {
 // after each commit. A version whose commit failed is written again (it
 // may then appear twice on Kafka, never be missing).
 func (h *harness) writeOrders(s scale) <-chan struct{} {
-	notifier := outbox.NewNotifier(h.db, outbox.OrdersOutbox.Name, 0, nil)
-	pub, err := outbox.NewPublisherFor(outbox.OrdersOutbox, notifier, nil)
+	notifier, err := relay.NewNotifier(h.db, relay.NotifierConfig{Outbox: outbox.Orders}, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders, WakeUp: notifier.Wake}, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -236,7 +241,6 @@ func (h *harness) writeVersion(pub *outbox.Publisher, id string, version int) {
 			h.mu.Lock()
 			h.want[id] = version
 			h.mu.Unlock()
-			pub.Committed()
 			return
 		}
 		if time.Now().After(deadline) {
@@ -250,17 +254,11 @@ func (h *harness) writeVersion(pub *outbox.Publisher, id string, version int) {
 func (h *harness) tryWrite(pub *outbox.Publisher, id, msgID string, payload []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tx, err := h.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
 	msg := message.NewMessage(msgID, payload)
 	msg.Metadata.Set(outbox.MetadataPartitionKey, id)
-	if err := pub.Publish(ctx, tx, h.topic, msg); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return pgtx.Do(ctx, h.db, func(uow *pgtx.UnitOfWork) error {
+		return pub.Publish(ctx, uow, h.topic, msg)
+	})
 }
 
 // check waits until every committed version is on Kafka, then reports

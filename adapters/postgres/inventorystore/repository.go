@@ -45,7 +45,8 @@ func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Rep
 
 // Reserve implements app.Repository.
 func (r *Repository) Reserve(ctx context.Context, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inventory_reservations WHERE order_id = $1)`, orderID).Scan(&exists); err != nil {
 			return fmt.Errorf("look up reservation of order %s: %w", orderID, err)
@@ -75,13 +76,14 @@ func (r *Repository) Reserve(ctx context.Context, orderID string, skus []string,
 		if err != nil {
 			return fmt.Errorf("store reservation of order %s: %w", orderID, err)
 		}
-		return r.save(ctx, tx, res, stock)
+		return r.save(ctx, uow, res, stock)
 	})
 }
 
 // UpdateReservation implements app.Repository.
 func (r *Repository) UpdateReservation(ctx context.Context, orderID string, fn func(*domain.Reservation, domain.Stock) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var (
 			status, reason string
 			linesJSON      []byte
@@ -117,13 +119,14 @@ func (r *Repository) UpdateReservation(ctx context.Context, orderID string, fn f
 		if err != nil {
 			return fmt.Errorf("update reservation of order %s: %w", orderID, err)
 		}
-		return r.save(ctx, tx, res, stock)
+		return r.save(ctx, uow, res, stock)
 	})
 }
 
 // UpdateItem implements app.Repository.
 func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain.Item) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_stock (sku, on_hand) VALUES ($1, 0) ON CONFLICT (sku) DO NOTHING`, sku); err != nil {
 			return fmt.Errorf("create stock of %s: %w", sku, err)
 		}
@@ -138,24 +141,18 @@ func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain
 	})
 }
 
-func (r *Repository) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		if err := messagestore.RecordInbox(ctx, tx, messagestore.InventoryTables.Inbox, time.Now()); err != nil {
+func (r *Repository) inTx(ctx context.Context, fn func(uow *pgtx.UnitOfWork) error) error {
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := messagestore.RecordInbox(ctx, uow.Tx, messagestore.InventoryTables.Inbox, time.Now()); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(uow)
 	})
-	if err == nil {
-		if observer, ok := r.outbox.(postgres.CommitObserver); ok {
-			observer.Committed()
-		}
-	}
-	return err
 }
 
 // save stores the stock the reservation changed and publishes its events.
-func (r *Repository) save(ctx context.Context, tx *sql.Tx, res *domain.Reservation, stock lockedStock) error {
-	if err := stock.store(ctx, tx); err != nil {
+func (r *Repository) save(ctx context.Context, uow *pgtx.UnitOfWork, res *domain.Reservation, stock lockedStock) error {
+	if err := stock.store(ctx, uow.Tx); err != nil {
 		return err
 	}
 	changes := res.Changes()
@@ -171,7 +168,7 @@ func (r *Repository) save(ctx context.Context, tx *sql.Tx, res *domain.Reservati
 		return err
 	}
 	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
 }
 
 // lockedStock is the stock rows a transaction locked, with their levels

@@ -2,13 +2,13 @@ package messagestore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // InboxOutbox is an outbox that first records the consumed message that
@@ -35,17 +35,10 @@ func NewInboxOutbox(outbox postgres.Outbox, table string) (*InboxOutbox, error) 
 	return &InboxOutbox{outbox: outbox, table: table}, nil
 }
 
-// Publish records the inbox key of ctx, then publishes msgs, on tx.
-func (o *InboxOutbox) Publish(ctx context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
-	if err := RecordInbox(ctx, tx, o.table, time.Now()); err != nil {
+// Publish records the inbox key of ctx, then publishes msgs, in uow.
+func (o *InboxOutbox) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+	if err := RecordInbox(ctx, uow.Tx, o.table, time.Now()); err != nil {
 		return err
 	}
-	return o.outbox.Publish(ctx, tx, destination, msgs...)
-}
-
-// Committed passes the commit on to the wrapped outbox when it listens.
-func (o *InboxOutbox) Committed() {
-	if observer, ok := o.outbox.(postgres.CommitObserver); ok {
-		observer.Committed()
-	}
+	return o.outbox.Publish(ctx, uow, destination, msgs...)
 }

@@ -42,7 +42,8 @@ func NewRepository(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (*Rep
 
 // Add implements app.Repository.
 func (r *Repository) Add(ctx context.Context, p *domain.Payment) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
@@ -53,13 +54,14 @@ func (r *Repository) Add(ctx context.Context, p *domain.Payment) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(fmt.Errorf("order %s: %w", p.OrderID(), app.ErrPaymentExists), err)
 		}
-		return r.publish(ctx, tx, p)
+		return r.publish(ctx, uow, p)
 	})
 }
 
 // Update implements app.Repository.
 func (r *Repository) Update(ctx context.Context, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	return r.inTx(ctx, func(uow *pgtx.UnitOfWork) error {
+		tx := uow.Tx
 		var (
 			amount                                        int64
 			currency, status, paymentID, refundID, reason string
@@ -90,26 +92,20 @@ func (r *Repository) Update(ctx context.Context, orderID string, fn func(context
 		if err != nil {
 			return fmt.Errorf("update payment of order %s: %w", orderID, err)
 		}
-		return r.publish(ctx, tx, p)
+		return r.publish(ctx, uow, p)
 	})
 }
 
-func (r *Repository) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := pgtx.Run(ctx, r.db, func(tx *sql.Tx) error {
-		if err := messagestore.RecordInbox(ctx, tx, messagestore.PaymentTables.Inbox, time.Now()); err != nil {
+func (r *Repository) inTx(ctx context.Context, fn func(uow *pgtx.UnitOfWork) error) error {
+	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := messagestore.RecordInbox(ctx, uow.Tx, messagestore.PaymentTables.Inbox, time.Now()); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(uow)
 	})
-	if err == nil {
-		if observer, ok := r.outbox.(postgres.CommitObserver); ok {
-			observer.Committed()
-		}
-	}
-	return err
 }
 
-func (r *Repository) publish(ctx context.Context, tx *sql.Tx, p *domain.Payment) error {
+func (r *Repository) publish(ctx context.Context, uow *pgtx.UnitOfWork, p *domain.Payment) error {
 	changes := p.Changes()
 	if len(changes) == 0 {
 		return nil
@@ -123,5 +119,5 @@ func (r *Repository) publish(ctx context.Context, tx *sql.Tx, p *domain.Payment)
 		return err
 	}
 	correlation.Stamp(ctx, msgs...)
-	return r.outbox.Publish(ctx, tx, r.eventsTopic, msgs...)
+	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
 }

@@ -1,4 +1,9 @@
-package outbox
+// Package relay moves the messages of an outbox to Kafka: per shard, a
+// Watermill forwarder (components/forwarder) reading the shard with a
+// watermill-sql subscriber, publishing through a pipeline to the Kafka
+// producer, woken by the writers' NOTIFYs. The loop is in this file
+// (Relay.Run); docs/forwarder.md has the design and its guarantees.
+package relay
 
 import (
 	"context"
@@ -12,17 +17,21 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
 
-// ForwarderConfig configures the forwarder of one outbox.
-type ForwarderConfig struct {
+// Config configures the relay of one outbox.
+type Config struct {
 	// Outbox names the outbox and its shard count, which must be the one
 	// recorded in the database.
-	Outbox Config
+	Outbox outbox.Config
 	// ConsumerGroup names the forwarder's position in each shard. Every
 	// instance uses the same one: they take turns on each shard, so each
 	// message is forwarded once in the normal case. Defaults to
-	// DefaultConsumerGroup.
+	// outbox.DefaultConsumerGroup.
 	ConsumerGroup string
 	// BatchSize is how many rows one query reads. Defaults to
 	// DefaultBatchSize.
@@ -45,21 +54,26 @@ type ForwarderConfig struct {
 	// them. RetentionInterval is how often that runs (default 1 minute).
 	Retention         time.Duration
 	RetentionInterval time.Duration
-	// Metrics, when set, counts the forwarder's work.
+	// Metrics, when set, counts the relay's work (one Metrics serves every
+	// outbox of a process: its series are labelled by outbox).
 	Metrics *Metrics
-	// PublisherPerShard, when set, gives each shard a publisher of its own
-	// (a Kafka producer with its own connection, so that the shards' sends
-	// do not wait for one another's requests) instead of the shared one.
+	// Publisher is the Kafka publisher (keyed by the partition key) all
+	// shards share; the caller closes it.
+	Publisher message.Publisher
+	// PublisherPerShard, when set, is called once per shard for a publisher
+	// of its own (a Kafka producer with its own connection, so that the
+	// shards' sends do not wait for one another's requests), instead of
+	// Publisher; the relay closes them when Run ends.
 	PublisherPerShard func() (message.Publisher, error)
 	// CreateMissingPositions creates a missing consumer-group position at
 	// the start of a shard instead of refusing to start: for tests.
 	CreateMissingPositions bool
 }
 
-func (c *ForwarderConfig) setDefaults() {
-	c.Outbox.setDefaults()
+func (c *Config) setDefaults() {
+	c.Outbox, _ = c.Outbox.WithDefaults() // Validate reports its error
 	if c.ConsumerGroup == "" {
-		c.ConsumerGroup = DefaultConsumerGroup
+		c.ConsumerGroup = outbox.DefaultConsumerGroup
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
@@ -81,15 +95,25 @@ func (c *ForwarderConfig) setDefaults() {
 	}
 }
 
-// Forwarder moves the messages of an outbox to Kafka: one Watermill
-// forwarder per shard (a watermill-sql subscriber with SchemaAdapter on the
-// shard's SQL topic, publishing to the Kafka topic each envelope names), all
-// in this process, plus the wake-up listener and the retention.
-type Forwarder struct {
-	db        *sql.DB
-	publisher message.Publisher
-	cfg       ForwarderConfig
-	logger    watermill.LoggerAdapter
+// Validate reports a config the relay cannot run with.
+func (c Config) Validate() error {
+	if err := c.Outbox.Validate(); err != nil {
+		return err
+	}
+	if c.Publisher == nil && c.PublisherPerShard == nil {
+		return errors.New("relay needs a Publisher or a PublisherPerShard")
+	}
+	return nil
+}
+
+// Relay moves the messages of an outbox to Kafka: one Watermill forwarder
+// per shard (a watermill-sql subscriber on the shard's SQL topic,
+// publishing to the Kafka topic each envelope names), all in this process,
+// plus the wake-up listener and the retention.
+type Relay struct {
+	db     *sql.DB
+	cfg    Config
+	logger watermill.LoggerAdapter
 
 	done     chan struct{}
 	backoffs []*backoffManager
@@ -97,21 +121,19 @@ type Forwarder struct {
 	owned    []message.Publisher // closed when Run ends
 }
 
-// NewForwarder returns the forwarder of cfg.Outbox that publishes with
-// publisher (a Kafka publisher keyed by the partition key), or with one
-// publisher per shard from cfg.PublisherPerShard (publisher may then be nil).
-func NewForwarder(db *sql.DB, publisher message.Publisher, cfg ForwarderConfig, logger watermill.LoggerAdapter) (*Forwarder, error) {
-	if db == nil || (publisher == nil && cfg.PublisherPerShard == nil) {
-		return nil, errors.New("forwarder needs a database and a publisher")
+// NewRelay returns the relay of cfg.Outbox.
+func NewRelay(db *sql.DB, cfg Config, logger watermill.LoggerAdapter) (*Relay, error) {
+	if db == nil {
+		return nil, errors.New("relay needs a database")
 	}
 	cfg.setDefaults()
-	if err := cfg.Outbox.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	f := &Forwarder{db: db, publisher: publisher, cfg: cfg, logger: logger, done: make(chan struct{})}
+	f := &Relay{db: db, cfg: cfg, logger: logger, done: make(chan struct{})}
 	for _, topic := range cfg.Outbox.SQLTopics() {
 		if err := f.addShard(topic); err != nil {
 			return nil, err
@@ -120,19 +142,19 @@ func NewForwarder(db *sql.DB, publisher message.Publisher, cfg ForwarderConfig, 
 	return f, nil
 }
 
-func (f *Forwarder) addShard(topic string) error {
-	var onState func(shardState)
+func (f *Relay) addShard(topic string) error {
+	var onState func(shard.State)
 	if f.cfg.Metrics != nil {
 		gauge := f.cfg.Metrics.stalled.WithLabelValues(f.cfg.Outbox.Name, topic)
-		onState = func(s shardState) {
-			if s.stalled() {
+		onState = func(s shard.State) {
+			if s.Stalled() {
 				gauge.Set(1)
 			} else {
 				gauge.Set(0)
 			}
 		}
 	}
-	publisher := f.publisher
+	publisher := f.cfg.Publisher
 	if f.cfg.PublisherPerShard != nil {
 		var err error
 		if publisher, err = f.cfg.PublisherPerShard(); err != nil {
@@ -158,8 +180,8 @@ func (f *Forwarder) addShard(topic string) error {
 		ResendInterval: f.cfg.RetryMin,
 		RetryInterval:  f.cfg.RetryMin,
 		BackoffManager: backoff,
-		SchemaAdapter:  SchemaAdapter{BatchSize: f.cfg.BatchSize},
-		OffsetsAdapter: OffsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions, beforeAck: pipe.barrier},
+		SchemaAdapter:  schemaAdapter{BatchSize: f.cfg.BatchSize},
+		OffsetsAdapter: offsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions, beforeAck: pipe.barrier},
 	}, quietLogger)
 	if err != nil {
 		return fmt.Errorf("outbox subscriber of %s: %w", topic, err)
@@ -171,6 +193,7 @@ func (f *Forwarder) addShard(topic string) error {
 	fwd, err := forwarder.NewForwarder(subscriber, pipe, quietLogger, forwarder.Config{
 		ForwarderTopic: topic,
 		Middlewares:    []message.HandlerMiddleware{d.middleware},
+		Marshaler:      outbox.Marshaler{}, // the frames the outbox Publisher writes
 	})
 	if err != nil {
 		return fmt.Errorf("forwarder of %s: %w", topic, err)
@@ -182,7 +205,7 @@ func (f *Forwarder) addShard(topic string) error {
 
 // Wake makes every shard look for new messages now: the in-process
 // wake-up, for a writer in the same process.
-func (f *Forwarder) Wake() {
+func (f *Relay) Wake() {
 	for _, b := range f.backoffs {
 		b.Wake()
 	}
@@ -190,9 +213,9 @@ func (f *Forwarder) Wake() {
 
 // Run checks the outbox (CheckLayout: a shard count that differs from the
 // database's, or a stalled shard, is an error) and forwards until ctx ends.
-func (f *Forwarder) Run(ctx context.Context) error {
+func (f *Relay) Run(ctx context.Context) error {
 	if !f.cfg.CreateMissingPositions {
-		if err := CheckLayout(ctx, f.db, f.cfg.Outbox, f.cfg.ConsumerGroup); err != nil {
+		if err := admin.CheckLayout(ctx, f.db, f.cfg.Outbox, f.cfg.ConsumerGroup); err != nil {
 			return err
 		}
 	}
@@ -201,8 +224,8 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		<-gctx.Done()
 		close(f.done) // ends the shards' waits, so that they close promptly
 	}()
-	for _, shard := range f.shards {
-		g.Go(func() error { return shard.Run(gctx) })
+	for _, fwd := range f.shards {
+		g.Go(func() error { return fwd.Run(gctx) })
 	}
 	if f.cfg.ListenURL != "" {
 		g.Go(func() error {

@@ -1,4 +1,4 @@
-package outbox_test
+package relay
 
 import (
 	"strings"
@@ -10,7 +10,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
 
-	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -25,17 +24,17 @@ func TestSchemaAdapterPassesTheUniversalPubSubSuite(t *testing.T) {
 	logger := watermill.NopLogger{}
 
 	constructor := func(t *testing.T, consumerGroup string) (message.Publisher, message.Subscriber) {
-		publisher, err := watermillsql.NewPublisher(db, watermillsql.PublisherConfig{SchemaAdapter: outbox.SchemaAdapter{}}, logger)
+		publisher, err := watermillsql.NewPublisher(db, watermillsql.PublisherConfig{SchemaAdapter: schemaAdapter{}}, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
-		subscriber, err := outbox.NewSubscriber(db, watermillsql.SubscriberConfig{
+		subscriber, err := newTestSubscriber(db, watermillsql.SubscriberConfig{
 			ConsumerGroup:  consumerGroup,
 			PollInterval:   5 * time.Millisecond,
 			ResendInterval: 5 * time.Millisecond,
 			RetryInterval:  5 * time.Millisecond,
-			SchemaAdapter:  outbox.SchemaAdapter{},
-			OffsetsAdapter: outbox.OffsetsAdapter{CreateMissing: true},
+			SchemaAdapter:  schemaAdapter{},
+			OffsetsAdapter: offsetsAdapter{CreateMissing: true},
 		}, logger)
 		if err != nil {
 			t.Fatal(err)

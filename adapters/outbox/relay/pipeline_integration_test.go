@@ -1,4 +1,4 @@
-package outbox_test
+package relay_test
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// flakyBroker is an in-memory broker behind outbox.AsyncPublisher that
+// flakyBroker is an in-memory broker that can send asynchronously that
 // answers asynchronously after a random delay and refuses a share of the
 // records, in the worst way a producer may: a later record of the same
 // partition can still be written after an earlier one failed.
@@ -97,7 +98,7 @@ func (b *flakyBroker) written() []event {
 func TestABrokerThatFailsRecordsLosesNothingAndKeepsEachOrdersOrder(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	pub := outbox.NewPublisher(nil)
+	pub := testenv.OutboxPublisher(t, outbox.Orders)
 	const orders, versions = 30, 20
 	want := map[string]int{}
 	var wg sync.WaitGroup
@@ -115,8 +116,8 @@ func TestABrokerThatFailsRecordsLosesNothingAndKeepsEachOrdersOrder(t *testing.T
 	wg.Wait()
 
 	broker := &flakyBroker{failRate: 0.02}
-	fwd, err := outbox.NewForwarder(db, broker, outbox.ForwarderConfig{
-		Outbox: outbox.OrdersOutbox, BatchSize: 25, IdlePollInterval: 20 * time.Millisecond,
+	fwd, err := relay.NewRelay(db, relay.Config{
+		Outbox: outbox.Orders, Publisher: broker, BatchSize: 25, IdlePollInterval: 20 * time.Millisecond,
 		RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond,
 	}, nil)
 	if err != nil {

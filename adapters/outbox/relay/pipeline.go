@@ -1,4 +1,4 @@
-package outbox
+package relay
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orders/adapters/outbox"
 )
 
-// AsyncPublisher is a publisher that can also hand a message to the broker
+// asyncPublisher is a publisher that can also hand a message to the broker
 // without waiting for its acknowledgement (adapters/kafka.Publisher is
 // one). With it, a shard keeps many records in flight; with a plain
 // message.Publisher it sends one message at a time.
-type AsyncPublisher interface {
+type asyncPublisher interface {
 	message.Publisher
 	// PublishAsync hands msg to the broker and returns; acked is called
 	// exactly once, later, with nil when the broker acknowledged it or the
@@ -30,7 +32,7 @@ type AsyncPublisher interface {
 // of the batch was acked. So a shard need not wait for the broker message
 // by message: the pipeline hands each message to the producer and returns
 // at once (the message is acked in Watermill), and the SQL-side ack waits
-// for the broker: OffsetsAdapter.AckMessageQuery calls barrier, which waits
+// for the broker: offsetsAdapter.AckMessageQuery calls barrier, which waits
 // until every record in flight is answered and, if one failed, makes the
 // ack query fail, so the subscriber's transaction rolls back, the position
 // stays where it was, and the whole batch is read again. The position thus
@@ -48,7 +50,7 @@ type AsyncPublisher interface {
 // or dead-lettered when it never can, as a plain publisher would be.
 type pipeline struct {
 	out   message.Publisher
-	async AsyncPublisher // out, if it can send asynchronously
+	async asyncPublisher // out, if it can send asynchronously
 	obs   observer
 
 	mu       sync.Mutex
@@ -62,7 +64,7 @@ type pipeline struct {
 
 func newPipeline(out message.Publisher, obs observer) *pipeline {
 	p := &pipeline{out: out, obs: obs, keys: map[string]int{}}
-	p.async, _ = out.(AsyncPublisher)
+	p.async, _ = out.(asyncPublisher)
 	p.settled = sync.NewCond(&p.mu)
 	return p
 }
@@ -89,7 +91,7 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 		p.obs.acked(start, created)
 		return nil
 	}
-	key := msg.Metadata.Get(MetadataPartitionKey)
+	key := msg.Metadata.Get(outbox.MetadataPartitionKey)
 	for !p.batchFailed() && key != "" && p.keys[key] > 0 {
 		p.settled.Wait() // the order's previous event is still in flight
 	}

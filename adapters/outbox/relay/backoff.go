@@ -1,8 +1,7 @@
-package outbox
+package relay
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -10,46 +9,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
-
-// shardState is where a consumer group stands in a shard.
-type shardState struct {
-	// Missing: the group has no offsets row; the select finds nothing.
-	Missing bool
-	// Impossible: the row, or rows of the table, name transactions that
-	// have not started yet (the database was restored from a logical dump
-	// into a new cluster): the select finds nothing until the new
-	// transaction IDs pass them, and would then skip the rows written
-	// meanwhile.
-	Impossible bool
-	// Pending: committed rows wait after the position (they may be
-	// invisible for now, behind an older transaction still open).
-	Pending bool
-}
-
-func (s shardState) stalled() bool { return s.Missing || s.Impossible }
-
-func positionQuery(topic, consumerGroup string) string {
-	return `
-		SELECT o.consumer_group IS NULL,
-			COALESCE(o.last_processed_transaction_id >= pg_snapshot_xmax(pg_current_snapshot()), false)
-				OR EXISTS (SELECT 1 FROM ` + MessagesTable(topic) + `
-					WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot())),
-			EXISTS (SELECT 1 FROM ` + MessagesTable(topic) + ` m
-				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked))
-		FROM (SELECT 1) AS one
-		LEFT JOIN ` + OffsetsTable(topic) + ` o ON o.consumer_group = ` + pq.QuoteLiteral(consumerGroup)
-}
-
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func readShardState(ctx context.Context, db queryRower, topic, consumerGroup string) (shardState, error) {
-	var s shardState
-	err := db.QueryRowContext(ctx, positionQuery(topic, consumerGroup)).Scan(&s.Missing, &s.Impossible, &s.Pending)
-	return s, err
-}
 
 // backoffManager is the watermill-sql BackoffManager of one shard's
 // subscriber. The subscriber calls HandleError after every query and sleeps
@@ -69,13 +31,13 @@ func readShardState(ctx context.Context, db queryRower, topic, consumerGroup str
 //     failed, see pipeline): the publishing retry interval, doubling up to
 //     its maximum, then the batch is read again.
 type backoffManager struct {
-	db            queryRower
+	db            shard.QueryRower
 	topic         string
 	consumerGroup string
 	idle          time.Duration
 	wake          chan struct{}
 	done          <-chan struct{}
-	onState       func(shardState)
+	onState       func(shard.State)
 	logger        watermill.LoggerAdapter
 
 	// publishFailure, when set, returns the publishing failure that made
@@ -99,7 +61,7 @@ const (
 	errBackoffMax     = 5 * time.Second
 )
 
-func newBackoffManager(db queryRower, topic, consumerGroup string, idle time.Duration, done <-chan struct{}, onState func(shardState), logger watermill.LoggerAdapter) *backoffManager {
+func newBackoffManager(db shard.QueryRower, topic, consumerGroup string, idle time.Duration, done <-chan struct{}, onState func(shard.State), logger watermill.LoggerAdapter) *backoffManager {
 	return &backoffManager{
 		db: db, topic: topic, consumerGroup: consumerGroup, idle: idle,
 		wake: make(chan struct{}, 1), done: done, onState: onState, logger: logger,
@@ -158,7 +120,7 @@ func (b *backoffManager) afterPublishFailure(failure error) {
 
 func (b *backoffManager) afterEmptyQuery() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	state, err := readShardState(ctx, b.db, b.topic, b.consumerGroup)
+	state, err := shard.ReadState(ctx, b.db, b.topic, b.consumerGroup)
 	cancel()
 	if err != nil {
 		state.Pending = true // unknown: look again soon
@@ -166,7 +128,7 @@ func (b *backoffManager) afterEmptyQuery() {
 	if b.onState != nil && err == nil {
 		b.onState(state)
 	}
-	if state.stalled() {
+	if state.Stalled() {
 		if time.Since(b.lastStall) > time.Minute {
 			b.lastStall = time.Now()
 			b.logger.Error("Outbox shard is stalled: its position is missing or impossible; run `orders outbox status` and `orders outbox repair`", nil,

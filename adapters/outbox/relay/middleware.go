@@ -1,4 +1,4 @@
-package outbox
+package relay
 
 import (
 	"context"
@@ -13,19 +13,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
-)
 
-// envelope is the part of Watermill's forwarder envelope the dead-letter
-// check needs; the forwarder decodes it again to publish it.
-type envelope struct {
-	DestinationTopic string `json:"destination_topic"`
-	UUID             string `json:"uuid"`
-}
+	"github.com/orderflow/orders/adapters/outbox"
+)
 
 // unwrapProblem returns why the forwarder cannot unwrap msg, or "".
 func unwrapProblem(msg *message.Message) string {
-	var env envelope
-	if err := json.Unmarshal(msg.Payload, &env); err != nil {
+	var env outbox.Envelope
+	if err := (outbox.Marshaler{}).Unmarshal(msg.Payload, &env); err != nil {
 		return "not a forwarder envelope: " + err.Error()
 	}
 	if env.DestinationTopic == "" {
@@ -128,7 +123,9 @@ func (d *delivery) deadLetter(msg *message.Message, reason string) error {
 	if err != nil {
 		return err
 	}
-	var db execer = d.db
+	var db interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	} = d.db
 	if tx, ok := watermillsql.TxFromContext(msg.Context()); ok {
 		db = tx
 	}

@@ -1,16 +1,13 @@
-package outbox
+package relay
 
 import (
-	"context"
-	"database/sql"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the forwarder's Prometheus metrics. Counters and histograms
-// count this process's work; the backlog gauges are read from the database
-// at each scrape, so every instance reports the same figures.
+// Metrics are the relay's Prometheus metrics, labelled by outbox: one
+// Metrics serves the relays of every outbox of a process. They count this
+// process's work; admin.RegisterBacklog adds the backlog read from the
+// database.
 type Metrics struct {
 	forwarded    *prometheus.CounterVec
 	retried      *prometheus.CounterVec
@@ -56,44 +53,4 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 	}
 	return m, nil
-}
-
-// backlogCollector reads each shard's backlog and the age of its oldest
-// undelivered message at scrape time.
-type backlogCollector struct {
-	db            *sql.DB
-	cfg           Config
-	consumerGroup string
-	backlog       *prometheus.Desc
-	oldest        *prometheus.Desc
-}
-
-// RegisterBacklog registers the backlog gauges of an outbox with reg.
-func RegisterBacklog(reg prometheus.Registerer, db *sql.DB, cfg Config, consumerGroup string) error {
-	return reg.Register(&backlogCollector{
-		db: db, cfg: cfg, consumerGroup: consumerGroup,
-		backlog: prometheus.NewDesc("outbox_backlog_messages",
-			"Messages in the SQL topic not yet forwarded by the consumer group.", []string{"outbox", "sql_topic"}, nil),
-		oldest: prometheus.NewDesc("outbox_oldest_undelivered_age_seconds",
-			"Age of the oldest message not yet forwarded (0 when none).", []string{"outbox", "sql_topic"}, nil),
-	})
-}
-
-func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.backlog
-	ch <- c.oldest
-}
-
-func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, topic := range c.cfg.SQLTopics() {
-		b, err := readBacklog(ctx, c.db, topic, c.consumerGroup)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(c.backlog, err)
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(b.count), c.cfg.Name, topic)
-		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, b.oldestAge.Seconds(), c.cfg.Name, topic)
-	}
 }

@@ -1,4 +1,4 @@
-package outbox
+package relay
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
-// Subscriber reads SQL topics laid out for SchemaAdapter, for consumers
-// other than the forwarder (which builds its subscribers itself): a
-// watermill-sql subscriber per topic, each with the topic's LockingBeginner,
-// so that subscribers of one consumer group take turns per topic.
-type Subscriber struct {
+// testSubscriber reads SQL topics laid out for schemaAdapter, for the
+// universal Pub/Sub suite: a watermill-sql subscriber per topic, each with
+// the topic's lockingBeginner, so that subscribers of one consumer group
+// take turns per topic as the relay's do.
+type testSubscriber struct {
 	db     *sql.DB
 	config watermillsql.SubscriberConfig
 	logger watermill.LoggerAdapter
@@ -27,26 +27,26 @@ type Subscriber struct {
 	closed bool
 }
 
-// NewSubscriber returns a Subscriber. config's SchemaAdapter and
-// OffsetsAdapter default to SchemaAdapter and OffsetsAdapter.
-func NewSubscriber(db *sql.DB, config watermillsql.SubscriberConfig, logger watermill.LoggerAdapter) (*Subscriber, error) {
+// newTestSubscriber returns a testSubscriber. config's SchemaAdapter and
+// OffsetsAdapter default to schemaAdapter and offsetsAdapter.
+func newTestSubscriber(db *sql.DB, config watermillsql.SubscriberConfig, logger watermill.LoggerAdapter) (*testSubscriber, error) {
 	if db == nil {
 		return nil, errors.New("outbox subscriber needs a database")
 	}
 	if config.SchemaAdapter == nil {
-		config.SchemaAdapter = SchemaAdapter{}
+		config.SchemaAdapter = schemaAdapter{}
 	}
 	if config.OffsetsAdapter == nil {
-		config.OffsetsAdapter = OffsetsAdapter{}
+		config.OffsetsAdapter = offsetsAdapter{}
 	}
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &Subscriber{db: db, config: config, logger: logger}, nil
+	return &testSubscriber{db: db, config: config, logger: logger}, nil
 }
 
 // Subscribe reads topic from the consumer group's position.
-func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+func (s *testSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -61,7 +61,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 }
 
 // SubscribeInitialize creates the topic's tables if they do not exist.
-func (s *Subscriber) SubscribeInitialize(topic string) error {
+func (s *testSubscriber) SubscribeInitialize(topic string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, q := range s.config.SchemaAdapter.SchemaInitializingQueries(topic) {
@@ -73,7 +73,7 @@ func (s *Subscriber) SubscribeInitialize(topic string) error {
 }
 
 // Close closes every subscription.
-func (s *Subscriber) Close() error {
+func (s *testSubscriber) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true

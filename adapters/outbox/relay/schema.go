@@ -1,22 +1,23 @@
-package outbox
+package relay
 
 import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
 
 // DefaultBatchSize is how many rows one forwarder query reads.
 const DefaultBatchSize = 1000
 
-// Metadata the SchemaAdapter adds to each message it reads, so that
+// Metadata the schemaAdapter adds to each message it reads, so that
 // middlewares know where the row came from. The forwarder does not pass
 // them on: it publishes the message unwrapped from the envelope.
 const (
@@ -25,40 +26,7 @@ const (
 	metadataCreatedAt     = "_outbox_created_at"
 )
 
-// MessagesTable is the quoted name of a SQL topic's messages table, as
-// watermill-sql's PostgreSQL adapters name it.
-func MessagesTable(topic string) string { return `"watermill_` + topic + `"` }
-
-// OffsetsTable is the quoted name of a SQL topic's table of consumer-group
-// positions.
-func OffsetsTable(topic string) string { return `"watermill_offsets_` + topic + `"` }
-
-// topicDDL creates the messages and offsets tables of one SQL topic.
-//
-// The primary key (transaction_id, "offset") is the order the forwarder
-// reads in: by the transaction that wrote a row, then by insertion order.
-// payload is BYTEA: the outbox stores the forwarder's envelope as it is,
-// without parsing it.
-func topicDDL(topic string) []string {
-	return []string{
-		`CREATE TABLE IF NOT EXISTS ` + MessagesTable(topic) + ` (
-			"offset"       BIGSERIAL,
-			uuid           TEXT        NOT NULL,
-			created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-			payload        BYTEA,
-			metadata       JSON,
-			transaction_id XID8        NOT NULL,
-			PRIMARY KEY (transaction_id, "offset")
-		)`,
-		`CREATE TABLE IF NOT EXISTS ` + OffsetsTable(topic) + ` (
-			consumer_group                TEXT   PRIMARY KEY,
-			offset_acked                  BIGINT NOT NULL,
-			last_processed_transaction_id XID8   NOT NULL
-		)`,
-	}
-}
-
-// SchemaAdapter is the watermill-sql SchemaAdapter of the outbox tables on
+// schemaAdapter is the watermill-sql SchemaAdapter of the outbox tables on
 // PostgreSQL 13 or later.
 //
 // Its select walks the primary-key index from the consumer group's position,
@@ -77,48 +45,35 @@ func topicDDL(topic string) []string {
 // transaction ID, until the final acknowledgement. (A row lock would give
 // every forwarder's transaction an ID and hold back pg_snapshot_xmin, and so
 // the visibility of new rows, for all shards while a batch is forwarded.)
-type SchemaAdapter struct {
+type schemaAdapter struct {
 	// BatchSize is the number of rows one query reads. Defaults to
 	// DefaultBatchSize.
 	BatchSize int
 }
 
-func (s SchemaAdapter) batchSize() int {
+func (s schemaAdapter) batchSize() int {
 	if s.BatchSize <= 0 {
 		return DefaultBatchSize
 	}
 	return s.BatchSize
 }
 
-// InsertQuery inserts msgs, in order, stamped with the writing transaction's ID.
-func (s SchemaAdapter) InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO ` + MessagesTable(topic) + ` (uuid, payload, metadata, transaction_id) VALUES `)
-	args := make([]any, 0, 3*len(msgs))
-	for i, msg := range msgs {
-		metadata, err := json.Marshal(msg.Metadata)
-		if err != nil {
-			return watermillsql.Query{}, fmt.Errorf("marshal metadata of message %s: %w", msg.UUID, err)
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "($%d,$%d,$%d,pg_current_xact_id())", 3*i+1, 3*i+2, 3*i+3)
-		args = append(args, msg.UUID, []byte(msg.Payload), metadata)
-	}
-	return watermillsql.Query{Query: b.String(), Args: args}, nil
+// InsertQuery inserts msgs, as the outbox Publisher does (tests publish
+// with this adapter).
+func (s schemaAdapter) InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
+	return shard.InsertQuery(topic, msgs)
 }
 
 // SelectQuery returns the next batch after the consumer group's position.
 // It has no parameters (the group is quoted into the text), so the driver
 // sends it in one round trip.
-func (s SchemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermillsql.OffsetsAdapter) watermillsql.Query {
+func (s schemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermillsql.OffsetsAdapter) watermillsql.Query {
 	return watermillsql.Query{Query: `
 		SELECT "offset", transaction_id, uuid, payload, metadata, created_at
-		FROM ` + MessagesTable(topic) + `
+		FROM ` + shard.MessagesTable(topic) + `
 		WHERE (transaction_id, "offset") > (
 				SELECT last_processed_transaction_id, offset_acked
-				FROM ` + OffsetsTable(topic) + `
+				FROM ` + shard.OffsetsTable(topic) + `
 				WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
 			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 		ORDER BY transaction_id, "offset"
@@ -126,7 +81,7 @@ func (s SchemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermi
 }
 
 // UnmarshalMessage turns a row of SelectQuery into a message.
-func (s SchemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.Row, error) {
+func (s schemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.Row, error) {
 	var (
 		r             watermillsql.Row
 		transactionID int64
@@ -162,24 +117,24 @@ func parseCreatedAt(s string) (time.Time, error) {
 }
 
 // SchemaInitializingQueries creates the tables of a SQL topic. The outbox's
-// own tables are created by migrations (CreateLayout); this serves
+// own tables are created by migrations; this serves
 // watermill-sql's schema initialisation, as in tests.
-func (s SchemaAdapter) SchemaInitializingQueries(topic string) []watermillsql.Query {
+func (s schemaAdapter) SchemaInitializingQueries(topic string) []watermillsql.Query {
 	var qs []watermillsql.Query
-	for _, ddl := range topicDDL(topic) {
+	for _, ddl := range shard.DDL(topic) {
 		qs = append(qs, watermillsql.Query{Query: ddl})
 	}
 	return qs
 }
 
 // SubscribeIsolationLevel is READ COMMITTED; see the type's comment.
-func (s SchemaAdapter) SubscribeIsolationLevel() sql.IsolationLevel {
+func (s schemaAdapter) SubscribeIsolationLevel() sql.IsolationLevel {
 	return sql.LevelReadCommitted
 }
 
-// OffsetsAdapter is the watermill-sql OffsetsAdapter paired with
-// SchemaAdapter: one row per consumer group in watermill_offsets_<topic>.
-type OffsetsAdapter struct {
+// offsetsAdapter is the watermill-sql offsetsAdapter paired with
+// schemaAdapter: one row per consumer group in watermill_offsets_<topic>.
+type offsetsAdapter struct {
 	// CreateMissing inserts a consumer group's row at the start of the topic
 	// when it subscribes without one. The forwarder leaves it off: its rows
 	// are created with the tables, and a missing one is a stall to report
@@ -200,7 +155,7 @@ const batchNotAcknowledgedQuery = `DO $$BEGIN RAISE EXCEPTION 'outbox: the broke
 // AckMessageQuery moves the consumer group's position to row. The
 // watermill-sql subscriber runs it once per batch, after the last message
 // it moves over was acked, in the transaction that read the batch.
-func (a OffsetsAdapter) AckMessageQuery(topic string, row watermillsql.Row, consumerGroup string) watermillsql.Query {
+func (a offsetsAdapter) AckMessageQuery(topic string, row watermillsql.Row, consumerGroup string) watermillsql.Query {
 	if a.beforeAck != nil {
 		if err := a.beforeAck(); err != nil {
 			return watermillsql.Query{Query: batchNotAcknowledgedQuery}
@@ -208,33 +163,33 @@ func (a OffsetsAdapter) AckMessageQuery(topic string, row watermillsql.Row, cons
 	}
 	return watermillsql.Query{Query: fmt.Sprintf(
 		`UPDATE %s SET offset_acked = %d, last_processed_transaction_id = '%d' WHERE consumer_group = %s`,
-		OffsetsTable(topic), row.Offset, row.ExtraData["transaction_id"], pq.QuoteLiteral(consumerGroup))}
+		shard.OffsetsTable(topic), row.Offset, row.ExtraData["transaction_id"], pq.QuoteLiteral(consumerGroup))}
 }
 
 // ConsumedMessageQuery is not needed: the advisory lock keeps consumers of a
 // group apart.
-func (a OffsetsAdapter) ConsumedMessageQuery(string, watermillsql.Row, string, []byte) watermillsql.Query {
+func (a offsetsAdapter) ConsumedMessageQuery(string, watermillsql.Row, string, []byte) watermillsql.Query {
 	return watermillsql.Query{}
 }
 
 // NextOffsetQuery returns the consumer group's position.
-func (a OffsetsAdapter) NextOffsetQuery(topic, consumerGroup string) watermillsql.Query {
+func (a offsetsAdapter) NextOffsetQuery(topic, consumerGroup string) watermillsql.Query {
 	return watermillsql.Query{
-		Query: `SELECT offset_acked, last_processed_transaction_id FROM ` + OffsetsTable(topic) + ` WHERE consumer_group = $1`,
+		Query: `SELECT offset_acked, last_processed_transaction_id FROM ` + shard.OffsetsTable(topic) + ` WHERE consumer_group = $1`,
 		Args:  []any{consumerGroup},
 	}
 }
 
-// SchemaInitializingQueries returns nothing: SchemaAdapter creates both tables.
-func (a OffsetsAdapter) SchemaInitializingQueries(string) []watermillsql.Query { return nil }
+// SchemaInitializingQueries returns nothing: schemaAdapter creates both tables.
+func (a offsetsAdapter) SchemaInitializingQueries(string) []watermillsql.Query { return nil }
 
 // BeforeSubscribingQueries creates the consumer group's row when CreateMissing.
-func (a OffsetsAdapter) BeforeSubscribingQueries(topic string, consumerGroup string) []watermillsql.Query {
+func (a offsetsAdapter) BeforeSubscribingQueries(topic string, consumerGroup string) []watermillsql.Query {
 	if !a.CreateMissing {
 		return nil
 	}
 	return []watermillsql.Query{{
-		Query: `INSERT INTO ` + OffsetsTable(topic) + ` (consumer_group, offset_acked, last_processed_transaction_id)
+		Query: `INSERT INTO ` + shard.OffsetsTable(topic) + ` (consumer_group, offset_acked, last_processed_transaction_id)
 			VALUES ($1, 0, '0') ON CONFLICT DO NOTHING`,
 		Args: []any{consumerGroup},
 	}}

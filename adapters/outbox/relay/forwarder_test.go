@@ -1,4 +1,4 @@
-package outbox_test
+package relay_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/orderflow/orders/adapters/eventcodec"
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/testenv"
@@ -41,11 +42,11 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(nil), topic)
+	repo, err := postgres.NewOrderRepository(db, testenv.OutboxPublisher(t, outbox.Orders), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing, err := postgres.NewOrderRepository(db, testenv.FailingAfterPublish{Outbox: outbox.NewPublisher(nil)}, topic)
+	failing, err := postgres.NewOrderRepository(db, testenv.FailingAfterPublish{Outbox: testenv.OutboxPublisher(t, outbox.Orders)}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := outbox.NewForwarder(db, publisher, outbox.ForwarderConfig{Outbox: outbox.OrdersOutbox, IdlePollInterval: 20 * time.Millisecond}, nil)
+	fwd, err := relay.NewRelay(db, relay.Config{Outbox: outbox.Orders, Publisher: publisher, IdlePollInterval: 20 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

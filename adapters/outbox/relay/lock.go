@@ -1,25 +1,19 @@
-package outbox
+package relay
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+
+	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
 
 // errShardBusy is returned, instead of a transaction, when another
 // forwarder of the same consumer group holds the SQL topic.
 var errShardBusy = errors.New("another forwarder holds this outbox shard")
-
-// lockKey is the advisory lock of one consumer group on one SQL topic.
-func lockKey(topic, consumerGroup string) int64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte("outbox\x00" + topic + "\x00" + consumerGroup))
-	return int64(h.Sum64())
-}
 
 // lockingBeginner is the database handle given to watermill-sql's
 // subscriber: every transaction it begins first takes the topic's advisory
@@ -37,16 +31,8 @@ type lockingBeginner struct {
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
-// LockingBeginner returns the database handle a watermill-sql subscriber
-// in consumerGroup must use with SchemaAdapter: its transactions take the
-// advisory lock of topic ("": of all topics the group reads, which then
-// take turns too), so that consumers of the group take turns.
-func LockingBeginner(db *sql.DB, topic, consumerGroup string) watermillsql.Beginner {
-	return newLockingBeginner(db, topic, consumerGroup)
-}
-
 func newLockingBeginner(db *sql.DB, topic, consumerGroup string) lockingBeginner {
-	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", lockKey(topic, consumerGroup))}
+	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", shard.LockKey(topic, consumerGroup))}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -67,14 +53,4 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		return nil, errShardBusy
 	}
 	return tx, nil
-}
-
-// lockShard takes the shard's advisory lock on tx, waiting for it: the
-// administrative commands use it to work on a shard that no forwarder is
-// reading.
-func lockShard(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) error {
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", lockKey(topic, consumerGroup))); err != nil {
-		return fmt.Errorf("lock outbox shard %s: %w", topic, err)
-	}
-	return nil
 }

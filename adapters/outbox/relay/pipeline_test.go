@@ -1,4 +1,4 @@
-package outbox
+package relay
 
 import (
 	"errors"
@@ -8,9 +8,11 @@ import (
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/outbox"
 )
 
-// fakeBroker is an AsyncPublisher whose answers the test gives.
+// fakeBroker is an asyncPublisher whose answers the test gives.
 type fakeBroker struct {
 	mu      sync.Mutex
 	pending []func(error) // answers not given yet, in send order
@@ -58,7 +60,7 @@ func (b *fakeBroker) sentUUIDs() []string {
 func keyed(uuid, key string) *message.Message {
 	msg := message.NewMessage(uuid, nil)
 	if key != "" {
-		msg.Metadata.Set(MetadataPartitionKey, key)
+		msg.Metadata.Set(outbox.MetadataPartitionKey, key)
 	}
 	return msg
 }
@@ -175,7 +177,7 @@ func TestPipelineAfterAFailureSendsNothingMoreAndFailsTheBatch(t *testing.T) {
 }
 
 func TestOffsetsAdapterFailsTheAckQueryWhenTheBarrierFails(t *testing.T) {
-	a := OffsetsAdapter{beforeAck: func() error { return errors.New("not acknowledged") }}
+	a := offsetsAdapter{beforeAck: func() error { return errors.New("not acknowledged") }}
 	if q := a.AckMessageQuery("t", rowAt(7), "g"); q.Query != batchNotAcknowledgedQuery {
 		t.Fatalf("ack query = %q, want the failing one", q.Query)
 	}

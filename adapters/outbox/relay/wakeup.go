@@ -1,19 +1,17 @@
-package outbox
+package relay
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/lib/pq"
-)
 
-// Waker wakes a forwarder that waits for new messages.
-type Waker interface {
-	Wake()
-}
+	"github.com/orderflow/orders/adapters/outbox"
+)
 
 // DefaultNotifyInterval is the least time between two NOTIFYs of a Notifier.
 const DefaultNotifyInterval = 3 * time.Millisecond
@@ -39,21 +37,46 @@ type Notifier struct {
 	failures atomic.Int64
 }
 
-// NewNotifier returns a Notifier for the named outbox. interval 0 means
-// DefaultNotifyInterval.
-func NewNotifier(db *sql.DB, outbox string, interval time.Duration, logger watermill.LoggerAdapter) *Notifier {
-	if interval <= 0 {
-		interval = DefaultNotifyInterval
+// NotifierConfig configures a Notifier.
+type NotifierConfig struct {
+	// Outbox is the outbox whose relays are woken.
+	Outbox outbox.Config
+	// Interval is the least time between two NOTIFYs. Defaults to
+	// DefaultNotifyInterval.
+	Interval time.Duration
+}
+
+func (c *NotifierConfig) setDefaults() {
+	if c.Interval <= 0 {
+		c.Interval = DefaultNotifyInterval
+	}
+}
+
+// Validate reports a config without a valid outbox name.
+func (c NotifierConfig) Validate() error {
+	_, err := c.Outbox.WithDefaults()
+	return err
+}
+
+// NewNotifier returns the Notifier of cfg.Outbox: its Wake is the outbox
+// Publisher's WakeUp (outbox.PublisherConfig).
+func NewNotifier(db *sql.DB, cfg NotifierConfig, logger watermill.LoggerAdapter) (*Notifier, error) {
+	if db == nil {
+		return nil, errors.New("notifier needs a database")
+	}
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
 	return &Notifier{
 		db:       db,
-		notify:   "SELECT pg_notify(" + pq.QuoteLiteral(channelName(outbox)) + ", '')",
-		interval: interval,
+		notify:   "SELECT pg_notify(" + pq.QuoteLiteral(channelName(cfg.Outbox.Name)) + ", '')",
+		interval: cfg.Interval,
 		logger:   logger,
-	}
+	}, nil
 }
 
 // Wake asks for a NOTIFY; it never blocks.
@@ -83,16 +106,6 @@ func (n *Notifier) loop() {
 			}
 		}
 		time.Sleep(n.interval)
-	}
-}
-
-// Wakers wakes each of its members.
-type Wakers []Waker
-
-// Wake wakes every member.
-func (ws Wakers) Wake() {
-	for _, w := range ws {
-		w.Wake()
 	}
 }
 

@@ -1,10 +1,9 @@
-package outbox_test
+package relay_test
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -38,30 +39,26 @@ func newMessage(t *testing.T, orderID string, version int) *message.Message {
 // publish writes msgs to the outbox in a transaction of its own.
 func publish(t *testing.T, db *sql.DB, pub *outbox.Publisher, topic string, msgs ...*message.Message) {
 	t.Helper()
-	tx, err := db.Begin()
+	err := pgtx.Do(context.Background(), db, func(uow *pgtx.UnitOfWork) error {
+		return pub.Publish(context.Background(), uow, topic, msgs...)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(context.Background(), tx, topic, msgs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	pub.Committed()
 }
 
 // startForwarder runs a forwarder of the orders outbox until the test ends
 // or stop is called.
-func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg outbox.ForwarderConfig) (fwd *outbox.Forwarder, stop func()) {
+func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg relay.Config) (fwd *relay.Relay, stop func()) {
 	t.Helper()
 	publisher, err := kafka.NewPublisher(brokers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Outbox = outbox.OrdersOutbox
+	cfg.Outbox = outbox.Orders
 	cfg.ListenURL = dbURL
-	fwd, err = outbox.NewForwarder(db, publisher, cfg, nil)
+	cfg.Publisher = publisher
+	fwd, err = relay.NewRelay(db, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +149,8 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 3)
-	pub := outbox.NewPublisher(nil)
-	startForwarder(t, db, dbURL, brokers, outbox.ForwarderConfig{IdlePollInterval: 50 * time.Millisecond})
+	pub := testenv.OutboxPublisher(t, outbox.Orders)
+	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: 50 * time.Millisecond})
 
 	// The first transaction takes its ID first and commits last.
 	early, err := db.Begin()
@@ -161,7 +158,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = early.Rollback() }()
-	if err := pub.Publish(context.Background(), early, topic, newMessage(t, "order-early", 1)); err != nil {
+	if err := pub.Publish(context.Background(), &pgtx.UnitOfWork{Tx: early}, topic, newMessage(t, "order-early", 1)); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, db, pub, topic, newMessage(t, "order-later", 1))
@@ -169,7 +166,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(context.Background(), rolledBack, topic, newMessage(t, "order-rolled-back", 1)); err != nil {
+	if err := pub.Publish(context.Background(), &pgtx.UnitOfWork{Tx: rolledBack}, topic, newMessage(t, "order-rolled-back", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := rolledBack.Rollback(); err != nil {
@@ -180,10 +177,9 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	if got := readEvents(t, brokers, topic, 1, 500*time.Millisecond); len(got) != 0 {
 		t.Fatalf("%d record(s) forwarded past an open transaction", len(got))
 	}
-	if err := early.Commit(); err != nil {
+	if err := early.Commit(); err != nil { // committed by hand: no wake-up, the relay polls
 		t.Fatal(err)
 	}
-	pub.Committed()
 
 	if got := readEvents(t, brokers, topic, 2, 15*time.Second); len(got) < 2 {
 		t.Fatalf("%d record(s) on Kafka after the late commit, want 2", len(got))
@@ -204,8 +200,8 @@ func TestEventsOfEachOrderReachKafkaInVersionOrder(t *testing.T) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 6)
-	pub := outbox.NewPublisher(nil)
-	startForwarder(t, db, dbURL, brokers, outbox.ForwarderConfig{IdlePollInterval: 50 * time.Millisecond, BatchSize: 50})
+	pub := testenv.OutboxPublisher(t, outbox.Orders)
+	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: 50 * time.Millisecond, BatchSize: 50})
 
 	const orders, versions = 40, 10
 	want := map[string]int{}
@@ -234,8 +230,8 @@ func TestTwoForwardersForwardEachMessageOnceAndOneTakesOverFromTheOther(t *testi
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 6)
-	pub := outbox.NewPublisher(nil)
-	cfg := outbox.ForwarderConfig{IdlePollInterval: 200 * time.Millisecond, BatchSize: 20}
+	pub := testenv.OutboxPublisher(t, outbox.Orders)
+	cfg := relay.Config{IdlePollInterval: 200 * time.Millisecond, BatchSize: 20}
 	_, stopFirst := startForwarder(t, db, dbURL, brokers, cfg)
 	startForwarder(t, db, dbURL, brokers, cfg)
 
@@ -276,16 +272,16 @@ func TestUnwrappableMessageIsDeadLetteredAndTheOthersContinue(t *testing.T) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 1)
-	pub := outbox.NewPublisher(nil)
+	pub := testenv.OutboxPublisher(t, outbox.Orders)
 
-	shard := outbox.OrdersOutbox.SQLTopic(outbox.ShardOf("order-1", outbox.OrdersOutbox.Shards))
+	shard := outbox.Orders.SQLTopic(outbox.ShardOf("order-1", outbox.Orders.Shards))
 	publish(t, db, pub, topic, newMessage(t, "order-1", 1))
 	if _, err := db.Exec(`INSERT INTO ` + outbox.MessagesTable(shard) + ` (uuid, payload, metadata, transaction_id)
 		VALUES ('not-an-envelope', 'garbage', '{}', pg_current_xact_id())`); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, db, pub, topic, newMessage(t, "order-1", 2))
-	startForwarder(t, db, dbURL, brokers, outbox.ForwarderConfig{IdlePollInterval: 50 * time.Millisecond})
+	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: 50 * time.Millisecond})
 
 	records := readEvents(t, brokers, topic, 2, 15*time.Second)
 	checkDelivery(t, records, map[string]int{"order-1": 2})
@@ -303,12 +299,15 @@ func TestAWakeUpForwardsAtOnceWhenTheForwarderIsIdle(t *testing.T) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 1)
-	notifier := outbox.NewNotifier(db, outbox.OrdersOutbox.Name, 0, nil)
-	pub, err := outbox.NewPublisherFor(outbox.OrdersOutbox, notifier, nil)
+	notifier, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: outbox.Orders}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	startForwarder(t, db, dbURL, brokers, outbox.ForwarderConfig{IdlePollInterval: time.Minute})
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders, WakeUp: notifier.Wake}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: time.Minute})
 	time.Sleep(500 * time.Millisecond) // idle: every shard waits
 
 	for v := 1; v <= 5; v++ {
@@ -318,116 +317,5 @@ func TestAWakeUpForwardsAtOnceWhenTheForwarderIsIdle(t *testing.T) {
 		if took := time.Since(start); took > 2*time.Second {
 			t.Fatalf("message %d reached Kafka after %s; the poll interval is a minute", v, took)
 		}
-	}
-}
-
-func TestShardCountIsCheckedAndChangedOnlyWhenDrained(t *testing.T) {
-	t.Parallel()
-	db := testenv.DB(t)
-	ctx := context.Background()
-	four := outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: 4}
-
-	if err := outbox.CheckLayout(ctx, db, four, outbox.DefaultConsumerGroup); !errors.Is(err, outbox.ErrLayoutMismatch) {
-		t.Fatalf("CheckLayout with 4 shards: %v, want a mismatch", err)
-	}
-	publish(t, db, outbox.NewPublisher(nil), "topic", newMessage(t, "order-1", 1))
-	if err := outbox.ChangeShards(ctx, db, four.Name, 4); err == nil {
-		t.Fatal("ChangeShards with a message not forwarded: no error")
-	}
-	// Forward it by hand: move every position to the end.
-	for _, shard := range outbox.OrdersOutbox.SQLTopics() {
-		if _, err := db.Exec(`UPDATE ` + outbox.OffsetsTable(shard) + ` o SET (last_processed_transaction_id, offset_acked) =
-			(SELECT transaction_id, "offset" FROM ` + outbox.MessagesTable(shard) + ` ORDER BY 1 DESC, 2 DESC LIMIT 1)
-			WHERE EXISTS (SELECT 1 FROM ` + outbox.MessagesTable(shard) + `)`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := outbox.ChangeShards(ctx, db, four.Name, 4); err != nil {
-		t.Fatalf("ChangeShards of a drained outbox: %v", err)
-	}
-	if err := outbox.CheckLayout(ctx, db, four, outbox.DefaultConsumerGroup); err != nil {
-		t.Errorf("CheckLayout after resharding: %v", err)
-	}
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := outbox.NewPublisher(nil).Publish(ctx, tx, "topic", newMessage(t, "order-1", 2)); err == nil {
-		t.Error("a writer with the old shard count could still write")
-	}
-}
-
-func TestStalledShardIsReportedAndRepaired(t *testing.T) {
-	t.Parallel()
-	db := testenv.DB(t)
-	ctx := context.Background()
-	pub := outbox.NewPublisher(nil)
-	ob := outbox.OrdersOutbox
-	missing, restored := ob.SQLTopic(ob.Shards-1), ob.SQLTopic(ob.Shards-2)
-	for i := range 20 {
-		publish(t, db, pub, "topic", newMessage(t, fmt.Sprintf("order-%d", i), 1))
-	}
-	if _, err := db.Exec(`DELETE FROM ` + outbox.OffsetsTable(missing)); err != nil {
-		t.Fatal(err)
-	}
-	// As after restoring a dump into a new cluster: rows and position ahead
-	// of the transaction IDs.
-	if _, err := db.Exec(`UPDATE ` + outbox.MessagesTable(restored) + ` SET transaction_id = (transaction_id::text::bigint + 1000000)::text::xid8`); err != nil {
-		t.Fatal(err)
-	}
-
-	err := outbox.CheckLayout(ctx, db, ob, outbox.DefaultConsumerGroup)
-	if !errors.Is(err, outbox.ErrStalled) {
-		t.Fatalf("CheckLayout: %v, want stalled", err)
-	}
-	statuses, err := outbox.Status(ctx, db, ob, outbox.DefaultConsumerGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stalled := map[string]bool{}
-	for _, s := range statuses {
-		stalled[s.SQLTopic] = s.Stalled
-	}
-	if !stalled[missing] || !stalled[restored] {
-		t.Errorf("status: stalled = %v, want %s and %s", stalled, missing, restored)
-	}
-	done, err := outbox.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
-	if err != nil || len(done) != 2 {
-		t.Fatalf("Repair: %v, %q", err, done)
-	}
-	if err := outbox.CheckLayout(ctx, db, ob, outbox.DefaultConsumerGroup); err != nil {
-		t.Errorf("CheckLayout after repair: %v", err)
-	}
-}
-
-func TestRetentionDeletesOnlyOldForwardedRows(t *testing.T) {
-	t.Parallel()
-	db := testenv.DB(t)
-	ctx := context.Background()
-	ob := outbox.OrdersOutbox
-	shard := ob.SQLTopic(ob.Shards - 1)
-	table := outbox.MessagesTable(shard)
-	if _, err := db.Exec(`INSERT INTO ` + table + ` (uuid, payload, created_at, transaction_id)
-		SELECT 'm' || i, 'x', now() - interval '2 hours' + i * interval '1 minute', pg_current_xact_id()
-		FROM generate_series(1, 100) i`); err != nil {
-		t.Fatal(err)
-	}
-	// Forwarded: the first 80 (80 minutes old down to 41).
-	if _, err := db.Exec(`UPDATE ` + outbox.OffsetsTable(shard) + ` SET (last_processed_transaction_id, offset_acked) =
-		(SELECT transaction_id, "offset" FROM ` + table + ` WHERE uuid = 'm80')`); err != nil {
-		t.Fatal(err)
-	}
-	deleted, err := outbox.DeleteForwarded(ctx, db, ob, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left int
-	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	// Older than an hour: m1..m60 (m60 by the time the delete runs); all forwarded.
-	if deleted != 60 || left != 40 {
-		t.Errorf("deleted %d, left %d; want 60 and 40", deleted, left)
 	}
 }
