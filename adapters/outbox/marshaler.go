@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync/atomic"
 )
 
 // frameMagic starts every frame Marshaler writes. Its first byte, NUL, can
@@ -47,6 +48,11 @@ type Envelope struct {
 // envelopeFields are the fields, in order, that Marshaler needs.
 var envelopeFields = reflect.TypeFor[Envelope]()
 
+// checkedEnvelope is the last other type found to have envelopeFields'
+// fields (Watermill's envelope): the check costs more than the rest of
+// Unmarshal, so it runs once.
+var checkedEnvelope atomic.Value // reflect.Type
+
 func envelopeValue(v any) (reflect.Value, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
@@ -54,7 +60,7 @@ func envelopeValue(v any) (reflect.Value, error) {
 	}
 	rv = rv.Elem()
 	t := rv.Type()
-	if t != envelopeFields {
+	if t != envelopeFields && checkedEnvelope.Load() != t {
 		if t.NumField() != envelopeFields.NumField() {
 			return reflect.Value{}, fmt.Errorf("outbox marshaler: %v is not the forwarder envelope it knows", t)
 		}
@@ -64,6 +70,7 @@ func envelopeValue(v any) (reflect.Value, error) {
 				return reflect.Value{}, fmt.Errorf("outbox marshaler: %v is not the forwarder envelope it knows (field %d: %s %v)", t, i, f.Name, f.Type)
 			}
 		}
+		checkedEnvelope.Store(t)
 	}
 	return rv, nil
 }

@@ -15,8 +15,8 @@ import (
 
 // backoffManager is the watermill-sql BackoffManager of one shard's
 // subscriber. The subscriber calls HandleError after every query and sleeps
-// for what it returns; this manager does the waiting itself, so that a
-// wake-up ends it, and returns 0:
+// for what it returns (pinned by watermillsql_test.go); this manager does
+// the waiting itself, so that a wake-up ends it, and returns 0:
 //
 //   - after a batch: no wait, the next query runs at once;
 //   - after an empty query with committed rows still waiting after the

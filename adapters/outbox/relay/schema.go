@@ -154,7 +154,10 @@ const batchNotAcknowledgedQuery = `DO $$BEGIN RAISE EXCEPTION 'outbox: the broke
 
 // AckMessageQuery moves the consumer group's position to row. The
 // watermill-sql subscriber runs it once per batch, after the last message
-// it moves over was acked, in the transaction that read the batch.
+// it moves over was acked, in the transaction that read the batch, and
+// rolls that transaction back when it fails (so the batch is read again).
+// The relay relies on that call order, which watermill-sql v3.1.0 does not
+// document: watermillsql_test.go pins it.
 func (a offsetsAdapter) AckMessageQuery(topic string, row watermillsql.Row, consumerGroup string) watermillsql.Query {
 	if a.beforeAck != nil {
 		if err := a.beforeAck(); err != nil {
