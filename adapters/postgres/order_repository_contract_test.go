@@ -18,7 +18,9 @@ import (
 func TestOrderRepositoryContract(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	newRepo := func(t *testing.T) command.OrderRepository { return newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders)) }
+	newRepo := func(t *testing.T) command.OrderRepository {
+		return newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders))
+	}
 
 	t.Run("an added order loads with its state and version", func(t *testing.T) {
 		repo := newRepo(t)

@@ -127,4 +127,3 @@ func recordedShards(ctx context.Context, q shard.QueryRower, name string) (int, 
 	}
 	return shards, nil
 }
-

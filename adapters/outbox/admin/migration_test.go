@@ -75,28 +75,11 @@ func TestMigration10MovesTheUnforwardedLegacyMessagesIntoTheirShards(t *testing.
 	cfg := outbox.Orders
 	moved := 0
 	for shard, topic := range cfg.SQLTopics() {
-		rows, err := db.QueryContext(ctx, `SELECT uuid, payload FROM `+outbox.MessagesTable(topic))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id string
-			var payload []byte
-			if err := rows.Scan(&id, &payload); err != nil {
-				t.Fatal(err)
-			}
-			var env outbox.Envelope
-			if err := (outbox.Marshaler{}).Unmarshal(payload, &env); err != nil {
-				t.Errorf("%s: %v", id, err)
-			}
-			key := env.Metadata[outbox.MetadataPartitionKey]
+		for id, key := range partitionKeys(ctx, t, db, topic) {
 			if want := outbox.ShardOf(key, cfg.Shards); want != shard || id == "w1" {
 				t.Errorf("%s (key %q) moved into shard %d, want %d (w1 was forwarded)", id, key, shard, want)
 			}
 			moved++
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
 		}
 	}
 	if moved != 3 {
@@ -108,4 +91,32 @@ func TestMigration10MovesTheUnforwardedLegacyMessagesIntoTheirShards(t *testing.
 	if _, err := provider.Up(ctx); err != nil {
 		t.Errorf("up again: %v", err)
 	}
+}
+
+// partitionKeys reads the partition key of every message of topic, from
+// its stored envelope.
+func partitionKeys(ctx context.Context, t *testing.T, db *sql.DB, topic string) map[string]string {
+	t.Helper()
+	rows, err := db.QueryContext(ctx, `SELECT uuid, payload FROM `+outbox.MessagesTable(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	keys := map[string]string{}
+	for rows.Next() {
+		var id string
+		var payload []byte
+		if err := rows.Scan(&id, &payload); err != nil {
+			t.Fatal(err)
+		}
+		var env outbox.Envelope
+		if err := (outbox.Marshaler{}).Unmarshal(payload, &env); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+		keys[id] = env.Metadata[outbox.MetadataPartitionKey]
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

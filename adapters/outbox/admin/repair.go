@@ -100,4 +100,3 @@ func rebase(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) (int64
 		` SET last_processed_transaction_id = '1', offset_acked = $2 WHERE consumer_group = $1`, consumerGroup, delivered)
 	return delivered, err
 }
-

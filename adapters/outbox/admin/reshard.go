@@ -93,4 +93,3 @@ func consumerGroups(ctx context.Context, q execer, topic string) (_ []string, er
 	}
 	return groups, rows.Err()
 }
-

@@ -82,4 +82,3 @@ func readBacklog(ctx context.Context, q shard.QueryRower, topic, consumerGroup s
 	}
 	return b, nil
 }
-

@@ -51,8 +51,8 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/outbox/relay"
-	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/internal/testenv"
 )
 

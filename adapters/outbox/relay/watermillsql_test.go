@@ -257,7 +257,7 @@ func TestWatermillSQLSubscriberCallsTheRelaysHooksInTheOrderItReliesOn(t *testin
 		t.Errorf("watermill-sql's subscriber called\n%s\nwant\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
 	}
 	var acked int64
-	if err := db.QueryRow(`SELECT offset_acked FROM ` + shard.OffsetsTable(topic) + ` WHERE consumer_group = $1`, group).Scan(&acked); err != nil || acked != 5 {
+	if err := db.QueryRow(`SELECT offset_acked FROM `+shard.OffsetsTable(topic)+` WHERE consumer_group = $1`, group).Scan(&acked); err != nil || acked != 5 {
 		t.Errorf("position %d (%v), want 5", acked, err)
 	}
 }
