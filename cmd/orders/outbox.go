@@ -271,24 +271,15 @@ func outboxStatus(ctx context.Context, db *sql.DB, ob outbox.Config) error {
 	return nil
 }
 
-func outboxDeadLetters(ctx context.Context, db *sql.DB, ob outbox.Config, n int) (err error) {
-	rows, err := db.QueryContext(ctx, `
-		SELECT dead_lettered_at, sql_topic, "offset", uuid, reason, left(encode(payload, 'escape'), 200)
-		FROM outbox_dead_letters WHERE outbox = $1 ORDER BY id DESC LIMIT $2`, ob.Name, n)
+func outboxDeadLetters(ctx context.Context, db *sql.DB, ob outbox.Config, n int) error {
+	letters, err := admin.DeadLetters(ctx, db, ob.Name, n)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-	for rows.Next() {
-		var (
-			at                          time.Time
-			topic, uuid, reason, sample string
-			offset                      int64
-		)
-		if err := rows.Scan(&at, &topic, &offset, &uuid, &reason, &sample); err != nil {
-			return err
-		}
-		fmt.Printf("%s %s offset=%d uuid=%s\n  reason: %s\n  payload: %s\n", at.Format(time.RFC3339), topic, offset, uuid, reason, sample)
+	for _, d := range letters {
+		sample := d.Payload[:min(len(d.Payload), 200)]
+		fmt.Printf("%s %s offset=%d uuid=%s to=%s\n  reason: %s\n  payload: %s\n",
+			d.DeadLettered.Format(time.RFC3339), d.SQLTopic, d.Offset, d.UUID, d.Destination, d.Reason, sample)
 	}
-	return rows.Err()
+	return nil
 }

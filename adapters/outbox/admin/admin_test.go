@@ -143,3 +143,28 @@ func TestRetentionDeletesOnlyOldForwardedRows(t *testing.T) {
 		t.Errorf("deleted %d, left %d; want 60 and 40", deleted, left)
 	}
 }
+
+func TestDeadLettersAreListedLatestFirstWithTheirPayload(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	ctx := context.Background()
+	frame, err := (outbox.Marshaler{}).Marshal(&outbox.Envelope{DestinationTopic: "orders.events", UUID: "m1", Payload: []byte(`{"a":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, `
+		INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, payload, reason)
+		VALUES ('orders', 's', 1, '1', 'm1', $1, 'too large'), ('orders', 's', 2, '1', 'm2', 'garbage', 'not an envelope'),
+			('payment', 's', 3, '1', 'm3', 'x', 'other outbox')`, frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters, err := admin.DeadLetters(ctx, db, "orders", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 2 || letters[0].UUID != "m2" || string(letters[0].Payload) != "garbage" ||
+		letters[1].Destination != "orders.events" || string(letters[1].Payload) != `{"a":1}` || letters[1].Reason != "too large" {
+		t.Errorf("dead letters: %+v", letters)
+	}
+}
