@@ -63,10 +63,11 @@ func firstLine(s string) string {
 	return s
 }
 
-// CreateLayout creates an outbox in a migration: the shared tables if
-// needed, each shard's messages and offsets tables, the consumer group's
-// position at the start of each shard, the view over all shards, and the
-// recorded shard count.
+// CreateLayout creates an outbox on tx: the shared tables if needed, each
+// shard's messages and offsets tables, the consumer group's position at
+// the start of each shard, the view over all shards, and the recorded
+// shard count. Migrations do not call it (they hold their own SQL, and
+// layout_test.go checks they create the same); ChangeShards and tests do.
 func CreateLayout(ctx context.Context, tx *sql.Tx, cfg outbox.Config, consumerGroup string) error {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
