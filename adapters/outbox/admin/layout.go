@@ -67,7 +67,8 @@ func firstLine(s string) string {
 // shard's messages and offsets tables, the consumer group's position at
 // the start of each shard, the view over all shards, and the recorded
 // shard count. Migrations do not call it (they hold their own SQL, and
-// layout_test.go checks they create the same); ChangeShards and tests do.
+// layout_test.go checks they create the same); tests do, and ChangeShards
+// creates its new shards the same way.
 func CreateLayout(ctx context.Context, tx *sql.Tx, cfg outbox.Config, consumerGroup string) error {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
