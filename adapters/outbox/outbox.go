@@ -1,7 +1,9 @@
-// Package outbox is the transactional outbox of a service: messages written
-// on the business transaction into N PostgreSQL tables (watermill-sql
-// topics, the shards), and the forwarder that moves them to Kafka with
-// Watermill's forwarder component, one per shard.
+// Package outbox is what a business transaction touches of a service's
+// transactional outbox: the outbox's Config (name, shards, table names),
+// the shard a message goes to, the Publisher that writes messages on the
+// transaction, and the Marshaler of the forwarder envelope they are stored
+// in. The relay that moves them to Kafka is in outbox/relay; operations
+// (layout check, status, repair, reshard, retention) are in outbox/admin.
 //
 // An outbox is named (Config.Name): the order service's is "orders"; another
 // service gets its own with the same machinery and its own name. See
@@ -9,12 +11,13 @@
 package outbox
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"regexp"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
 
 // MetadataPartitionKey is the message metadata key the outbox shards by,
@@ -28,9 +31,18 @@ const DefaultShards = 8
 // MaxShards bounds Config.Shards.
 const MaxShards = 256
 
-// DefaultConsumerGroup is the forwarder's consumer group: the name of its
+// DefaultConsumerGroup is the relay's consumer group: the name of its
 // offsets row in each shard.
 const DefaultConsumerGroup = "forwarder"
+
+// The outboxes of the services. Their layouts are created by migrations 10
+// and 23, which record the shard count; a process configured with another
+// count refuses to start.
+var (
+	Orders    = Config{Name: "orders", Shards: DefaultShards}
+	Inventory = Config{Name: "inventory", Shards: 4}
+	Payment   = Config{Name: "payment", Shards: 4}
+)
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,23}$`)
 
@@ -64,7 +76,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) withDefaults() (Config, error) {
+// WithDefaults returns c with its defaults set, and its validation error.
+func (c Config) WithDefaults() (Config, error) {
 	c.setDefaults()
 	return c, c.Validate()
 }
@@ -91,6 +104,14 @@ func (c Config) ViewName() string {
 	return "watermill_" + c.Name + "_outbox"
 }
 
+// MessagesTable is the quoted name of a SQL topic's messages table, as
+// watermill-sql's PostgreSQL adapters name it.
+func MessagesTable(topic string) string { return shard.MessagesTable(topic) }
+
+// OffsetsTable is the quoted name of a SQL topic's table of consumer-group
+// positions.
+func OffsetsTable(topic string) string { return shard.OffsetsTable(topic) }
+
 // Shard returns the shard of a message: a stable hash (FNV-1a) of its
 // partition key modulo the shard count. A message without a partition key
 // has no ordering to keep and is spread by its UUID.
@@ -108,7 +129,3 @@ func ShardOf(key string, shards int) int {
 	_, _ = h.Write([]byte(key))
 	return int(h.Sum32() % uint32(shards))
 }
-
-// ErrLayoutMismatch is returned when the shard count a process is configured
-// with differs from the one recorded in the database.
-var ErrLayoutMismatch = errors.New("outbox shard count differs from the database's")

@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -14,95 +13,78 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
+// PublisherConfig configures a Publisher.
+type PublisherConfig struct {
+	// Outbox is the outbox written to. Its shard count must be the
+	// database's (admin.CheckLayout checks it at start-up).
+	Outbox Config
+	// WakeUp, when set, is called after every commit of a transaction that
+	// published to the outbox: the relay's wake-up (relay.Notifier's Wake).
+	// Without it the relay finds the messages by polling.
+	WakeUp func()
+}
+
+func (c *PublisherConfig) setDefaults() { c.Outbox.setDefaults() }
+
+// Validate reports a config that cannot name tables.
+func (c PublisherConfig) Validate() error { return c.Outbox.Validate() }
+
 // Publisher writes messages into the outbox on the caller's transaction:
-// each one wrapped in the forwarder's envelope that names its Kafka topic,
-// into the shard of its partition key. It implements the stores' Outbox.
+// watermill-sql's Publisher on the transaction, wrapped by Watermill's
+// forwarder publisher, so each message is stored in the forwarder envelope
+// that names its Kafka topic (framed by Marshaler), into the shard of its
+// partition key.
 type Publisher struct {
-	cfg    Config
-	waker  Waker
+	cfg    PublisherConfig
 	logger watermill.LoggerAdapter
 }
 
-// OrdersOutbox is the order service's outbox with the default shard count.
-var OrdersOutbox = Config{Name: "orders", Shards: DefaultShards}
-
-// NewPublisher returns a publisher into OrdersOutbox that wakes no
-// forwarder (they find its messages by polling): for tests and tools.
-func NewPublisher(logger watermill.LoggerAdapter) *Publisher {
-	p, err := NewPublisherFor(OrdersOutbox, nil, logger)
-	if err != nil {
-		panic(err) // OrdersOutbox is valid
-	}
-	return p
-}
-
-// NewPublisherFor returns a publisher into the outbox cfg. waker, if not
-// nil, is woken after every commit that wrote to the outbox (see Committed).
-func NewPublisherFor(cfg Config, waker Waker, logger watermill.LoggerAdapter) (*Publisher, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+// NewPublisher returns a publisher into cfg.Outbox.
+func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (*Publisher, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &Publisher{cfg: cfg, waker: waker, logger: logger}, nil
+	return &Publisher{cfg: cfg, logger: logger}, nil
 }
 
-// Config returns the outbox the publisher writes to.
-func (p *Publisher) Config() Config { return p.cfg }
-
-// Publish inserts msgs into the outbox within the unit of work, for the
-// forwarder to send to the Kafka topic destination once it commits, and
-// wakes the forwarders after the commit. Nothing is sent if it rolls back.
-func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
-	if uow == nil {
+// Publish inserts msgs into the outbox within uow's transaction, for the
+// relay to send to the Kafka topic destination once it commits, and
+// registers the relay's wake-up to run after the commit. Nothing is sent if
+// the transaction rolls back. Messages of one shard keep their order.
+func (p *Publisher) Publish(_ context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+	if uow == nil || uow.Tx == nil {
 		return errors.New("outbox publish needs a unit of work")
-	}
-	if err := p.PublishTx(ctx, uow.Tx, destination, msgs...); err != nil {
-		return err
-	}
-	if len(msgs) > 0 {
-		uow.AfterCommit(p.Committed)
-	}
-	return nil
-}
-
-// PublishTx inserts msgs into the outbox within tx, for the forwarder to
-// send to the Kafka topic destination once tx commits. Nothing is sent if
-// tx rolls back. Messages of one shard keep their order.
-func (p *Publisher) PublishTx(_ context.Context, tx *sql.Tx, destination string, msgs ...*message.Message) error {
-	if tx == nil {
-		return errors.New("outbox publish needs a transaction")
 	}
 	if len(msgs) == 0 {
 		return nil
 	}
 	byShard := make(map[int][]*message.Message, 1)
 	for _, msg := range msgs {
-		shard := p.cfg.Shard(msg)
+		shard := p.cfg.Outbox.Shard(msg)
 		byShard[shard] = append(byShard[shard], msg)
 	}
-	sqlPublisher, err := watermillsql.NewPublisher(tx, watermillsql.PublisherConfig{
-		SchemaAdapter:        SchemaAdapter{},
+	sqlPublisher, err := watermillsql.NewPublisher(uow.Tx, watermillsql.PublisherConfig{
+		SchemaAdapter:        insertAdapter{},
 		AutoInitializeSchema: false, // DDL on the business transaction would commit it
 	}, p.logger)
 	if err != nil {
 		return fmt.Errorf("outbox publisher: %w", err)
 	}
 	for shard, shardMsgs := range byShard {
-		envelopes := forwarder.NewPublisher(sqlPublisher, forwarder.PublisherConfig{ForwarderTopic: p.cfg.SQLTopic(shard)})
+		envelopes := forwarder.NewPublisher(sqlPublisher, forwarder.PublisherConfig{
+			ForwarderTopic: p.cfg.Outbox.SQLTopic(shard),
+			Marshaler:      Marshaler{},
+		})
 		if err := envelopes.Publish(destination, shardMsgs...); err != nil {
-			return fmt.Errorf("publish to outbox %s: %w", p.cfg.Name, err)
+			return fmt.Errorf("publish to outbox %s: %w", p.cfg.Outbox.Name, err)
 		}
 	}
-	return nil
-}
-
-// Committed wakes the forwarders after a transaction that published to the
-// outbox committed. The order repository calls it.
-func (p *Publisher) Committed() {
-	if p.waker != nil {
-		p.waker.Wake()
+	if p.cfg.WakeUp != nil {
+		uow.AfterCommit(p.cfg.WakeUp)
 	}
+	return nil
 }

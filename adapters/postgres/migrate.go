@@ -13,7 +13,7 @@ import (
 
 // Migrate applies every pending migration.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithGoMigrations(migrations.Go...))
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

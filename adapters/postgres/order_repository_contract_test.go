@@ -19,7 +19,7 @@ func TestOrderRepositoryContract(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
 	commandtest.TestOrderRepository(t, func(t *testing.T) command.OrderRepository {
-		repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(nil), postgres.OrderRepositoryConfig{
+		repo, err := postgres.NewOrderRepository(db, testenv.OutboxPublisher(t, outbox.Orders), postgres.OrderRepositoryConfig{
 			EventsTopic: "orders.events", InboxTable: messagestore.SagaTables.Inbox,
 		})
 		if err != nil {

@@ -3,14 +3,12 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
-
-	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/domain/order"
@@ -22,7 +20,7 @@ import (
 func TestAnUpdateCausedByAMessageIsAppliedOnce(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo, err := postgres.NewOrderRepository(db, outbox.NewPublisher(nil), postgres.OrderRepositoryConfig{
+	repo, err := postgres.NewOrderRepository(db, testenv.OutboxPublisher(t, outbox.Orders), postgres.OrderRepositoryConfig{
 		EventsTopic: "orders.events", InboxTable: messagestore.SagaTables.Inbox,
 	})
 	if err != nil {
@@ -57,7 +55,7 @@ func TestAnUpdateCausedByAMessageIsAppliedOnce(t *testing.T) {
 func TestARepositoryWithoutAnInboxRefusesMessages(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo := newRepository(t, db, outbox.NewPublisher(nil))
+	repo := newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders))
 	o := placeTestOrder(t)
 	if _, _, err := repo.Add(context.Background(), o, nil); err != nil {
 		t.Fatal(err)
@@ -68,28 +66,17 @@ func TestARepositoryWithoutAnInboxRefusesMessages(t *testing.T) {
 	}
 }
 
-// wakeCounter is an Outbox that counts the after-commit wake-ups it
-// registered and that ran.
-type wakeCounter struct {
-	outbox *outbox.Publisher
-	woken  int
-}
-
-func (w *wakeCounter) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
-	if err := w.outbox.PublishTx(ctx, uow.Tx, destination, msgs...); err != nil {
-		return err
-	}
-	uow.AfterCommit(func() { w.woken++ })
-	return nil
-}
-
 // TestTheRelayIsWokenOnlyAfterACommitThatPublished: a placed order wakes
 // it; a replayed idempotent request and a refused command do not.
 func TestTheRelayIsWokenOnlyAfterACommitThatPublished(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	w := &wakeCounter{outbox: outbox.NewPublisher(nil)}
-	repo := newRepository(t, db, w)
+	var woken atomic.Int64
+	publisher, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders, WakeUp: func() { woken.Add(1) }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := newRepository(t, db, publisher)
 	ctx := context.Background()
 	o := placeTestOrder(t)
 	key := &command.IdempotencyKey{Key: "k-1", Fingerprint: "f"}
@@ -104,7 +91,7 @@ func TestTheRelayIsWokenOnlyAfterACommitThatPublished(t *testing.T) {
 	if err := repo.Update(ctx, o.ID(), inbox.Key{}, func(context.Context, *order.Order) error { return refused }); !errors.Is(err, refused) {
 		t.Fatalf("Update = %v", err)
 	}
-	if w.woken != 1 {
-		t.Errorf("woken %d times, want 1", w.woken)
+	if n := woken.Load(); n != 1 {
+		t.Errorf("woken %d times, want 1", n)
 	}
 }

@@ -64,7 +64,7 @@ func countRows(t *testing.T, db *sql.DB, id order.ID) rowCounts {
 func TestAddWritesEventReadModelAndOutboxTogether(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo := newRepository(t, db, outbox.NewPublisher(nil))
+	repo := newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders))
 	o := placeTestOrder(t)
 
 	if _, _, err := repo.Add(context.Background(), o, nil); err != nil {
@@ -90,7 +90,7 @@ func TestAddWritesEventReadModelAndOutboxTogether(t *testing.T) {
 func TestFailureAfterOutboxPublishLeavesNothing(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo := newRepository(t, db, testenv.FailingAfterPublish{Outbox: outbox.NewPublisher(nil)})
+	repo := newRepository(t, db, testenv.FailingAfterPublish{Outbox: testenv.OutboxPublisher(t, outbox.Orders)})
 	o := placeTestOrder(t)
 
 	_, _, err := repo.Add(context.Background(), o, nil)
@@ -106,7 +106,7 @@ func TestFailureAfterOutboxPublishLeavesNothing(t *testing.T) {
 func TestAddingTheSameOrderTwiceIsAConflict(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo := newRepository(t, db, outbox.NewPublisher(nil))
+	repo := newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders))
 	o := placeTestOrder(t)
 	twin := placeTestOrderWithID(t, o.ID()) // another order that claims the same ID
 
@@ -176,7 +176,7 @@ func TestReadModelReportsUnknownOrders(t *testing.T) {
 func TestOutboxMessagesCarryTheCorrelationID(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	repo := newRepository(t, db, outbox.NewPublisher(nil))
+	repo := newRepository(t, db, testenv.OutboxPublisher(t, outbox.Orders))
 	o := placeTestOrder(t)
 	ctx := correlation.WithID(context.Background(), "corr-7f3a")
 

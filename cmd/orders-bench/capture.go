@@ -39,7 +39,11 @@ func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, err
 	defer func() { _ = db.Close() }()
 	db.SetMaxOpenConns(1)
 
-	application, err := service.NewApplication(db, outbox.NewPublisher(nil), topic)
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders}, nil)
+	if err != nil {
+		return nil, err
+	}
+	application, err := service.NewApplication(db, pub, topic)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 )
 
@@ -125,9 +126,9 @@ func (c *Config) setDefaults() {
 	t.Partitions = or(t.Partitions, 6)
 	o := &c.Outbox
 	o.Shards = or(o.Shards, outbox.DefaultShards)
-	o.BatchSize = or(o.BatchSize, outbox.DefaultBatchSize)
+	o.BatchSize = or(o.BatchSize, relay.DefaultBatchSize)
 	o.IdlePollInterval = or(o.IdlePollInterval, time.Second)
-	o.NotifyInterval = or(o.NotifyInterval, outbox.DefaultNotifyInterval)
+	o.NotifyInterval = or(o.NotifyInterval, relay.DefaultNotifyInterval)
 	if o.Retention == nil {
 		o.Retention = ptr(defaultOutboxRetained)
 	}
@@ -173,7 +174,7 @@ func (c Config) Validate() error {
 
 // ordersOutbox is the order service's outbox.
 func (o OutboxConfig) ordersOutbox() outbox.Config {
-	return outbox.Config{Name: outbox.OrdersOutbox.Name, Shards: o.Shards}
+	return outbox.Config{Name: outbox.Orders.Name, Shards: o.Shards}
 }
 
 // or returns v, or fallback when v is zero.

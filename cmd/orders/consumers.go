@@ -13,7 +13,6 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/inventoryhttp"
 	"github.com/orderflow/orders/ports/messaging"
@@ -36,7 +35,7 @@ func runInventory(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Orders, t.Inventory, t.InventoryDLQ); err != nil {
 		return err
 	}
-	publisher, forward, err := serviceOutbox(ctx, r, outboxes.Inventory)
+	publisher, err := outboxPublisher(ctx, r, outbox.Inventory)
 	if err != nil {
 		return err
 	}
@@ -50,7 +49,7 @@ func runInventory(ctx context.Context, r *root) error {
 	}
 	r.logger.InfoContext(ctx, "inventory running", "consumes", t.Orders, "publishes", t.Inventory, "group", c.InventoryGroup, "http", r.cfg.HTTP.Inventory)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, forward: forward, inbox: messagestore.InventoryTables.Inbox,
+		consumer: consumer, outbox: outbox.Inventory, inbox: messagestore.InventoryTables.Inbox,
 		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application),
 	})
 }
@@ -62,7 +61,7 @@ func runPayment(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Orders, t.Payments, t.PaymentDLQ); err != nil {
 		return err
 	}
-	publisher, forward, err := serviceOutbox(ctx, r, outboxes.Payment)
+	publisher, err := outboxPublisher(ctx, r, outbox.Payment)
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func runPayment(ctx context.Context, r *root) error {
 	r.logger.InfoContext(ctx, "payment service running", "consumes", t.Orders, "publishes", t.Payments,
 		"group", c.PaymentGroup, "http", r.cfg.HTTP.Payment, "decline_above", *c.PaymentDeclineAbove)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, forward: forward, inbox: messagestore.PaymentTables.Inbox,
+		consumer: consumer, outbox: outbox.Payment, inbox: messagestore.PaymentTables.Inbox,
 		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application),
 	})
 }
@@ -89,8 +88,8 @@ func runPayment(ctx context.Context, r *root) error {
 // downstream is what a downstream service runs besides its setup.
 type downstream struct {
 	consumer *service.Consumer
-	forward  func(context.Context) error // its outbox's forwarder
-	inbox    string                      // its inbox table, kept for INBOX_RETENTION
+	outbox   outbox.Config // its outbox, relayed to Kafka
+	inbox    string        // its inbox table, kept for INBOX_RETENTION
 	apiName  string
 	apiAddr  string
 	api      http.Handler
@@ -101,7 +100,7 @@ type downstream struct {
 func runDownstream(ctx context.Context, r *root, d downstream) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.consumer.Run(ctx) })
-	g.Go(func() error { return d.forward(ctx) })
+	g.Go(func() error { return runRelay(ctx, r, d.outbox) })
 	g.Go(func() error { return serveHTTP(ctx, d.apiName, d.apiAddr, d.api) })
 	g.Go(func() error {
 		deleteOldInboxRecords(ctx, r, d.inbox)
@@ -118,7 +117,7 @@ func runSaga(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Inventory, t.Payments, t.SagaDLQ); err != nil {
 		return err
 	}
-	publisher, err := newOutboxPublisher(r) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
+	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.ordersOutbox())
 	if err != nil {
 		return err
 	}
@@ -147,40 +146,6 @@ func ensureTopics(ctx context.Context, r *root, topics ...string) error {
 		}
 		return nil
 	})
-}
-
-// serviceOutbox checks a service's outbox and returns the publisher its
-// repository writes with (it wakes the forwarders with a NOTIFY after each
-// commit) and the function that runs its forwarder.
-func serviceOutbox(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, func(context.Context) error, error) {
-	cfg, logger := r.cfg, r.wlogger()
-	if err := outbox.CheckLayout(ctx, r.db, box, outbox.DefaultConsumerGroup); err != nil {
-		return nil, nil, err
-	}
-	notifier := outbox.NewNotifier(r.db, box.Name, cfg.Outbox.NotifyInterval, logger)
-	publisher, err := outbox.NewPublisherFor(box, notifier, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	forward := func(ctx context.Context) error {
-		kafkaPublisher, err := kafka.NewPublisher(cfg.Kafka.Brokers, logger)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = kafkaPublisher.Close() }()
-		fwd, err := outbox.NewForwarder(r.db, kafkaPublisher, outbox.ForwarderConfig{
-			Outbox:           box,
-			BatchSize:        cfg.Outbox.BatchSize,
-			IdlePollInterval: cfg.Outbox.IdlePollInterval,
-			ListenURL:        cfg.Database.URL,
-			Retention:        *cfg.Outbox.Retention,
-		}, logger)
-		if err != nil {
-			return err
-		}
-		return fwd.Run(ctx)
-	}
-	return publisher, forward, nil
 }
 
 // serveHTTP serves handler on addr until ctx ends.

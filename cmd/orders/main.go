@@ -101,6 +101,9 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	}
 	defer func() { _ = db.Close() }()
 	r.db = db
+	if err := r.newMetrics(cmd); err != nil {
+		return err
+	}
 	return runner(ctx, r, args)
 }
 

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/internal/outboxes"
 )
 
 // root is what main builds once and hands to every runner: the
@@ -20,6 +24,41 @@ type root struct {
 	cfg    Config
 	db     *sql.DB
 	logger *slog.Logger
+	// registry holds the process's metrics; relayMetrics, in it, count the
+	// work of every relay the process runs (labelled by outbox).
+	registry     *prometheus.Registry
+	relayMetrics *relay.Metrics
+}
+
+// relayedOutboxes are the outboxes a command runs the relay of.
+func relayedOutboxes(cmd string, c Config) []outbox.Config {
+	switch cmd {
+	case "all":
+		return []outbox.Config{c.Outbox.ordersOutbox(), outbox.Inventory, outbox.Payment}
+	case "forward":
+		return []outbox.Config{c.Outbox.ordersOutbox()}
+	case "inventory":
+		return []outbox.Config{outbox.Inventory}
+	case "payment":
+		return []outbox.Config{outbox.Payment}
+	default:
+		return nil
+	}
+}
+
+// newMetrics gives r its registry: the Go and process collectors, the
+// relays' counters, and the backlog of every outbox the command relays.
+func (r *root) newMetrics(cmd string) error {
+	r.registry = prometheus.NewRegistry()
+	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	if r.relayMetrics, err = relay.NewMetrics(r.registry); err != nil {
+		return err
+	}
+	if boxes := relayedOutboxes(cmd, r.cfg); len(boxes) > 0 {
+		return admin.RegisterBacklog(r.registry, r.db, outbox.DefaultConsumerGroup, boxes...)
+	}
+	return nil
 }
 
 // wlogger is the process's logger for Watermill components.
@@ -58,8 +97,8 @@ func openDB(ctx context.Context, c DatabaseConfig) (*sql.DB, error) {
 // max_connections: one per relay).
 func minConns(cmd string, c Config) int {
 	orders := c.Outbox.Shards + 1
-	inventory := outboxes.Inventory.Shards + 1 + 1
-	payment := outboxes.Payment.Shards + 1 + 2
+	inventory := outbox.Inventory.Shards + 1 + 1
+	payment := outbox.Payment.Shards + 1 + 2
 	switch cmd {
 	case "all":
 		return orders + inventory + payment + 1 + 1 // + the saga's message, + an API request

@@ -16,11 +16,11 @@ import (
 	"github.com/orderflow/orders/ports/httpapi"
 )
 
-func newApplication(r *root) (app.Application, error) {
+func newApplication(ctx context.Context, r *root) (app.Application, error) {
 	if ob := r.cfg.bench.apiOutbox(r.logger); ob != nil {
 		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders)
 	}
-	publisher, err := newOutboxPublisher(r)
+	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.ordersOutbox())
 	if err != nil {
 		return app.Application{}, err
 	}
@@ -39,7 +39,7 @@ func runAll(ctx context.Context, r *root) error {
 }
 
 func runAPI(ctx context.Context, r *root) error {
-	application, err := newApplication(r) //nolint:contextcheck // it checks the outbox layout under a timeout of its own
+	application, err := newApplication(ctx, r)
 	if err != nil {
 		return err
 	}

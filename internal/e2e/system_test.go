@@ -19,8 +19,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
-	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
@@ -70,14 +70,14 @@ func startSystem(t *testing.T, opts options) *system {
 		t.Fatal(err)
 	}
 	publishers := map[string]*outbox.Publisher{}
-	var forwarders []*outbox.Forwarder
-	for _, cfg := range []outbox.Config{outbox.OrdersOutbox, outboxes.Inventory, outboxes.Payment} {
-		fwd, err := outbox.NewForwarder(db, kafkaPub, outbox.ForwarderConfig{Outbox: cfg, IdlePollInterval: 50 * time.Millisecond}, nil)
+	var forwarders []*relay.Relay
+	for _, cfg := range []outbox.Config{outbox.Orders, outbox.Inventory, outbox.Payment} {
+		fwd, err := relay.NewRelay(db, relay.Config{Outbox: cfg, Publisher: kafkaPub, IdlePollInterval: 50 * time.Millisecond}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		forwarders = append(forwarders, fwd)
-		if publishers[cfg.Name], err = outbox.NewPublisherFor(cfg, fwd, nil); err != nil {
+		if publishers[cfg.Name], err = outbox.NewPublisher(outbox.PublisherConfig{Outbox: cfg, WakeUp: fwd.Wake}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

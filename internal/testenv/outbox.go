@@ -3,12 +3,25 @@ package testenv
 import (
 	"context"
 	"errors"
+	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
+
+// OutboxPublisher returns a publisher into the outbox cfg that wakes no
+// relay (a relay under test finds the messages by polling).
+func OutboxPublisher(t testing.TB, cfg outbox.Config) *outbox.Publisher {
+	t.Helper()
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
 
 // ErrForced is the failure FailingAfterPublish returns.
 var ErrForced = errors.New("forced failure after the outbox publish")

@@ -4,18 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/orderflow/orders/adapters/memory"
-	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/internal/openapitest"
-	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 )
@@ -51,10 +46,7 @@ func eachBackend(t *testing.T, test func(t *testing.T, api *testAPI)) {
 func newPostgresAPI(t *testing.T) *testAPI {
 	t.Helper()
 	db := testenv.DB(t)
-	application, err := service.NewApplication(db, outbox.NewPublisher(nil), "orders.events")
-	if err != nil {
-		t.Fatal(err)
-	}
+	application := testenv.OrdersApplication(t, db)
 	return serve(t, application, func(t *testing.T) storedCounts {
 		t.Helper()
 		var c storedCounts
@@ -70,15 +62,9 @@ func newPostgresAPI(t *testing.T) *testAPI {
 // newMemoryAPI is the application on the memory adapters.
 func newMemoryAPI(t *testing.T) *testAPI {
 	t.Helper()
-	repo := memory.NewOrderRepository()
-	application, err := app.NewApplication(app.Adapters{
-		Orders: repo, OrderReadModel: repo, CustomerOrders: repo, OrderEvents: repo, Now: time.Now,
-	}, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	application, stored := testenv.MemoryApplication(t)
 	return serve(t, application, func(*testing.T) storedCounts {
-		orders, events := repo.Len()
+		orders, events := stored()
 		return storedCounts{events: events, placed: orders, orders: orders} // one OrderPlaced per order
 	})
 }

@@ -18,13 +18,12 @@ import (
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
 func newApp(t *testing.T, db *sql.DB) app.Application {
 	t.Helper()
-	pub, err := outbox.NewPublisherFor(outboxes.Inventory, nil, nil)
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Inventory}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +45,7 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 func outboxCount(t *testing.T, db *sql.DB) int {
 	t.Helper()
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM ` + outboxes.Inventory.ViewName()).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM ` + outbox.Inventory.ViewName()).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -18,13 +18,12 @@ import (
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
 	domain "github.com/orderflow/orders/domain/payment"
-	"github.com/orderflow/orders/internal/outboxes"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
 func newApp(t *testing.T, db *sql.DB) app.Application {
 	t.Helper()
-	pub, err := outbox.NewPublisherFor(outboxes.Payment, nil, nil)
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Payment}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +116,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		t.Errorf("gateway ledger: %d charges, %d refunds; want 1 and 1", charges, refunds)
 	}
 	var events int
-	if err := db.QueryRow(`SELECT count(*) FROM ` + outboxes.Payment.ViewName()).Scan(&events); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM ` + outbox.Payment.ViewName()).Scan(&events); err != nil {
 		t.Fatal(err)
 	}
 	if events != 2 {

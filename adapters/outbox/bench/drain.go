@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
+)
+
+func newMessage(orderID string, version int) *message.Message {
+	payload, _ := json.Marshal(map[string]any{
+		"event_id": uuid.NewString(), "event_type": "OrderPlaced", "order_id": orderID, "version": version,
+		"occurred_at": time.Now().UTC(), "data": map[string]any{"customer_id": "c-1", "total": 1500, "currency": "EUR"},
+	})
+	msg := message.NewMessage(uuid.NewString(), payload)
+	msg.Metadata.Set(outbox.MetadataPartitionKey, orderID)
+	msg.Metadata.Set("name", "OrderPlaced")
+	return msg
+}
+
+const stockTopic = "bench_stock"
+
+// newOurPublisher returns a publisher into our outbox that calls wakeUp,
+// if not nil, after each commit.
+func newOurPublisher(wakeUp func()) (*outbox.Publisher, error) {
+	return outbox.NewPublisher(outbox.PublisherConfig{Outbox: outboxConfig(), WakeUp: wakeUp}, nil)
+}
+
+// notifier returns the Wake of a Notifier of our outbox.
+func notifier(db *sql.DB) (func(), error) {
+	n, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: outboxConfig()}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return n.Wake, nil
+}
+
+// fillBacklog writes n messages, 100 per transaction, through the
+// forwarder's envelope into the stock topic or our shards.
+func fillBacklog(ctx context.Context, e env, stock bool, n int) error {
+	pub, err := newOurPublisher(nil)
+	if err != nil {
+		return err
+	}
+	for written := 0; written < n; {
+		msgs := make([]*message.Message, 0, 100)
+		for i := 0; i < 100 && written < n; i++ {
+			msgs = append(msgs, newMessage(uuid.NewString(), 1))
+			written++
+		}
+		err := pgtx.Do(ctx, e.db, func(uow *pgtx.UnitOfWork) error {
+			if !stock {
+				return pub.Publish(ctx, uow, e.topic, msgs...)
+			}
+			sqlPub, err := watermillsql.NewPublisher(uow.Tx, watermillsql.PublisherConfig{SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{}}, nil)
+			if err != nil {
+				return err
+			}
+			return forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: stockTopic}).Publish(e.topic, msgs...)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	_, err = e.db.ExecContext(ctx, "VACUUM ANALYZE")
+	return err
+}
+
+// drainResult is one drain's rate, the time to the first record, and the
+// CPU used meanwhile.
+type drainResult struct {
+	rate       float64
+	firstAfter time.Duration
+	cpu        cpuShares
+}
+
+func (r drainResult) String() string {
+	return fmt.Sprintf("first record after %v; CPU while draining (%% of one core): %s", r.firstAfter.Round(time.Millisecond), r.cpu)
+}
+
+// drain fills a backlog of n and returns the rate at which the forwarder
+// moves it to Kafka, from the first record on Kafka to the last.
+func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) {
+	e, err := newEnv(ctx, 6, false)
+	if err != nil {
+		return res, err
+	}
+	defer e.drop(ctx)
+	if stock {
+		sub, err := watermillsql.NewSubscriber(e.db, watermillsql.SubscriberConfig{
+			ConsumerGroup: "bench", SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{},
+			OffsetsAdapter: watermillsql.DefaultPostgreSQLOffsetsAdapter{},
+		}, nil)
+		if err != nil {
+			return res, err
+		}
+		if err := sub.SubscribeInitialize(stockTopic); err != nil {
+			return res, err
+		}
+		_ = sub.Close()
+	}
+	if err := fillBacklog(ctx, e, stock, n); err != nil {
+		return res, err
+	}
+
+	publisher, err := kafka.NewPublisher(e.brokers, logger)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = publisher.Close() }()
+	var run func(context.Context) error
+	if stock {
+		sub, err := watermillsql.NewSubscriber(e.db, watermillsql.SubscriberConfig{
+			ConsumerGroup: "bench", SchemaAdapter: watermillsql.DefaultPostgreSQLSchema{},
+			OffsetsAdapter: watermillsql.DefaultPostgreSQLOffsetsAdapter{},
+		}, logger)
+		if err != nil {
+			return res, err
+		}
+		fwd, err := forwarder.NewForwarder(sub, publisher, logger, forwarder.Config{ForwarderTopic: stockTopic})
+		if err != nil {
+			return res, err
+		}
+		run = fwd.Run
+	} else {
+		fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
+		if err != nil {
+			return res, err
+		}
+		run = fwd.Run
+	}
+	client, err := newClient(e.brokers)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = client.Close() }()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- run(runCtx) }()
+	var first time.Time
+	var atFirst int64
+	var cpu0 cpuTimes
+	for {
+		got := records(client, e.topic)
+		if got > 0 && first.IsZero() {
+			first, atFirst, cpu0 = time.Now(), got, readCPU()
+			if opts.profiled {
+				if err := startProfile(); err != nil {
+					cancel()
+					return res, errors.Join(err, <-done)
+				}
+			}
+		}
+		if got >= int64(n) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(first)
+	cpu := readCPU().since(cpu0, elapsed)
+	if opts.profiled {
+		pprof.StopCPUProfile()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		return res, err
+	}
+	return drainResult{rate: float64(int64(n)-atFirst) / elapsed.Seconds(), firstAfter: first.Sub(start), cpu: cpu}, nil
+}
+
+func startProfile() error {
+	f, err := os.Create(opts.cpuProfile)
+	if err != nil {
+		return err
+	}
+	return pprof.StartCPUProfile(f)
+}

@@ -1,0 +1,56 @@
+package relay
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the relay's Prometheus metrics, labelled by outbox: one
+// Metrics serves the relays of every outbox of a process. They count this
+// process's work; admin.RegisterBacklog adds the backlog read from the
+// database.
+type Metrics struct {
+	forwarded    *prometheus.CounterVec
+	retried      *prometheus.CounterVec
+	deadLettered *prometheus.CounterVec
+	publish      *prometheus.HistogramVec
+	delay        *prometheus.HistogramVec
+	stalled      *prometheus.GaugeVec
+}
+
+// NewMetrics registers the forwarder's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outbox_forwarded_total",
+			Help: "Messages published to Kafka and acknowledged by the broker.",
+		}, []string{"outbox", "sql_topic"}),
+		retried: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outbox_publish_retries_total",
+			Help: "Failed publishing attempts that were retried.",
+		}, []string{"outbox", "sql_topic"}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outbox_dead_lettered_total",
+			Help: "Messages moved to outbox_dead_letters.",
+		}, []string{"outbox", "sql_topic"}),
+		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "outbox_publish_duration_seconds",
+			Help:    "Time to publish one message to Kafka, until the broker acknowledged it.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"outbox"}),
+		delay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "outbox_delivery_delay_seconds",
+			Help:    "Time from the start of the transaction that wrote a message to the broker's acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
+		}, []string{"outbox"}),
+		stalled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outbox_shard_stalled",
+			Help: "1 when the shard's position is missing or impossible (see `orders outbox status`).",
+		}, []string{"outbox", "sql_topic"}),
+	}
+	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.publish, m.delay, m.stalled} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,213 @@
+package relay
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orders/adapters/outbox"
+)
+
+// asyncPublisher is a publisher that can also hand a message to the broker
+// without waiting for its acknowledgement (adapters/kafka.Publisher is
+// one). With it, a shard keeps many records in flight; with a plain
+// message.Publisher it sends one message at a time.
+type asyncPublisher interface {
+	message.Publisher
+	// PublishAsync hands msg to the broker and returns; acked is called
+	// exactly once, later, with nil when the broker acknowledged it or the
+	// error that ended its attempts. When PublishAsync returns an error,
+	// acked is not called.
+	PublishAsync(topic string, msg *message.Message, acked func(error)) error
+}
+
+// pipeline is the publisher one shard's Watermill forwarder publishes to.
+//
+// The watermill-sql subscriber hands the forwarder one message at a time
+// and waits for its Watermill ack, but it moves the consumer group's
+// position only once per batch, with the ack query, after the last message
+// of the batch was acked. So a shard need not wait for the broker message
+// by message: the pipeline hands each message to the producer and returns
+// at once (the message is acked in Watermill), and the SQL-side ack waits
+// for the broker: offsetsAdapter.AckMessageQuery calls barrier, which waits
+// until every record in flight is answered and, if one failed, makes the
+// ack query fail, so the subscriber's transaction rolls back, the position
+// stays where it was, and the whole batch is read again. The position thus
+// still only moves over rows the broker acknowledged.
+//
+// Per-order order: two messages with the same partition key are never in
+// flight together; the later one waits until the broker acknowledged the
+// earlier. So whatever the producer does with a failed request (Sarama may
+// still deliver later records of the partition after one failed for good),
+// an order's later event can never reach Kafka before an earlier one.
+// After a failure nothing more of the batch is sent: the rest of it is
+// acked in Watermill without being published (the failed ack query keeps
+// it from counting), and the batch read again is forwarded one message at a
+// time (careful mode), each one retried in place until the broker takes it
+// or dead-lettered when it never can, as a plain publisher would be.
+type pipeline struct {
+	out   message.Publisher
+	async asyncPublisher // out, if it can send asynchronously
+	obs   observer
+
+	mu       sync.Mutex
+	settled  *sync.Cond // signalled when a record in flight is answered
+	inFlight int
+	keys     map[string]int // partition keys in flight
+	failure  error          // first failure since the last barrier
+	careful  bool           // one message at a time, until a batch is acked
+	lastFail error          // the failure the last barrier reported, for the backoff manager
+}
+
+func newPipeline(out message.Publisher, obs observer) *pipeline {
+	p := &pipeline{out: out, obs: obs, keys: map[string]int{}}
+	p.async, _ = out.(asyncPublisher)
+	p.settled = sync.NewCond(&p.mu)
+	return p
+}
+
+// Publish implements message.Publisher for the forwarder's handler.
+func (p *pipeline) Publish(topic string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		if err := p.publish(topic, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) publish(topic string, msg *message.Message) error {
+	created := createdAtFrom(msg.Context())
+	p.mu.Lock()
+	if p.careful || p.async == nil {
+		p.mu.Unlock()
+		start := time.Now()
+		if err := p.out.Publish(topic, msg); err != nil {
+			return err // the delivery middleware retries it in place
+		}
+		p.obs.acked(start, created)
+		return nil
+	}
+	key := msg.Metadata.Get(outbox.MetadataPartitionKey)
+	for !p.batchFailed() && key != "" && p.keys[key] > 0 {
+		p.settled.Wait() // the order's previous event is still in flight
+	}
+	if p.batchFailed() {
+		// The batch fails at its barrier and is read again; send nothing
+		// more of it, so no later event overtakes the failed one.
+		p.mu.Unlock()
+		return nil
+	}
+	p.inFlight++
+	if key != "" {
+		p.keys[key]++
+	}
+	p.mu.Unlock()
+
+	start := time.Now()
+	err := p.async.PublishAsync(topic, msg, func(err error) {
+		p.settle(key, err)
+		if err == nil {
+			p.obs.acked(start, created)
+		}
+	})
+	if err != nil {
+		p.settle(key, nil)
+		return err // not sent: the delivery middleware retries it in place
+	}
+	return nil
+}
+
+// batchFailed reports a failure since the last barrier; p.mu is held.
+func (p *pipeline) batchFailed() bool { return p.failure != nil }
+
+func (p *pipeline) settle(key string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inFlight--
+	if key != "" {
+		if p.keys[key]--; p.keys[key] == 0 {
+			delete(p.keys, key)
+		}
+	}
+	if err != nil && p.failure == nil {
+		p.failure = err
+	}
+	p.settled.Broadcast()
+}
+
+// barrier waits until every record in flight is answered and returns the
+// first failure since the last barrier (then the next batch goes in
+// careful mode), or nil (then careful mode ends).
+func (p *pipeline) barrier() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.inFlight > 0 {
+		p.settled.Wait()
+	}
+	err := p.failure
+	p.failure = nil
+	p.careful = err != nil
+	p.lastFail = err
+	return err
+}
+
+// takeFailure returns the failure the last barrier reported, once.
+func (p *pipeline) takeFailure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := p.lastFail
+	p.lastFail = nil
+	return err
+}
+
+// observer counts what one shard forwarded; its zero value counts nothing.
+type observer struct {
+	forwarded prometheus.Counter
+	publish   prometheus.Observer
+	delay     prometheus.Observer
+}
+
+func newObserver(m *Metrics, outbox, topic string) observer {
+	if m == nil {
+		return observer{}
+	}
+	return observer{
+		forwarded: m.forwarded.WithLabelValues(outbox, topic),
+		publish:   m.publish.WithLabelValues(outbox),
+		delay:     m.delay.WithLabelValues(outbox),
+	}
+}
+
+// acked records a message the broker acknowledged: sent at start, its
+// writing transaction begun at created (zero if unknown).
+func (o observer) acked(start, created time.Time) {
+	if o.forwarded == nil {
+		return
+	}
+	now := time.Now()
+	o.forwarded.Inc()
+	o.publish.Observe(now.Sub(start).Seconds())
+	if !created.IsZero() {
+		o.delay.Observe(now.Sub(created).Seconds())
+	}
+}
+
+type createdAtKey struct{}
+
+// withCreatedAt notes in ctx when the row's writing transaction began; the
+// forwarder passes the context on to the message it unwraps.
+func withCreatedAt(ctx context.Context, created time.Time) context.Context {
+	return context.WithValue(ctx, createdAtKey{}, created)
+}
+
+func createdAtFrom(ctx context.Context) time.Time {
+	t, _ := ctx.Value(createdAtKey{}).(time.Time)
+	return t
+}
+
+// Close does nothing: the forwarder closes the publishers it owns.
+func (p *pipeline) Close() error { return nil }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/outbox/relay"
+)
+
+// The three services' outboxes (orders, inventory, payment) are wired the
+// same way, by the two functions in this file: the publisher their
+// business transactions write with, and the relay that forwards them to
+// Kafka with the process's metrics.
+
+// outboxPublisher checks an outbox's layout (shard count, stalls) and
+// returns the publisher business transactions write with: after each
+// commit that wrote to it, it wakes the relays with a NOTIFY.
+func outboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := admin.CheckLayout(ctx, r.db, box, outbox.DefaultConsumerGroup); err != nil {
+		return nil, err
+	}
+	notifier, err := relay.NewNotifier(r.db, relay.NotifierConfig{Outbox: box, Interval: r.cfg.Outbox.NotifyInterval}, r.wlogger())
+	if err != nil {
+		return nil, err
+	}
+	return outbox.NewPublisher(outbox.PublisherConfig{Outbox: box, WakeUp: notifier.Wake}, r.wlogger())
+}
+
+// runRelay forwards an outbox to Kafka until ctx ends. Each shard gets a
+// Kafka producer of its own, with its own connection and request in
+// flight, so that the shards' sends do not queue behind one another
+// (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
+func runRelay(ctx context.Context, r *root, box outbox.Config) error {
+	cfg, logger := r.cfg, r.wlogger()
+	fwd, err := relay.NewRelay(r.db, relay.Config{
+		Outbox:            box,
+		PublisherPerShard: func() (message.Publisher, error) { return kafka.NewPublisher(cfg.Kafka.Brokers, logger) },
+		BatchSize:         cfg.Outbox.BatchSize,
+		IdlePollInterval:  cfg.Outbox.IdlePollInterval,
+		ListenURL:         cfg.Database.URL,
+		Retention:         *cfg.Outbox.Retention,
+		Metrics:           r.relayMetrics,
+	}, logger)
+	if err != nil {
+		return err
+	}
+	r.logger.InfoContext(ctx, "relay running", "outbox", box.Name, "shards", box.Shards)
+	return fwd.Run(ctx)
+}
