@@ -22,7 +22,7 @@ import (
 func TestRebuiltReadModelEqualsTheLiveOne(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	application, err := service.NewApplication(db, testenv.OutboxPublisher(t, outbox.Orders), "orders.events")
+	application, err := service.NewApplication(db, testenv.OutboxPublisher(t, outbox.Orders), "orders.events", service.Telemetry{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, err
 	if err != nil {
 		return nil, err
 	}
-	application, err := service.NewApplication(db, pub, topic)
+	application, err := service.NewApplication(db, pub, topic, service.Telemetry{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,6 @@
+// This file is over 250 lines: the end-to-end run (start the processes,
+// drive the load, sample, wait for the end states) is one sequence.
+
 package main
 
 import (

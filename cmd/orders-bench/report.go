@@ -1,3 +1,6 @@
+// This file is over 250 lines: it is the report's text, one section after
+// another, kept together so that it reads in the order it prints.
+
 package main
 
 import (

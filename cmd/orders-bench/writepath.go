@@ -1,3 +1,6 @@
+// This file is a little over 250 lines: the write-path comparison (service,
+// service without outbox, pgbench) reads best as one sequence.
+
 package main
 
 import (

@@ -23,8 +23,9 @@ import (
 func (r *root) consumer(group, dlq string) service.ConsumerConfig {
 	return service.ConsumerConfig{
 		Brokers: r.cfg.Kafka.Brokers, ConsumerGroup: group, DeadLetterTopic: dlq,
-		Retry:  messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
-		Logger: r.logger,
+		Retry:   messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
+		Logger:  r.logger,
+		Metrics: r.appMetrics,
 	}
 }
 
@@ -39,7 +40,7 @@ func runInventory(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	application, err := service.NewInventoryApplication(r.db, publisher, t.Inventory, r.logger)
+	application, err := service.NewInventoryApplication(r.db, publisher, t.Inventory, r.telemetry())
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func runPayment(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	application, err := service.NewPaymentApplication(r.db, publisher, gateway, t.Payments, r.logger)
+	application, err := service.NewPaymentApplication(r.db, publisher, gateway, t.Payments, r.telemetry())
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/internal/service"
 )
 
 // root is what main builds once and hands to every runner: the
@@ -28,6 +30,12 @@ type root struct {
 	// work of every relay the process runs (labelled by outbox).
 	registry     *prometheus.Registry
 	relayMetrics *relay.Metrics
+	appMetrics   *metrics.Prometheus
+}
+
+// telemetry is what the applications' decorators report to.
+func (r *root) telemetry() service.Telemetry {
+	return service.Telemetry{Logger: r.logger, Metrics: r.appMetrics}
 }
 
 // relayedOutboxes are the outboxes a command runs the relay of.
@@ -53,6 +61,9 @@ func (r *root) newMetrics(cmd string) error {
 	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	if r.relayMetrics, err = relay.NewMetrics(r.registry); err != nil {
+		return err
+	}
+	if r.appMetrics, err = metrics.NewPrometheus(r.registry); err != nil {
 		return err
 	}
 	if boxes := relayedOutboxes(cmd, r.cfg); len(boxes) > 0 {

@@ -18,13 +18,13 @@ import (
 
 func newApplication(ctx context.Context, r *root) (app.Application, error) {
 	if ob := r.cfg.bench.apiOutbox(r.logger); ob != nil {
-		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders)
+		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders, r.telemetry())
 	}
 	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.ordersOutbox())
 	if err != nil {
 		return app.Application{}, err
 	}
-	return service.NewApplication(r.db, publisher, r.cfg.Topics.Orders)
+	return service.NewApplication(r.db, publisher, r.cfg.Topics.Orders, r.telemetry())
 }
 
 // runAll runs every role in one process, on one pool.

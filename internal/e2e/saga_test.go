@@ -1,3 +1,6 @@
+// This file is over 250 lines: each saga scenario is a test here, next to
+// the helpers that check its end states and stock and payment equations.
+
 package e2e_test
 
 import (

@@ -1,3 +1,6 @@
+// This file is over 250 lines: the system under test (processes, topics,
+// databases) is set up here once for every end-to-end test.
+
 package e2e_test
 
 import (
@@ -82,11 +85,11 @@ func startSystem(t *testing.T, opts options) *system {
 		}
 	}
 
-	orders, err := service.NewApplication(db, publishers["orders"], s.OrdersTopic)
+	orders, err := service.NewApplication(db, publishers["orders"], s.OrdersTopic, service.Telemetry{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inventoryApp, err := service.NewInventoryApplication(db, publishers["inventory"], s.InventoryTopic, logger)
+	inventoryApp, err := service.NewInventoryApplication(db, publishers["inventory"], s.InventoryTopic, service.Telemetry{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +97,7 @@ func startSystem(t *testing.T, opts options) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paymentApp, err := service.NewPaymentApplication(db, publishers["payment"], gateway, s.PayTopic, logger)
+	paymentApp, err := service.NewPaymentApplication(db, publishers["payment"], gateway, s.PayTopic, service.Telemetry{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,24 +4,22 @@ package service
 
 import (
 	"database/sql"
-	"log/slog"
 	"time"
 
-	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
 )
 
 // NewApplication returns the application on db, publishing order events
-// to the Kafka topic eventsTopic through outbox. Its handlers log to
-// slog.Default() and record no metrics.
-func NewApplication(db *sql.DB, outbox postgres.Outbox, eventsTopic string) (app.Application, error) {
-	return newApplication(db, outbox, postgres.OrderRepositoryConfig{EventsTopic: eventsTopic})
+// to the Kafka topic eventsTopic through outbox; its handlers report to tel.
+func NewApplication(db *sql.DB, outbox postgres.Outbox, eventsTopic string, tel Telemetry) (app.Application, error) {
+	return newApplication(db, outbox, postgres.OrderRepositoryConfig{EventsTopic: eventsTopic}, tel)
 }
 
 // newApplication returns the application on a repository configured by
 // cfg: the saga's records the messages it consumes in its inbox.
-func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderRepositoryConfig) (app.Application, error) {
+func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderRepositoryConfig, tel Telemetry) (app.Application, error) {
+	tel = tel.withDefaults()
 	repo, err := postgres.NewOrderRepository(db, outbox, cfg)
 	if err != nil {
 		return app.Application{}, err
@@ -40,5 +38,5 @@ func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderReposi
 		CustomerOrders: orders,
 		OrderEvents:    events,
 		Now:            time.Now,
-	}, slog.Default(), metrics.NoOp{})
+	}, tel.Logger, tel.Metrics)
 }

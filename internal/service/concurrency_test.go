@@ -21,7 +21,7 @@ import (
 func TestConcurrentCommandsOnOneOrderLoseNoUpdate(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	application, err := service.NewApplication(db, testenv.OutboxPublisher(t, outbox.Orders), "orders.events")
+	application, err := service.NewApplication(db, testenv.OutboxPublisher(t, outbox.Orders), "orders.events", service.Telemetry{})
 	if err != nil {
 		t.Fatal(err)
 	}

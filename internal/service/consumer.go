@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/app/decorator"
 	"github.com/orderflow/orders/ports/messaging"
 )
 
@@ -29,6 +30,10 @@ type ConsumerConfig struct {
 	DuplicateDelivery bool
 	// Logger is the process's logger; the consumer's name is added to it.
 	Logger *slog.Logger
+	// Metrics records the handling of the commands a consumer issues
+	// through an application it builds itself (the saga's); nil records
+	// nothing.
+	Metrics decorator.MetricsClient
 }
 
 func (c ConsumerConfig) validate() error {

@@ -2,10 +2,8 @@ package service
 
 import (
 	"database/sql"
-	"log/slog"
 	"time"
 
-	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres/inventorystore"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	app "github.com/orderflow/orders/app/inventory"
@@ -16,9 +14,9 @@ import (
 const InventoryConsumerName = "inventory"
 
 // NewInventoryApplication returns the inventory's use cases, publishing
-// its events to inventoryTopic through outbox. Its handlers log to logger
-// and record no metrics.
-func NewInventoryApplication(db *sql.DB, outbox inventorystore.Outbox, inventoryTopic string, logger *slog.Logger) (app.Application, error) {
+// its events to inventoryTopic through outbox; its handlers report to tel.
+func NewInventoryApplication(db *sql.DB, outbox inventorystore.Outbox, inventoryTopic string, tel Telemetry) (app.Application, error) {
+	tel = tel.withDefaults()
 	repo, err := inventorystore.NewRepository(db, outbox, inventoryTopic)
 	if err != nil {
 		return app.Application{}, err
@@ -27,7 +25,7 @@ func NewInventoryApplication(db *sql.DB, outbox inventorystore.Outbox, inventory
 	if err != nil {
 		return app.Application{}, err
 	}
-	return app.NewApplication(app.Adapters{Repository: repo, StockReadModel: readModel, Now: time.Now}, logger, metrics.NoOp{})
+	return app.NewApplication(app.Adapters{Repository: repo, StockReadModel: readModel, Now: time.Now}, tel.Logger, tel.Metrics)
 }
 
 // NewInventoryConsumer returns the inventory's router on the order events

@@ -2,10 +2,8 @@ package service
 
 import (
 	"database/sql"
-	"log/slog"
 	"time"
 
-	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
 	app "github.com/orderflow/orders/app/payment"
@@ -17,8 +15,9 @@ const PaymentConsumerName = "payment"
 
 // NewPaymentApplication returns the payment service's use cases, charging
 // through gateway and publishing its events to paymentsTopic through
-// outbox. Its handlers log to logger and record no metrics.
-func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.Gateway, paymentsTopic string, logger *slog.Logger) (app.Application, error) {
+// outbox; its handlers report to tel.
+func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.Gateway, paymentsTopic string, tel Telemetry) (app.Application, error) {
+	tel = tel.withDefaults()
 	repo, err := paymentstore.NewRepository(db, outbox, paymentsTopic)
 	if err != nil {
 		return app.Application{}, err
@@ -27,7 +26,7 @@ func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.G
 	if err != nil {
 		return app.Application{}, err
 	}
-	return app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, logger, metrics.NoOp{})
+	return app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, tel.Logger, tel.Metrics)
 }
 
 // NewPaymentConsumer returns the payment service's router on the order

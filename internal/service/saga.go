@@ -18,7 +18,7 @@ const SagaConsumerName = "order-saga"
 func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryTopic, paymentsTopic string, cfg ConsumerConfig) (*Consumer, error) {
 	application, err := newApplication(db, outbox, postgres.OrderRepositoryConfig{
 		EventsTopic: ordersTopic, InboxTable: messagestore.SagaTables.Inbox,
-	})
+	}, Telemetry{Logger: cfg.Logger, Metrics: cfg.Metrics})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 // Ports' tests get it here, so that they import no adapter themselves.
 func OrdersApplication(t testing.TB, db *sql.DB) app.Application {
 	t.Helper()
-	application, err := service.NewApplication(db, OutboxPublisher(t, outbox.Orders), "orders.events")
+	application, err := service.NewApplication(db, OutboxPublisher(t, outbox.Orders), "orders.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,6 @@
+// This file is a little over 250 lines: it holds the order routes' handlers
+// side by side, each a few lines that map a request to one command or query.
+
 package httpapi
 
 import (
