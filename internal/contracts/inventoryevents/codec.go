@@ -2,7 +2,6 @@ package inventoryevents
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/orderflow/orders/internal/contracts/envelope"
@@ -12,11 +11,14 @@ import (
 // writes; readers refuse others.
 const SchemaVersion = 1
 
-var decoders = map[string]func(json.RawMessage) (Event, error){
-	StockReservedType:  decode[StockReserved],
-	StockRejectedType:  decode[StockRejected],
-	StockReleasedType:  decode[StockReleased],
-	StockCommittedType: decode[StockCommitted],
+var codec = envelope.Codec[Event]{
+	SchemaVersion: SchemaVersion,
+	Decoders: map[string]func(json.RawMessage) (Event, error){
+		StockReservedType:  decode[StockReserved],
+		StockRejectedType:  decode[StockRejected],
+		StockReleasedType:  decode[StockReleased],
+		StockCommittedType: decode[StockCommitted],
+	},
 }
 
 func decode[E Event](data json.RawMessage) (Event, error) {
@@ -28,35 +30,12 @@ func decode[E Event](data json.RawMessage) (Event, error) {
 }
 
 // Known reports whether eventType is an inventory event.
-func Known(eventType string) bool {
-	_, ok := decoders[eventType]
-	return ok
-}
+func Known(eventType string) bool { return codec.Known(eventType) }
 
 // Encode returns the envelope of an event of the order orderID.
 func Encode(eventID, orderID string, occurredAt time.Time, e Event) (envelope.Envelope, error) {
-	data, err := json.Marshal(e)
-	if err != nil {
-		return envelope.Envelope{}, fmt.Errorf("marshal %s: %w", e.EventType(), err)
-	}
-	return envelope.Envelope{
-		EventID: eventID, EventType: e.EventType(), SchemaVersion: SchemaVersion,
-		OrderID: orderID, OccurredAt: occurredAt.UTC(), Data: data,
-	}, nil
+	return codec.Encode(eventID, orderID, occurredAt, e)
 }
 
 // Decode returns the event an envelope carries.
-func Decode(env envelope.Envelope) (Event, error) {
-	dec, ok := decoders[env.EventType]
-	if !ok {
-		return nil, fmt.Errorf("unknown event type %q", env.EventType)
-	}
-	if env.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema version %d is not readable by this code (current %d)", env.EventType, env.SchemaVersion, SchemaVersion)
-	}
-	e, err := dec(env.Data)
-	if err != nil {
-		return nil, fmt.Errorf("unmarshal %s: %w", env.EventType, err)
-	}
-	return e, nil
-}
+func Decode(env envelope.Envelope) (Event, error) { return codec.Decode(env) }
