@@ -141,7 +141,7 @@ func readPositions(t *testing.T, db *sql.DB) []string {
 	var out []string
 	for _, sqlTopic := range outbox.Orders.SQLTopics() {
 		var p string
-		err := db.QueryRow(`SELECT last_processed_transaction_id || '/' || offset_acked FROM ` + outbox.OffsetsTable(sqlTopic) +
+		err := db.QueryRow(`SELECT last_processed_transaction_id || '/' || offset_acked FROM `+outbox.OffsetsTable(sqlTopic)+
 			` WHERE consumer_group = $1`, outbox.DefaultConsumerGroup).Scan(&p)
 		if err != nil {
 			t.Fatal(err)
