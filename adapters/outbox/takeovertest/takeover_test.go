@@ -79,20 +79,34 @@ func freezeOnce(t *testing.T, h *harness, a *relayProcess, extra time.Duration) 
 		t.Errorf("takeover took %s, more than %s", took, takeoverBound)
 	}
 	time.Sleep(extra)
+	logged := len(a.log.String())
 	a.signal(t, syscall.SIGCONT)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	// It must go on as a standby: alive, and holding shards again in turn.
+	for deadline := time.Now().Add(20 * time.Second); len(h.heldShards(a.name)) == 0; time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-a.exited:
 			t.Fatalf("relay-a exited after SIGCONT:\n%s", a.log.String())
 		default:
 		}
-		if len(h.heldShards(a.name)) > 0 && strings.Contains(a.log.String(), "Outbox shard left to the relay that holds it now") {
-			break // it gave its batch up and takes turns again
-		}
 		if time.Now().After(deadline) {
-			t.Fatalf("relay-a after SIGCONT: no lost turn logged, or no shard held again within 20 s")
+			t.Fatal("relay-a held no shard again within 20 s of SIGCONT")
 		}
 	}
+	// Where the freeze caught it decides what it says: before its ack
+	// query, it abandons the batch (lost turn); after it, its commit
+	// fails; inside BeginTx, its select fails. Its position never moved:
+	// PostgreSQL had ended the session.
+	after := a.log.String()[logged:]
+	said := ""
+	for _, s := range []string{"Outbox shard left to the relay that holds it now", "could not commit", "Outbox query failed"} {
+		if strings.Contains(after, s) {
+			said = s
+		}
+	}
+	if said == "" {
+		t.Errorf("relay-a said nothing of its lost turn after SIGCONT:\n%s", after)
+	}
+	t.Logf("relay-a after SIGCONT: %q, then took turns again", said)
 	return took
 }
 
