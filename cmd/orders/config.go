@@ -74,6 +74,12 @@ type OutboxConfig struct {
 	BatchSize        int           // FORWARDER_BATCH_SIZE
 	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL
 	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL
+	// SessionTimeout (FORWARDER_SESSION_TIMEOUT) is how long PostgreSQL
+	// keeps a frozen or cut-off relay's shard; StallAfter
+	// (FORWARDER_STALL_AFTER) how long a shard may keep a backlog without
+	// moving before it is reported.
+	SessionTimeout time.Duration
+	StallAfter     time.Duration
 	// Retention (OUTBOX_RETENTION) is the age after which forwarded rows
 	// are deleted; 0 keeps them.
 	Retention *time.Duration
@@ -129,6 +135,8 @@ func (c *Config) setDefaults() {
 	o.BatchSize = or(o.BatchSize, relay.DefaultBatchSize)
 	o.IdlePollInterval = or(o.IdlePollInterval, time.Second)
 	o.NotifyInterval = or(o.NotifyInterval, relay.DefaultNotifyInterval)
+	o.SessionTimeout = or(o.SessionTimeout, relay.DefaultSessionTimeout)
+	o.StallAfter = or(o.StallAfter, relay.DefaultStallAfter)
 	if o.Retention == nil {
 		o.Retention = ptr(defaultOutboxRetained)
 	}
@@ -163,6 +171,8 @@ func (c Config) Validate() error {
 	bad(c.Outbox.Shards < 1 || c.Outbox.Shards > outbox.MaxShards, "OUTBOX_SHARDS", fmt.Sprintf("1 to %d", outbox.MaxShards), c.Outbox.Shards)
 	bad(c.Outbox.BatchSize < 1, "FORWARDER_BATCH_SIZE", "a positive integer", c.Outbox.BatchSize)
 	bad(c.Outbox.IdlePollInterval < 0, "FORWARDER_IDLE_POLL_INTERVAL", "a positive duration such as 1s", c.Outbox.IdlePollInterval)
+	bad(c.Outbox.SessionTimeout < 300*time.Millisecond, "FORWARDER_SESSION_TIMEOUT", "a duration of at least 300ms such as 5s", c.Outbox.SessionTimeout)
+	bad(c.Outbox.StallAfter < 0, "FORWARDER_STALL_AFTER", "a positive duration such as 10s", c.Outbox.StallAfter)
 	bad(c.Outbox.NotifyInterval < 0, "OUTBOX_NOTIFY_INTERVAL", "a positive duration such as 3ms", c.Outbox.NotifyInterval)
 	bad(c.Outbox.Retention == nil || *c.Outbox.Retention < 0, "OUTBOX_RETENTION", "a duration such as 168h, or 0 to keep the rows", deref(c.Outbox.Retention))
 	bad(c.Consumers.MaxRetries < 0, "CONSUMER_MAX_RETRIES", "a non-negative integer", c.Consumers.MaxRetries)

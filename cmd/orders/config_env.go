@@ -45,6 +45,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Outbox.BatchSize = p.int("FORWARDER_BATCH_SIZE")
 	c.Outbox.IdlePollInterval = p.duration("FORWARDER_IDLE_POLL_INTERVAL")
 	c.Outbox.NotifyInterval = p.duration("OUTBOX_NOTIFY_INTERVAL")
+	c.Outbox.SessionTimeout = p.duration("FORWARDER_SESSION_TIMEOUT")
+	c.Outbox.StallAfter = p.duration("FORWARDER_STALL_AFTER")
 	if p.set("OUTBOX_RETENTION") {
 		c.Outbox.Retention = ptr(p.duration("OUTBOX_RETENTION"))
 	}

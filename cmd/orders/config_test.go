@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // configFrom loads a Config from env as main does: parse, defaults,
@@ -38,7 +42,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		},
 		Outbox: OutboxConfig{
 			Shards: 8, BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
-			Retention: ptr(168 * time.Hour),
+			SessionTimeout: 5 * time.Second, StallAfter: 10 * time.Second, Retention: ptr(168 * time.Hour),
 		},
 		Consumers: ConsumersConfig{
 			InventoryGroup: "inventory", PaymentGroup: "payment", SagaGroup: "order-saga",
@@ -61,6 +65,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
 		"ORDERS_TOPIC_PARTITIONS": "3", "OUTBOX_SHARDS": "4", "FORWARDER_BATCH_SIZE": "10",
 		"FORWARDER_IDLE_POLL_INTERVAL": "2s", "OUTBOX_NOTIFY_INTERVAL": "5ms", "OUTBOX_RETENTION": "0",
+		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s",
 		"INVENTORY_CONSUMER_GROUP": "ig", "PAYMENT_CONSUMER_GROUP": "pg", "SAGA_CONSUMER_GROUP": "sg",
 		"CONSUMER_MAX_RETRIES": "2", "INBOX_RETENTION": "1h", "PAYMENT_DECLINE_ABOVE": "0",
 		"LOG_LEVEL": "debug", "LOG_FORMAT": "JSON",
@@ -87,6 +92,8 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"FORWARDER_BATCH_SIZE", c.Outbox.BatchSize, 10},
 		{"FORWARDER_IDLE_POLL_INTERVAL", c.Outbox.IdlePollInterval, 2 * time.Second},
 		{"OUTBOX_NOTIFY_INTERVAL", c.Outbox.NotifyInterval, 5 * time.Millisecond},
+		{"FORWARDER_SESSION_TIMEOUT", c.Outbox.SessionTimeout, 3 * time.Second},
+		{"FORWARDER_STALL_AFTER", c.Outbox.StallAfter, 20 * time.Second},
 		{"OUTBOX_RETENTION=0 keeps the rows", *c.Outbox.Retention, time.Duration(0)},
 		{"consumer groups", []string{c.Consumers.InventoryGroup, c.Consumers.PaymentGroup, c.Consumers.SagaGroup}, []string{"ig", "pg", "sg"}},
 		{"CONSUMER_MAX_RETRIES", c.Consumers.MaxRetries, 2},
@@ -108,6 +115,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 	}{
 		{"DATABASE_MAX_CONNS", "many", `DATABASE_MAX_CONNS: want an integer, got "many"`},
 		{"DATABASE_MAX_CONNS", "-1", "DATABASE_MAX_CONNS: want a positive integer, got -1"},
+		{"FORWARDER_SESSION_TIMEOUT", "100ms", "FORWARDER_SESSION_TIMEOUT: want a duration of at least 300ms such as 5s, got 100ms"},
 		{"DATABASE_CONN_MAX_IDLE_TIME", "soon", `DATABASE_CONN_MAX_IDLE_TIME: want a duration`},
 		{"DATABASE_CONN_MAX_LIFETIME", "-1h", "DATABASE_CONN_MAX_LIFETIME: want a duration such as 1h, or 0 for no limit, got -1h0m0s"},
 		{"KAFKA_BROKERS", "a:1,,b:2", `KAFKA_BROKERS: want comma-separated host:port pairs, got "a:1,,b:2"`},
@@ -178,5 +186,22 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 	}
 	if err := checkPool("api", c); err != nil {
 		t.Errorf("a pool of 20 for orders api: %v", err)
+	}
+}
+
+func TestMetricsAddressInUseSaysWhatToSet(t *testing.T) {
+	stop, err := serveMetrics(context.Background(), "127.0.0.1:0", prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	_, err = serveMetrics(context.Background(), ln.Addr().String(), prometheus.NewRegistry())
+	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR=:9091") {
+		t.Fatalf("second metrics server on %s: %v, want an error naming METRICS_ADDR", ln.Addr(), err)
 	}
 }

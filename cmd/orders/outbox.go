@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -59,17 +61,23 @@ func untilDone(ctx context.Context, logger *slog.Logger, what string, fn func() 
 	}
 }
 
+// serveMetrics serves /metrics on addr. The address is bound before it
+// returns, so a second process on the same host with the default
+// METRICS_ADDR fails at start-up with an error saying what to set (a
+// fall-back port would be one Prometheus does not scrape).
 func serveMetrics(ctx context.Context, addr string, registry *prometheus.Registry) (stop func(), err error) {
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("metrics server: %s is in use, by another orders process on this host? "+
+			"Give each process its own METRICS_ADDR (such as METRICS_ADDR=:9091), or METRICS_ADDR=off: %w", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("metrics server on %s (METRICS_ADDR): %w", addr, err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return nil, fmt.Errorf("metrics server on %s: %w", addr, err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // ends with Shutdown
 	return func() {
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

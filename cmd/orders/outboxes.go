@@ -38,12 +38,14 @@ func outboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.P
 // flight, so that the shards' sends do not queue behind one another
 // (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
 func runRelay(ctx context.Context, r *root, box outbox.Config) error {
-	cfg, logger := r.cfg, r.wlogger()
+	cfg, logger := r.cfg, relay.NewSlogLogger(r.logger) // with WARN for stalls
 	fwd, err := relay.NewRelay(r.db, relay.Config{
 		Outbox:            box,
 		PublisherPerShard: func() (message.Publisher, error) { return kafka.NewPublisher(cfg.Kafka.Brokers, logger) },
 		BatchSize:         cfg.Outbox.BatchSize,
 		IdlePollInterval:  cfg.Outbox.IdlePollInterval,
+		SessionTimeout:    cfg.Outbox.SessionTimeout,
+		StallAfter:        cfg.Outbox.StallAfter,
 		ListenURL:         cfg.Database.URL,
 		Retention:         *cfg.Outbox.Retention,
 		Metrics:           r.relayMetrics,

@@ -17,10 +17,11 @@ import (
 //     retained message is forwarded again (duplicates, nothing lost);
 //   - an impossible one (rows or position ahead of the transaction IDs, as
 //     after restoring a logical dump into a new cluster) is rebased: the
-//     shard's rows are renumbered, in their order, under a transaction ID
-//     below any new one, and the position is moved to the same place among
-//     them, so that what was forwarded stays forwarded and the rest follows
-//     in order.
+//     shard's rows are renumbered under a transaction ID below any new one,
+//     the restored ones in their order and then those written since the
+//     restore in theirs, and the position is moved to the last restored row
+//     it had passed: what was forwarded before the restore stays forwarded,
+//     everything written since is forwarded (see rebase).
 func Repair(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup string) ([]string, error) {
 	shards, err := recordedShards(ctx, db, cfg.Name)
 	if err != nil {
@@ -75,24 +76,51 @@ func repairShard(ctx context.Context, db *sql.DB, topic, consumerGroup string) (
 	return action, tx.Commit()
 }
 
-// rebase renumbers the rows of a shard (tx ID 1, offsets 1..n in their
-// current order) and moves the group's position to the last row it had
-// passed.
+// rebase renumbers the rows of a shard whose position or rows are ahead
+// of the transaction IDs (tx ID 1, offsets 1..n) and moves the group's
+// position to the last of them it had forwarded.
+//
+// After a logical restore the shard holds two kinds of row, told apart by
+// the row's own xmin:
+//
+//   - restored rows came in through the restore (COPY), in a transaction of
+//     their own: their xmin is not the transaction_id they carry, which is
+//     the old cluster's. The position is in the old cluster's terms too, so
+//     the restored rows at or before it were forwarded, the rest were not.
+//   - rows written since by the new cluster's own transactions: xmin is
+//     the low 32 bits of their transaction_id (both from
+//     pg_current_xact_id()). Their IDs are lower than the old ones and mean
+//     nothing beside them, so none of them counts as forwarded, whatever
+//     the position says; some may be sent twice (at least once).
+//
+// The new order is every restored row in its old (transaction ID, offset)
+// order, then every new row in its own: an order's events before the
+// restore are restored rows, those after are new rows, so each order keeps
+// its versions in order. A restored row whose old ID happens to equal its
+// xmin's is still told apart by its offset: the restore carries the offset
+// sequence over, so every new row's offset is above every restored row's.
 func rebase(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) (int64, error) {
+	table := shard.MessagesTable(topic)
+	const ownXmin = `(transaction_id::text::numeric % 4294967296) = xmin::text::numeric`
+	newRow := ownXmin + ` AND "offset" > (SELECT COALESCE(max("offset"), 0) FROM ` + table + ` WHERE NOT (` + ownXmin + `))`
 	var delivered int64
 	err := tx.QueryRowContext(ctx, `
-		SELECT count(*) FROM `+shard.MessagesTable(topic)+` m, `+shard.OffsetsTable(topic)+` o
-		WHERE o.consumer_group = $1 AND (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked)`,
+		SELECT count(*)
+		FROM (SELECT transaction_id, "offset", NOT (`+newRow+`) AS restored FROM `+table+`) m,
+			`+shard.OffsetsTable(topic)+` o
+		WHERE o.consumer_group = $1 AND m.restored
+			AND (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked)`,
 		consumerGroup).Scan(&delivered)
 	if err != nil {
 		return 0, err
 	}
 	err = execAll(ctx, tx,
-		`UPDATE `+shard.MessagesTable(topic)+` m SET transaction_id = '1', "offset" = -r.n
-		FROM (SELECT transaction_id, "offset", row_number() OVER (ORDER BY transaction_id, "offset") AS n
-		      FROM `+shard.MessagesTable(topic)+`) r
+		`UPDATE `+table+` m SET transaction_id = '1', "offset" = -r.n
+		FROM (SELECT transaction_id, "offset",
+				row_number() OVER (ORDER BY (`+newRow+`), transaction_id, "offset") AS n
+		      FROM `+table+`) r
 		WHERE (m.transaction_id, m."offset") = (r.transaction_id, r."offset")`,
-		`UPDATE `+shard.MessagesTable(topic)+` SET "offset" = -"offset"`)
+		`UPDATE `+table+` SET "offset" = -"offset"`)
 	if err != nil {
 		return 0, err
 	}

@@ -29,7 +29,13 @@ import (
 //   - after a database error: 50 ms, doubling up to 5 s;
 //   - after a batch the broker did not fully acknowledge (its ack query
 //     failed, see pipeline): the publishing retry interval, doubling up to
-//     its maximum, then the batch is read again.
+//     its maximum, then the batch is read again;
+//   - after a batch abandoned because its turn was lost (errTurnLost: the
+//     process was frozen or cut off for longer than the session timeout):
+//     as when busy, the shard is someone else's now.
+//
+// Stalls (a position missing or ahead of the transaction IDs, no progress
+// with a backlog) are reported by the stall watcher, not here.
 type backoffManager struct {
 	db            shard.QueryRower
 	topic         string
@@ -37,7 +43,7 @@ type backoffManager struct {
 	idle          time.Duration
 	wake          chan struct{}
 	done          <-chan struct{}
-	onState       func(shard.State)
+	turn          *turn
 	logger        watermill.LoggerAdapter
 
 	// publishFailure, when set, returns the publishing failure that made
@@ -52,7 +58,6 @@ type backoffManager struct {
 	errBackoff     time.Duration
 	publishBackoff time.Duration
 	publishRetries int
-	lastStall      time.Time
 }
 
 const (
@@ -61,10 +66,10 @@ const (
 	errBackoffMax     = 5 * time.Second
 )
 
-func newBackoffManager(db shard.QueryRower, topic, consumerGroup string, idle time.Duration, done <-chan struct{}, onState func(shard.State), logger watermill.LoggerAdapter) *backoffManager {
+func newBackoffManager(db shard.QueryRower, topic, consumerGroup string, idle time.Duration, done <-chan struct{}, t *turn, logger watermill.LoggerAdapter) *backoffManager {
 	return &backoffManager{
 		db: db, topic: topic, consumerGroup: consumerGroup, idle: idle,
-		wake: make(chan struct{}, 1), done: done, onState: onState, logger: logger,
+		wake: make(chan struct{}, 1), done: done, turn: t, logger: logger,
 	}
 }
 
@@ -78,8 +83,17 @@ func (b *backoffManager) Wake() {
 
 // HandleError implements watermillsql.BackoffManager.
 func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if b.turn != nil {
+		b.turn.ended() // the subscriber committed or rolled back before calling
+	}
 	if err != nil && b.publishFailure != nil {
-		if failure := b.publishFailure(); failure != nil {
+		if failure := b.publishFailure(); errors.Is(failure, errTurnLost) {
+			warn(b.logger, "Outbox shard left to the relay that holds it now; this relay's batch was not acknowledged",
+				watermill.LogFields{"sql_topic": b.topic, "reason": failure.Error()})
+			b.quick, b.errBackoff = 0, 0
+			b.wait(b.idle, true)
+			return 0
+		} else if failure != nil {
 			b.afterPublishFailure(failure)
 			return 0
 		}
@@ -125,20 +139,7 @@ func (b *backoffManager) afterEmptyQuery() {
 	if err != nil {
 		state.Pending = true // unknown: look again soon
 	}
-	if b.onState != nil && err == nil {
-		b.onState(state)
-	}
-	if state.Stalled() {
-		if time.Since(b.lastStall) > time.Minute {
-			b.lastStall = time.Now()
-			b.logger.Error("Outbox shard is stalled: its position is missing or impossible; run `orders outbox status` and `orders outbox repair`", nil,
-				watermill.LogFields{"sql_topic": b.topic, "consumer_group": b.consumerGroup, "missing": state.Missing, "impossible": state.Impossible})
-		}
-		b.quick = 0
-		b.wait(b.idle, true)
-		return
-	}
-	if !state.Pending {
+	if state.Stalled() || !state.Pending {
 		b.quick = 0
 		b.wait(b.idle, true)
 		return

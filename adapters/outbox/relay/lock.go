@@ -24,15 +24,32 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // backoff manager turns into a wait. An advisory lock, unlike a row lock,
 // gives the transaction no transaction ID; the lock goes with the
 // transaction, also when the process dies.
+//
+// The same statement bounds how long PostgreSQL keeps the transaction, and
+// so the lock, for a relay that stops talking to it (frozen by SIGSTOP or
+// a VM pause, or cut off): idle_in_transaction_session_timeout ends the
+// session after the session timeout of silence, tcp_user_timeout ends it
+// when what the server sends stays unacknowledged that long (a cut-off
+// client while a result is sent), statement_timeout bounds the relay's own
+// statements. All three are local to the transaction: the pool's other
+// users (the API in `orders all`) keep their settings. A healthy relay
+// that waits longer than that (for Kafka) keeps its turn by pinging; see
+// turn.
 type lockingBeginner struct {
 	*sql.DB
 	lock string
+	turn *turn
 }
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
-func newLockingBeginner(db *sql.DB, topic, consumerGroup string) lockingBeginner {
-	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", shard.LockKey(topic, consumerGroup))}
+func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn) lockingBeginner {
+	ms := t.timeout.Milliseconds()
+	return lockingBeginner{DB: db, turn: t, lock: fmt.Sprintf(`SELECT pg_try_advisory_xact_lock(%d)
+		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
+			set_config('statement_timeout', '%d', true),
+			set_config('tcp_user_timeout', '%d', true)) AS session`,
+		shard.LockKey(topic, consumerGroup), ms, ms, ms)}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -53,5 +70,6 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		_ = tx.Rollback()
 		return nil, errShardBusy
 	}
+	b.turn.begun(tx)
 	return tx, nil
 }

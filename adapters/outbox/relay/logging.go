@@ -1,6 +1,10 @@
 package relay
 
-import "github.com/ThreeDotsLabs/watermill"
+import (
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
 
 // quietLogger passes on info and errors and drops trace and debug logs.
 // Watermill's subscriber and router log each message at those levels,
@@ -30,4 +34,39 @@ func (quietLogger) Trace(string, watermill.LogFields) {}
 
 func (l quietLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
 	return quietLogger{next: l.next, fields: l.fields.Add(fields)}
+}
+
+// Warner is a logger that also has a warning level; Watermill's
+// LoggerAdapter has none. The relay warns through it about stalls and
+// lost turns, and logs them as errors through a logger without it.
+type Warner interface {
+	Warn(msg string, fields watermill.LogFields)
+}
+
+// SlogLogger is Watermill's slog adapter with a warning level.
+type SlogLogger struct {
+	watermill.LoggerAdapter
+	slog *slog.Logger
+}
+
+// NewSlogLogger returns the relay's logger writing to logger.
+func NewSlogLogger(logger *slog.Logger) SlogLogger {
+	return SlogLogger{LoggerAdapter: watermill.NewSlogLogger(logger), slog: logger}
+}
+
+// Warn logs at slog's warning level.
+func (l SlogLogger) Warn(msg string, fields watermill.LogFields) {
+	args := make([]any, 0, 2*len(fields))
+	for k, v := range fields {
+		args = append(args, k, v)
+	}
+	l.slog.Warn(msg, args...)
+}
+
+func warn(logger watermill.LoggerAdapter, msg string, fields watermill.LogFields) {
+	if w, ok := logger.(Warner); ok {
+		w.Warn(msg, fields)
+		return
+	}
+	logger.Error(msg, nil, fields)
 }

@@ -44,8 +44,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"outbox"}),
 		stalled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outbox_shard_stalled",
-			Help: "1 when the shard's position is missing or impossible (see `orders outbox status`).",
-		}, []string{"outbox", "sql_topic"}),
+			Help: "1 when the shard is stalled for the reason: position_missing, ahead_of_xids (a restore; see `orders outbox status`), no_progress (a backlog and no move for FORWARDER_STALL_AFTER).",
+		}, []string{"outbox", "sql_topic", "reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.publish, m.delay, m.stalled} {
 		if err := reg.Register(c); err != nil {

@@ -62,10 +62,14 @@ type delivery struct {
 	retryMin time.Duration
 	retryMax time.Duration
 	logger   watermill.LoggerAdapter
+	turn     *turn // hears that the batch's rows were read
 }
 
 func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
+		if d.turn != nil {
+			d.turn.handling()
+		}
 		if d.metrics != nil {
 			if created, err := parseCreatedAt(msg.Metadata.Get(metadataCreatedAt)); err == nil {
 				msg.SetContext(withCreatedAt(msg.Context(), created))

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -60,6 +61,11 @@ type pipeline struct {
 	failure  error          // first failure since the last barrier
 	careful  bool           // one message at a time, until a batch is acked
 	lastFail error          // the failure the last barrier reported, for the backoff manager
+
+	// lost, when set, reports that the shard's transaction may have been
+	// ended by PostgreSQL (see turn): nothing more is sent, and the
+	// barrier fails the batch.
+	lost func() bool
 }
 
 func newPipeline(out message.Publisher, obs observer) *pipeline {
@@ -82,6 +88,13 @@ func (p *pipeline) Publish(topic string, msgs ...*message.Message) error {
 func (p *pipeline) publish(topic string, msg *message.Message) error {
 	created := createdAtFrom(msg.Context())
 	p.mu.Lock()
+	if p.lost != nil && p.lost() {
+		if p.failure == nil {
+			p.failure = errTurnLost
+		}
+		p.mu.Unlock()
+		return nil // acked unsent; the batch fails at its barrier
+	}
 	if p.careful || p.async == nil {
 		p.mu.Unlock()
 		start := time.Now()
@@ -149,8 +162,12 @@ func (p *pipeline) barrier() error {
 		p.settled.Wait()
 	}
 	err := p.failure
+	if err == nil && p.lost != nil && p.lost() {
+		err = errTurnLost
+	}
 	p.failure = nil
-	p.careful = err != nil
+	// A lost turn says nothing about the broker: no careful batch after it.
+	p.careful = err != nil && !errors.Is(err, errTurnLost)
 	p.lastFail = err
 	return err
 }

@@ -38,6 +38,15 @@ const (
 // backlog, unlike the stock adapter's, which reads every pending row before
 // its LIMIT.
 //
+// It reads nothing while a row of the shard names a transaction ID the
+// database has not reached (a logical restore into a cluster with lower
+// IDs; shard.State.Impossible): rows written after the restore get lower
+// IDs than those, and forwarding in (transaction ID, offset) order would
+// put them behind rows that came later, or behind the position. A position
+// ahead of the IDs reads nothing by itself. The stall watcher reports
+// both; `orders outbox repair` mends them. The check is one probe of the
+// primary-key index from its upper end.
+//
 // It reads in READ COMMITTED: the forwarder makes consumers of one group
 // take turns with an advisory lock taken before the select (see
 // lockingBeginner), so the select's snapshot always sees the last holder's
@@ -49,6 +58,8 @@ type schemaAdapter struct {
 	// BatchSize is the number of rows one query reads. Defaults to
 	// DefaultBatchSize.
 	BatchSize int
+	// turn, when set, hears of each row read (the select is answering).
+	turn *turn
 }
 
 func (s schemaAdapter) batchSize() int {
@@ -76,6 +87,8 @@ func (s schemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermi
 				FROM ` + shard.OffsetsTable(topic) + `
 				WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
 			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			AND NOT EXISTS (SELECT 1 FROM ` + shard.MessagesTable(topic) + `
+				WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot()))
 		ORDER BY transaction_id, "offset"
 		LIMIT ` + strconv.Itoa(s.batchSize())}
 }
@@ -89,6 +102,9 @@ func (s schemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.
 	)
 	if err := row.Scan(&r.Offset, &transactionID, &r.UUID, &r.Payload, &r.Metadata, &createdAt); err != nil {
 		return watermillsql.Row{}, fmt.Errorf("scan outbox row: %w", err)
+	}
+	if s.turn != nil {
+		s.turn.rowRead()
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
 	if len(r.Metadata) > 0 {

@@ -75,6 +75,13 @@ func LockKey(topic, consumerGroup string) int64 {
 	return int64(h.Sum64())
 }
 
+// LockID is how pg_locks shows the advisory lock LockKey(topic, group):
+// classid is its upper 32 bits, objid its lower, objsubid 1.
+func LockID(topic, consumerGroup string) (classID, objID int64) {
+	k := uint64(LockKey(topic, consumerGroup))
+	return int64(k >> 32), int64(k & 0xffffffff)
+}
+
 // Lock takes the shard's advisory lock on tx, waiting for it: operations
 // use it to work on a shard that no relay is reading.
 func Lock(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) error {
@@ -97,6 +104,8 @@ type State struct {
 	// Pending: committed rows wait after the position (they may be
 	// invisible for now, behind an older transaction still open).
 	Pending bool
+	// Position is "(transaction ID, offset)", "" when Missing.
+	Position string
 }
 
 // Stalled reports a position the relay cannot move from by itself.
@@ -130,9 +139,10 @@ func ReadState(ctx context.Context, db QueryRower, topic, consumerGroup string) 
 				OR EXISTS (SELECT 1 FROM `+MessagesTable(topic)+`
 					WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot())),
 			EXISTS (SELECT 1 FROM `+MessagesTable(topic)+` m
-				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked))
+				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked)),
+			COALESCE('(' || o.last_processed_transaction_id || ', ' || o.offset_acked || ')', '')
 		FROM (SELECT 1) AS one
 		LEFT JOIN `+OffsetsTable(topic)+` o ON o.consumer_group = `+pq.QuoteLiteral(consumerGroup)).
-		Scan(&s.Missing, &s.Impossible, &s.Pending)
+		Scan(&s.Missing, &s.Impossible, &s.Pending, &s.Position)
 	return s, err
 }
