@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/orderflow/orders/adapters/outbox"
@@ -58,25 +60,28 @@ type backlog struct {
 // readBacklog counts the rows after the group's position: with a missing
 // position, every row.
 func readBacklog(ctx context.Context, q shard.QueryRower, topic, consumerGroup string) (backlog, error) {
+	// The position first, then the rows after it, given as parameters: the
+	// planner then walks the primary key from the position, so the cost
+	// follows the backlog, not the rows already forwarded and retained.
 	var (
 		b        backlog
-		position sql.NullString
+		txID     string
+		offset   int64
 		ageSecs  sql.NullFloat64
+		position = `SELECT last_processed_transaction_id::text, offset_acked FROM ` + shard.OffsetsTable(topic) + ` WHERE consumer_group = $1`
+		after    = `SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at)) FROM ` + shard.MessagesTable(topic)
 	)
-	err := q.QueryRowContext(ctx, `
-		SELECT '(' || o.last_processed_transaction_id || ', ' || o.offset_acked || ')',
-			count(m.*), EXTRACT(EPOCH FROM now() - min(m.created_at))
-		FROM (SELECT 1) AS one
-		LEFT JOIN `+shard.OffsetsTable(topic)+` o ON o.consumer_group = $1
-		LEFT JOIN `+shard.MessagesTable(topic)+` m
-			ON o.consumer_group IS NULL
-			OR (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked)
-		GROUP BY o.last_processed_transaction_id, o.offset_acked`, consumerGroup).
-		Scan(&position, &b.count, &ageSecs)
+	err := q.QueryRowContext(ctx, position, consumerGroup).Scan(&txID, &offset)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // no position: every row waits
+		err = q.QueryRowContext(ctx, after).Scan(&b.count, &ageSecs)
+	case err == nil:
+		b.position = "(" + txID + ", " + strconv.FormatInt(offset, 10) + ")"
+		err = q.QueryRowContext(ctx, after+` WHERE (transaction_id, "offset") > ($1::xid8, $2)`, txID, offset).Scan(&b.count, &ageSecs)
+	}
 	if err != nil {
 		return backlog{}, err
 	}
-	b.position = position.String
 	if ageSecs.Valid && ageSecs.Float64 > 0 {
 		b.oldestAge = time.Duration(ageSecs.Float64 * float64(time.Second))
 	}

@@ -130,7 +130,12 @@ type QueryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ReadState reads where consumerGroup stands in topic.
+// ReadState reads where consumerGroup stands in topic. Its cost does not
+// grow with the rows already forwarded: "pending" is the first row after
+// the position, found by walking the primary key (as an EXISTS, the
+// planner would scan the whole table instead: a row comparison with the
+// outer query's values is an index condition only under ORDER BY …
+// LIMIT, which an EXISTS drops).
 func ReadState(ctx context.Context, db QueryRower, topic, consumerGroup string) (State, error) {
 	var s State
 	err := db.QueryRowContext(ctx, `
@@ -138,8 +143,9 @@ func ReadState(ctx context.Context, db QueryRower, topic, consumerGroup string) 
 			COALESCE(o.last_processed_transaction_id >= pg_snapshot_xmax(pg_current_snapshot()), false)
 				OR EXISTS (SELECT 1 FROM `+MessagesTable(topic)+`
 					WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot())),
-			EXISTS (SELECT 1 FROM `+MessagesTable(topic)+` m
-				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked)),
+			(SELECT true FROM `+MessagesTable(topic)+` m
+				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked)
+				ORDER BY m.transaction_id, m."offset" LIMIT 1) IS NOT NULL,
 			COALESCE('(' || o.last_processed_transaction_id || ', ' || o.offset_acked || ')', '')
 		FROM (SELECT 1) AS one
 		LEFT JOIN `+OffsetsTable(topic)+` o ON o.consumer_group = `+pq.QuoteLiteral(consumerGroup)).
