@@ -111,6 +111,14 @@ func TestWatermillSQLSubscriberCallsTheRelaysHooksInTheOrderItReliesOn(t *testin
 	receive("m4", "m5")
 	receive("m4", "m5") // read again after the failed ack query
 	waitFor(t, rec, "ack 5")
+	// The ack query is recorded when it is made; its transaction commits
+	// after: wait for the position before closing the subscriber.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var acked int64
+		if db.QueryRow(`SELECT offset_acked FROM `+shard.OffsetsTable(topic)+` WHERE consumer_group = $1`, group).Scan(&acked) == nil && acked == 5 {
+			break
+		}
+	}
 	cancel()
 	_ = subscriber.Close()
 
