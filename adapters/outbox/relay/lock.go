@@ -24,15 +24,21 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // backoff manager turns into a wait. An advisory lock, unlike a row lock,
 // gives the transaction no transaction ID; the lock goes with the
 // transaction, also when the process dies.
+//
+// The same round trip reads the shard's held orders for the batch (see
+// holds): two statements in one simple query, each with its own READ
+// COMMITTED snapshot, so the second is read after the lock was taken.
 type lockingBeginner struct {
 	*sql.DB
-	lock string
+	lock  string
+	holds *holds
 }
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
-func newLockingBeginner(db *sql.DB, topic, consumerGroup string) lockingBeginner {
-	return lockingBeginner{DB: db, lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", shard.LockKey(topic, consumerGroup))}
+func newLockingBeginner(db *sql.DB, topic, consumerGroup string, h *holds) lockingBeginner {
+	return lockingBeginner{DB: db, holds: h,
+		lock: fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d); %s", shard.LockKey(topic, consumerGroup), h.openKeysQuery())}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -44,8 +50,8 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		// watermillsql_test.go.
 		return tx, err
 	}
-	var locked bool
-	if err := tx.QueryRowContext(ctx, b.lock).Scan(&locked); err != nil {
+	locked, keys, err := lockAndReadHolds(ctx, tx, b.lock)
+	if err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("take outbox shard lock: %w", err)
 	}
@@ -53,5 +59,21 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		_ = tx.Rollback()
 		return nil, errShardBusy
 	}
+	b.holds.begin(tx, keys)
 	return tx, nil
+}
+
+func lockAndReadHolds(ctx context.Context, tx *sql.Tx, query string) (locked bool, keys map[string]struct{}, err error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return false, nil, err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() { // one row; lib/pq finds the next result set after it
+		if err := rows.Scan(&locked); err != nil {
+			return false, nil, err
+		}
+	}
+	keys, err = readOpenKeys(rows)
+	return locked, keys, err
 }
