@@ -160,25 +160,32 @@ func waitForLetters(t *testing.T, db *sql.DB, n int, within time.Duration) []str
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		rows, err := db.Query(`SELECT status || ' ' || CASE WHEN status = 'dead' THEN uuid ELSE 'x' END || ' ' || COALESCE(partition_key, '')
-			FROM outbox_dead_letters ORDER BY id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var letters []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			letters = append(letters, s)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
+		letters := readLetters(t, db)
 		if len(letters) >= n || time.Now().After(deadline) {
 			return letters
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func readLetters(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT status || ' ' || CASE WHEN status = 'dead' THEN uuid ELSE 'x' END || ' ' || COALESCE(partition_key, '')
+		FROM outbox_dead_letters ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	var letters []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		letters = append(letters, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return letters
 }
