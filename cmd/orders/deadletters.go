@@ -63,8 +63,10 @@ func runDeadLetters(ctx context.Context, r *root, ob outbox.Config, args []strin
 			defer func() { _ = pub.Close() }()
 			res, err = admin.ReplayDeadLetters(ctx, r.db, ob, outbox.DefaultConsumerGroup, pub, args[0])
 		}
-		fmt.Printf("%s %d letter(s) %v of order %q; %d still held\n", map[string]string{"skip": "skipped", "replay": "replayed"}[cmd],
-			len(res.Done), res.Done, res.Order, res.StillOpen)
+		if err == nil || len(res.Done) > 0 {
+			fmt.Printf("%s %d letter(s) %v of order %q; %d still held\n", map[string]string{"skip": "skipped", "replay": "replayed"}[cmd],
+				len(res.Done), res.Done, res.Order, res.StillOpen)
+		}
 		return err
 	default:
 		return fmt.Errorf("unknown dead-letters command %q: want list, show, replay or skip", cmd)
