@@ -92,6 +92,10 @@ func NewPublisher(brokers []string, logger watermill.LoggerAdapter) (*Publisher,
 	return p, nil
 }
 
+// ErrMarshal is returned for a message Watermill's Kafka marshaler refuses
+// (a metadata key it reserves): sending it again cannot help.
+var ErrMarshal = errors.New("cannot marshal message")
+
 // ErrPublisherClosed is returned by a send after Close.
 var ErrPublisherClosed = errors.New("kafka publisher closed")
 
@@ -103,7 +107,7 @@ var ErrPublisherClosed = errors.New("kafka publisher closed")
 func (p *Publisher) PublishAsync(topic string, msg *message.Message, acked func(error)) error {
 	record, err := p.marshaler.Marshal(topic, msg)
 	if err != nil {
-		return fmt.Errorf("cannot marshal message %s: %w", msg.UUID, err)
+		return fmt.Errorf("%w %s: %w", ErrMarshal, msg.UUID, err)
 	}
 	record.Metadata = acked
 	p.mu.RLock()

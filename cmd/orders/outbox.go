@@ -92,7 +92,10 @@ commands:
                          exit status 1 when a shard is stalled
   repair                 mend stalled shards (missing or impossible positions)
   reshard -shards N      change the number of shards; only when the outbox is drained
-  dead-letters [-n 20]   the latest dead-lettered messages and why`
+  dead-letters list [-n 20]            the latest dead and held letters and why
+  dead-letters show ID                 one letter in full
+  dead-letters replay ORDER_OR_ID      send an order's held letters to Kafka, in order; release it
+  dead-letters skip ORDER_OR_ID        give up an order's held letters; release it`
 
 // runOutbox runs the outbox's administrative commands.
 func runOutbox(ctx context.Context, r *root, args []string) error {
@@ -124,12 +127,7 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS=%d\n", ob.Name, *shards, *shards)
 		return nil
 	case "dead-letters":
-		flags := flag.NewFlagSet("dead-letters", flag.ContinueOnError)
-		n := flags.Int("n", 20, "how many to show")
-		if err := flags.Parse(args[1:]); err != nil {
-			return err
-		}
-		return outboxDeadLetters(ctx, db, ob, *n)
+		return runDeadLetters(ctx, r, ob, args[1:])
 	default:
 		return errors.New("unknown outbox command " + args[0] + "\n" + outboxUsage)
 	}
@@ -160,26 +158,4 @@ func outboxStatus(ctx context.Context, db *sql.DB, ob outbox.Config) error {
 		return fmt.Errorf("%d shard(s) stalled: run `orders outbox repair` (see docs/forwarder.md)", stalled)
 	}
 	return nil
-}
-
-func outboxDeadLetters(ctx context.Context, db *sql.DB, ob outbox.Config, n int) (err error) {
-	rows, err := db.QueryContext(ctx, `
-		SELECT dead_lettered_at, sql_topic, "offset", uuid, reason, left(encode(payload, 'escape'), 200)
-		FROM outbox_dead_letters WHERE outbox = $1 ORDER BY id DESC LIMIT $2`, ob.Name, n)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-	for rows.Next() {
-		var (
-			at                          time.Time
-			topic, uuid, reason, sample string
-			offset                      int64
-		)
-		if err := rows.Scan(&at, &topic, &offset, &uuid, &reason, &sample); err != nil {
-			return err
-		}
-		fmt.Printf("%s %s offset=%d uuid=%s\n  reason: %s\n  payload: %s\n", at.Format(time.RFC3339), topic, offset, uuid, reason, sample)
-	}
-	return rows.Err()
 }

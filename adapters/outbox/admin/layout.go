@@ -17,7 +17,7 @@ import (
 )
 
 // schemaDDL creates the tables all outboxes share: the recorded layouts and
-// the dead letters.
+// the dead letters with their per-order holds.
 var schemaDDL = []string{
 	`CREATE TABLE IF NOT EXISTS outbox_layouts (
 		name       TEXT        PRIMARY KEY,
@@ -37,6 +37,17 @@ var schemaDDL = []string{
 		created_at       TIMESTAMPTZ,
 		dead_lettered_at TIMESTAMPTZ NOT NULL DEFAULT now()
 	)`,
+	// Per-order holds: the same statements as migrations/00031.
+	`ALTER TABLE outbox_dead_letters
+		ADD COLUMN IF NOT EXISTS partition_key TEXT,
+		ADD COLUMN IF NOT EXISTS status TEXT NOT NULL DEFAULT 'dead'
+			CONSTRAINT outbox_dead_letters_status_check CHECK (status IN ('dead', 'held', 'replayed', 'skipped')),
+		ADD COLUMN IF NOT EXISTS held_behind BIGINT,
+		ADD COLUMN IF NOT EXISTS resolved_at TIMESTAMPTZ`,
+	`CREATE INDEX IF NOT EXISTS outbox_dead_letters_open
+		ON outbox_dead_letters (outbox, sql_topic, partition_key) WHERE status IN ('dead', 'held')`,
+	`CREATE INDEX IF NOT EXISTS outbox_dead_letters_order
+		ON outbox_dead_letters (outbox, partition_key, id)`,
 }
 
 // execer runs statements: a *sql.DB or a *sql.Tx.

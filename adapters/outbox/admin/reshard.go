@@ -36,6 +36,16 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 	if current == shards {
 		return fmt.Errorf("outbox %s already has %d shards", name, shards)
 	}
+	// An order held in a shard is held by that shard's letters; in another
+	// layout its events would go to another shard and no longer wait.
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT partition_key) FROM outbox_dead_letters
+		WHERE outbox = $1 AND status IN ('dead', 'held') AND partition_key IS NOT NULL`, name).Scan(&held); err != nil {
+		return fmt.Errorf("held orders of outbox %s: %w", name, err)
+	}
+	if held > 0 {
+		return fmt.Errorf("outbox %s has %d held order(s): replay or skip them first (`orders outbox dead-letters list`)", name, held)
+	}
 	groups := map[string]bool{}
 	for _, topic := range old.SQLTopics() {
 		if _, err := tx.ExecContext(ctx, `LOCK TABLE `+shard.MessagesTable(topic)+` IN EXCLUSIVE MODE`); err != nil {

@@ -35,21 +35,26 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // users (the API in `orders all`) keep their settings. A healthy relay
 // that waits longer than that (for Kafka) keeps its turn by pinging; see
 // turn.
+//
+// The same round trip reads the shard's held orders for the batch (see
+// holds): two statements in one simple query, each with its own READ
+// COMMITTED snapshot, so the second is read after the lock was taken.
 type lockingBeginner struct {
 	*sql.DB
-	lock string
-	turn *turn
+	lock  string
+	turn  *turn
+	holds *holds
 }
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
-func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn) lockingBeginner {
+func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *holds) lockingBeginner {
 	ms := t.timeout.Milliseconds()
-	return lockingBeginner{DB: db, turn: t, lock: fmt.Sprintf(`SELECT pg_try_advisory_xact_lock(%d)
+	return lockingBeginner{DB: db, turn: t, holds: h, lock: fmt.Sprintf(`SELECT pg_try_advisory_xact_lock(%d)
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
-			set_config('tcp_user_timeout', '%d', true)) AS session`,
-		shard.LockKey(topic, consumerGroup), ms, ms, ms)}
+			set_config('tcp_user_timeout', '%d', true)) AS session; %s`,
+		shard.LockKey(topic, consumerGroup), ms, ms, ms, h.openKeysQuery())}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -61,8 +66,8 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		// watermillsql_test.go.
 		return tx, err
 	}
-	var locked bool
-	if err := tx.QueryRowContext(ctx, b.lock).Scan(&locked); err != nil {
+	locked, keys, err := lockAndReadHolds(ctx, tx, b.lock)
+	if err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("take outbox shard lock: %w", err)
 	}
@@ -71,5 +76,21 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		return nil, errShardBusy
 	}
 	b.turn.begun(tx)
+	b.holds.begin(tx, keys)
 	return tx, nil
+}
+
+func lockAndReadHolds(ctx context.Context, tx *sql.Tx, query string) (locked bool, keys map[string]struct{}, err error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return false, nil, err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() { // one row; lib/pq finds the next result set after it
+		if err := rows.Scan(&locked); err != nil {
+			return false, nil, err
+		}
+	}
+	keys, err = readOpenKeys(rows)
+	return locked, keys, err
 }

@@ -12,6 +12,7 @@ type Metrics struct {
 	forwarded    *prometheus.CounterVec
 	retried      *prometheus.CounterVec
 	deadLettered *prometheus.CounterVec
+	held         *prometheus.CounterVec
 	publish      *prometheus.HistogramVec
 	delay        *prometheus.HistogramVec
 	stalled      *prometheus.GaugeVec
@@ -32,6 +33,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "outbox_dead_lettered_total",
 			Help: "Messages moved to outbox_dead_letters.",
 		}, []string{"outbox", "sql_topic"}),
+		held: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outbox_held_total",
+			Help: "Messages held in outbox_dead_letters behind an earlier dead letter of their order (not sent until an operator replays or skips the order).",
+		}, []string{"outbox", "sql_topic"}),
 		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "outbox_publish_duration_seconds",
 			Help:    "Time to publish one message to Kafka, until the broker acknowledged it.",
@@ -47,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "1 when the shard is stalled for the reason: position_missing, ahead_of_xids (a restore; see `orders outbox status`), no_progress (a backlog and no move for FORWARDER_STALL_AFTER).",
 		}, []string{"outbox", "sql_topic", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.publish, m.delay, m.stalled} {
+	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.held, m.publish, m.delay, m.stalled} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -14,6 +15,7 @@ import (
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 )
 
@@ -29,22 +31,48 @@ func unwrapProblem(msg *message.Message) string {
 	return ""
 }
 
-// permanentPublishError reports a Kafka error that no retry can mend: the
-// message goes to the dead letters instead.
+// permanentPublishError reports an error that no retry can mend, from the
+// broker or from the client before sending: the message goes to the dead
+// letters instead. Anything else (the broker down, a leader election, an
+// authorisation or configuration mistake an operator can fix) is retried,
+// and stalls the shard visibly, rather than dead-letter every message.
 func permanentPublishError(err error) bool {
-	return errors.Is(err, sarama.ErrMessageSizeTooLarge) ||
-		errors.Is(err, sarama.ErrInvalidMessageSize) ||
-		errors.Is(err, sarama.ErrInvalidMessage) ||
-		errors.Is(err, sarama.ErrInvalidTopic)
+	var kerr sarama.KError
+	if errors.As(err, &kerr) {
+		switch kerr {
+		case sarama.ErrMessageSizeTooLarge, // MESSAGE_TOO_LARGE: over the topic's max.message.bytes
+			sarama.ErrMessageSetSizeTooLarge, // RECORD_LIST_TOO_LARGE
+			sarama.ErrInvalidMessageSize,
+			sarama.ErrInvalidMessage, // CORRUPT_MESSAGE: also a record a compacted topic refuses
+			sarama.ErrInvalidRecord,  // INVALID_RECORD: the broker's validation refused it
+			sarama.ErrInvalidTimestamp,
+			sarama.ErrInvalidTopic: // the envelope names a topic Kafka cannot have
+			return true
+		}
+		return false
+	}
+	// Sarama refuses a record over Producer.MaxMessageBytes before sending
+	// it, with a ConfigurationError; its other ConfigurationErrors concern
+	// every record alike, so they are not the record's fault.
+	var cerr sarama.ConfigurationError
+	if errors.As(err, &cerr) {
+		return strings.Contains(string(cerr), "MaxMessageBytes")
+	}
+	return errors.Is(err, kafka.ErrMarshal)
 }
 
 // delivery is the middleware of one shard's forwarder handler, around the
 // forwarder's unwrapping and its publish to the shard's pipeline:
 //
-//   - a message that cannot be unwrapped, or that the broker can never
-//     take, goes to outbox_dead_letters with the reason, in the
-//     subscriber's transaction (so together with the position that passes
-//     it), and is acknowledged: the others continue;
+//   - a message that cannot be turned into a Kafka record (its row's
+//     metadata unreadable, an envelope that cannot be unwrapped, a record
+//     Watermill's Kafka marshaler or the producer refuses, or one the broker
+//     gives a permanent error for) goes to outbox_dead_letters with the
+//     reason, in the subscriber's transaction (so together with the
+//     position that passes it), and is acknowledged: the others continue;
+//   - a message of an order with an open dead letter in the shard is held:
+//     stored as a held letter behind it, not sent, until an operator
+//     replays or skips the order (admin.ReplayDeadLetters);
 //   - a publish that fails at once (in careful mode, or when the producer
 //     refuses the message) is retried in place, 100 ms then twice as long
 //     up to RetryMax, until it succeeds or the message's ack deadline
@@ -53,11 +81,13 @@ func permanentPublishError(err error) bool {
 //     the records still in flight when the handler returns).
 //
 // The envelope is decoded once, by the forwarder; the middleware looks at
-// it again only when the forwarder failed.
+// it again only when the forwarder failed or while some order of the shard
+// is held.
 type delivery struct {
 	outbox   string
 	topic    string
 	db       *sql.DB
+	holds    *holds
 	metrics  *Metrics
 	retryMin time.Duration
 	retryMax time.Duration
@@ -75,6 +105,12 @@ func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 				msg.SetContext(withCreatedAt(msg.Context(), created))
 			}
 		}
+		if problem := msg.Metadata.Get(metadataUnreadable); problem != "" {
+			return nil, d.store(msg, problem, statusDead)
+		}
+		if held, err := d.isHeld(msg); err != nil || held {
+			return nil, err
+		}
 		wait := d.retryMin
 		for attempt := 1; ; attempt++ {
 			produced, err := next(msg)
@@ -82,10 +118,10 @@ func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 				return produced, nil
 			}
 			if problem := unwrapProblem(msg); problem != "" {
-				return nil, d.deadLetter(msg, problem)
+				return nil, d.store(msg, problem, statusDead)
 			}
 			if permanentPublishError(err) {
-				return nil, d.deadLetter(msg, err.Error())
+				return nil, d.store(msg, err.Error(), statusDead)
 			}
 			if d.metrics != nil {
 				d.metrics.retried.WithLabelValues(d.outbox, d.topic).Inc()
@@ -106,8 +142,44 @@ func (d *delivery) middleware(next message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// deadLetter stores msg in outbox_dead_letters with the reason.
-func (d *delivery) deadLetter(msg *message.Message, reason string) error {
+// isHeld stores msg as a held letter, and reports true, when its order has
+// an open dead letter in the shard.
+func (d *delivery) isHeld(msg *message.Message) (bool, error) {
+	tx, q := d.tx(msg)
+	if !d.holds.any(tx) {
+		return false, nil
+	}
+	key := partitionKeyOf(msg.Payload)
+	if key == "" {
+		return false, nil
+	}
+	held, err := d.holds.held(msg.Context(), q, tx, key)
+	if err != nil {
+		return false, fmt.Errorf("is order %s held: %w", key, err)
+	}
+	if !held {
+		return false, nil
+	}
+	return true, d.store(msg, "", statusHeld)
+}
+
+// tx returns the subscriber's transaction msg was read in, and it or the
+// database (no transaction: not expected) to run statements on.
+func (d *delivery) tx(msg *message.Message) (*sql.Tx, dbQueryer) {
+	if tx, ok := watermillsql.TxFromContext(msg.Context()); ok {
+		return tx, tx
+	}
+	return nil, d.db
+}
+
+const (
+	statusDead = "dead"
+	statusHeld = "held"
+)
+
+// store puts msg into outbox_dead_letters, dead (with the reason) or held,
+// in the subscriber's transaction, and holds its order's later events.
+func (d *delivery) store(msg *message.Message, reason, status string) error {
 	offset, _ := strconv.ParseInt(msg.Metadata.Get(metadataOffset), 10, 64)
 	txID := msg.Metadata.Get(metadataTransactionID)
 	if txID == "" {
@@ -117,34 +189,53 @@ func (d *delivery) deadLetter(msg *message.Message, reason string) error {
 	if t, err := parseCreatedAt(msg.Metadata.Get(metadataCreatedAt)); err == nil {
 		createdAt = &t
 	}
-	metadata := message.Metadata{}
-	for k, v := range msg.Metadata {
-		if k != metadataOffset && k != metadataTransactionID && k != metadataCreatedAt {
-			metadata[k] = v
+	metadataJSON := []byte(msg.Metadata.Get(metadataRaw))
+	if len(metadataJSON) == 0 {
+		metadata := message.Metadata{}
+		for k, v := range msg.Metadata {
+			if k != metadataOffset && k != metadataTransactionID && k != metadataCreatedAt && k != metadataUnreadable {
+				metadata[k] = v
+			}
+		}
+		var err error
+		if metadataJSON, err = json.Marshal(metadata); err != nil {
+			return err
 		}
 	}
-	metadataJSON, err := json.Marshal(metadata)
-	if err != nil {
-		return err
+	var key *string
+	k := partitionKeyOf(msg.Payload)
+	if k != "" {
+		key = &k
 	}
-	var db interface {
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	} = d.db
-	if tx, ok := watermillsql.TxFromContext(msg.Context()); ok {
-		db = tx
+	if status == statusHeld {
+		reason = heldReason(k)
 	}
+	tx, db := d.tx(msg)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), 10*time.Second)
 	defer cancel()
-	_, err = db.ExecContext(ctx, `
-		INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, payload, metadata, reason, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		d.outbox, d.topic, offset, txID, msg.UUID, []byte(msg.Payload), metadataJSON, reason, createdAt)
+	var id, behind int64
+	err := db.QueryRowContext(ctx, letterQuery,
+		d.outbox, d.topic, offset, txID, msg.UUID, []byte(msg.Payload), metadataJSON, reason, createdAt, key, status).
+		Scan(&id, &behind)
 	if err != nil {
 		return fmt.Errorf("store dead letter %s: %w", msg.UUID, err)
+	}
+	if key != nil {
+		d.holds.add(tx, k)
+	}
+	fields := watermill.LogFields{"sql_topic": d.topic, "uuid": msg.UUID, "order": k, "dead_letter": id}
+	if status == statusHeld {
+		if d.metrics != nil {
+			d.metrics.held.WithLabelValues(d.outbox, d.topic).Inc()
+		}
+		fields["held_behind"] = behind
+		d.logger.Info("Outbox message held behind its order's dead letter", fields)
+		return nil
 	}
 	if d.metrics != nil {
 		d.metrics.deadLettered.WithLabelValues(d.outbox, d.topic).Inc()
 	}
-	d.logger.Error("Outbox message dead-lettered", nil, watermill.LogFields{"sql_topic": d.topic, "uuid": msg.UUID, "reason": reason})
+	fields["reason"] = reason
+	d.logger.Error("Outbox message dead-lettered; its order's later events are held until `orders outbox dead-letters replay|skip`", nil, fields)
 	return nil
 }

@@ -80,7 +80,8 @@ func (f *Relay) addShard(topic string) error {
 	// Watermill's subscriber and router log every message at trace and
 	// debug level; quiet keeps their info and errors only.
 	quietLogger := quiet(f.logger)
-	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, topic, f.cfg.ConsumerGroup, turn), watermillsql.SubscriberConfig{
+	held := &holds{outbox: f.cfg.Outbox.Name, topic: topic}
+	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, topic, f.cfg.ConsumerGroup, turn, held), watermillsql.SubscriberConfig{
 		ConsumerGroup:  f.cfg.ConsumerGroup,
 		AckDeadline:    &ackDeadline,
 		PollInterval:   f.cfg.IdlePollInterval,
@@ -94,7 +95,7 @@ func (f *Relay) addShard(topic string) error {
 		return fmt.Errorf("outbox subscriber of %s: %w", topic, err)
 	}
 	d := &delivery{
-		outbox: f.cfg.Outbox.Name, topic: topic, db: f.db, metrics: f.cfg.Metrics, turn: turn,
+		outbox: f.cfg.Outbox.Name, topic: topic, db: f.db, holds: held, metrics: f.cfg.Metrics, turn: turn,
 		retryMin: f.cfg.RetryMin, retryMax: f.cfg.RetryMax, logger: f.logger,
 	}
 	fwd, err := forwarder.NewForwarder(subscriber, pipe, quietLogger, forwarder.Config{

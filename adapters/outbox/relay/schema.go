@@ -24,6 +24,12 @@ const (
 	metadataOffset        = "_outbox_offset"
 	metadataTransactionID = "_outbox_transaction_id"
 	metadataCreatedAt     = "_outbox_created_at"
+	// metadataUnreadable marks a row whose metadata column is not an object
+	// of strings (why), and metadataRaw keeps that column as it was: the
+	// delivery middleware dead-letters such a row instead of the whole
+	// select failing on it.
+	metadataUnreadable = "_outbox_unreadable_metadata"
+	metadataRaw        = "_outbox_raw_metadata"
 )
 
 // schemaAdapter is the watermill-sql SchemaAdapter of the outbox tables on
@@ -108,8 +114,13 @@ func (s schemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
 	if len(r.Metadata) > 0 {
+		// An error here would fail the subscriber's whole select, and so
+		// the shard, for ever: the row is marked for the dead letters.
 		if err := json.Unmarshal(r.Metadata, &msg.Metadata); err != nil {
-			return watermillsql.Row{}, fmt.Errorf("metadata of outbox row %d: %w", r.Offset, err)
+			msg.Metadata = message.Metadata{
+				metadataUnreadable: fmt.Sprintf("metadata of outbox row %d cannot be read: %v", r.Offset, err),
+				metadataRaw:        string(r.Metadata),
+			}
 		}
 	}
 	if msg.Metadata == nil {

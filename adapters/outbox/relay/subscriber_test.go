@@ -52,7 +52,7 @@ func (s *testSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 	if s.closed {
 		return nil, watermillsql.ErrSubscriberClosed
 	}
-	sub, err := watermillsql.NewSubscriber(newLockingBeginner(s.db, topic, s.config.ConsumerGroup, newTurn(10*time.Minute)), s.config, s.logger)
+	sub, err := watermillsql.NewSubscriber(newLockingBeginner(s.db, topic, s.config.ConsumerGroup, newTurn(10*time.Minute), &holds{outbox: "test", topic: topic}), s.config, s.logger)
 	if err != nil {
 		return nil, fmt.Errorf("subscriber of %s: %w", topic, err)
 	}
