@@ -49,8 +49,14 @@ func DDL(topic string) []string {
 	}
 }
 
-// InsertQuery inserts msgs, in order, stamped with the writing transaction's ID.
+// InsertQuery inserts msgs, in order, stamped with the writing transaction's
+// ID, for a writer that holds the shard's writer lock (the Publisher
+// announces itself first; see writers.go).
 func InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
+	return insertQuery(topic, msgs, "pg_current_xact_id()")
+}
+
+func insertQuery(topic string, msgs message.Messages, xid string) (watermillsql.Query, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO ` + MessagesTable(topic) + ` (uuid, payload, metadata, transaction_id) VALUES `)
 	args := make([]any, 0, 3*len(msgs))
@@ -62,7 +68,7 @@ func InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "($%d,$%d,$%d,pg_current_xact_id())", 3*i+1, 3*i+2, 3*i+3)
+		fmt.Fprintf(&b, "($%d,$%d,$%d,%s)", 3*i+1, 3*i+2, 3*i+3, xid)
 		args = append(args, msg.UUID, []byte(msg.Payload), metadata)
 	}
 	return watermillsql.Query{Query: b.String(), Args: args}, nil
