@@ -49,17 +49,18 @@ func AnnounceQuery(topics []string) string {
 // transaction's ID. (The failure is a cast of the message to int: plain
 // SQL cannot raise, and xid8's input takes any text as 0.)
 func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
-	q, err := insertQuery(topic, msgs, "(SELECT xid FROM writer)")
-	if err != nil {
-		return q, err
-	}
-	q.Query = `WITH writer AS MATERIALIZED (
+	// The rows are joined to the CTE rather than calling it from VALUES:
+	// the "offset" default's nextval may itself give the transaction its
+	// ID (when it WAL-logs the sequence), and the defaults are computed
+	// only once a joined row exists, after the CTE ran.
+	return insertQuery(msgs, `WITH writer AS MATERIALIZED (
 			SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_current_xact_id()
-				ELSE ('outbox: this transaction wrote before it took the writer lock of ' || ` + pq.QuoteLiteral(topic) +
+				ELSE ('outbox: this transaction wrote before it took the writer lock of ' || `+pq.QuoteLiteral(topic)+
 		` || ' (transaction ' || pg_current_xact_id_if_assigned() || '); take it first')::int::text::xid8 END AS xid
-			FROM (SELECT pg_advisory_xact_lock_shared(` + writerLockKey(topic) + `) OFFSET 0) AS lock)
-		` + q.Query
-	return q, nil
+			FROM (SELECT pg_advisory_xact_lock_shared(`+writerLockKey(topic)+`) OFFSET 0) AS lock)
+		INSERT INTO `+MessagesTable(topic)+` (uuid, payload, metadata, transaction_id)
+		SELECT v.uuid, v.payload, v.metadata, writer.xid FROM writer, (VALUES `,
+		"($%d::text,$%d::bytea,$%d::json)", `) AS v (uuid, payload, metadata)`)
 }
 
 // BarrierQuery is a statement that stores, for the rest of the
