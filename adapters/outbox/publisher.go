@@ -55,7 +55,12 @@ func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (*Publish
 // relay to send to the Kafka topic destination once it commits, and
 // registers the relay's wake-up to run after the commit. Nothing is sent if
 // the transaction rolls back. Messages of one shard keep their order.
-func (p *Publisher) Publish(_ context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
+//
+// The transaction must hold the writer lock of every shard it writes from
+// before it has a transaction ID (see Announce): Publish takes the locks
+// it is missing and fails with ErrNotAnnounced when the transaction
+// already wrote something, since the relay could then pass its rows.
+func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
 	if uow == nil || uow.Tx == nil {
 		return errors.New("outbox publish needs a unit of work")
 	}
@@ -63,9 +68,16 @@ func (p *Publisher) Publish(_ context.Context, uow *pgtx.UnitOfWork, destination
 		return nil
 	}
 	byShard := make(map[int][]*message.Message, 1)
+	shards := make([]int, 0, 1)
 	for _, msg := range msgs {
 		shard := p.cfg.Outbox.Shard(msg)
+		if byShard[shard] == nil {
+			shards = append(shards, shard)
+		}
 		byShard[shard] = append(byShard[shard], msg)
+	}
+	if err := p.lockShards(ctx, uow, shards); err != nil {
+		return err
 	}
 	sqlPublisher, err := watermillsql.NewPublisher(uow.Tx, watermillsql.PublisherConfig{
 		SchemaAdapter:        insertAdapter{},

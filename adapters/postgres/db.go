@@ -7,17 +7,49 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
-	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/lib/pq"
 )
 
-// Open connects to PostgreSQL and checks the connection.
-func Open(ctx context.Context, url string) (*sql.DB, error) {
-	db, err := sql.Open("postgres", url)
+// Option changes how Open connects.
+type Option func(params map[string]string)
+
+// IdleInTransactionTimeout sets PostgreSQL's
+// idle_in_transaction_session_timeout on every session of the pool: the
+// server ends a session that stays idle this long inside a transaction.
+// An outbox writer holds back its shards' delivery while its transaction
+// is open (docs/forwarder.md), so the service bounds how long one of its
+// own can. 0 leaves the server's setting.
+func IdleInTransactionTimeout(d time.Duration) Option {
+	return func(params map[string]string) {
+		if d > 0 {
+			params["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+		}
+	}
+}
+
+// Open connects to PostgreSQL and checks the connection. Options become
+// run-time parameters of every session's start-up message (lib/pq sends
+// the connection string's parameters it does not know itself to the
+// server), so they hold from the first statement of every connection.
+func Open(ctx context.Context, dsn string, opts ...Option) (*sql.DB, error) {
+	params := map[string]string{}
+	for _, opt := range opts {
+		opt(params)
+	}
+	dsn, err := withParams(dsn, params)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	connector, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(40)
 	db.SetMaxIdleConns(40)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -29,4 +61,27 @@ func Open(ctx context.Context, url string) (*sql.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// withParams adds params to a URL or key=value connection string.
+func withParams(dsn string, params map[string]string) (string, error) {
+	if len(params) == 0 {
+		return dsn, nil
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("database URL: %w", err)
+		}
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	for k, v := range params {
+		dsn += " " + k + "=" + v
+	}
+	return dsn, nil
 }

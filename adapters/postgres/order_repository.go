@@ -19,6 +19,11 @@ import (
 // uow.Tx and sent only if it commits. An implementation that wakes a relay
 // registers the wake-up with uow.AfterCommit.
 type Outbox interface {
+	// Announce declares, before the transaction's first write, the
+	// partition keys (order IDs) whose messages it may publish: the
+	// outbox relay holds back only the shards of open writers, and knows
+	// them from this (adapters/outbox's Announce).
+	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
 }
 
@@ -79,6 +84,9 @@ func NewOrderRepository(db *sql.DB, outbox Outbox, cfg OrderRepositoryConfig) (*
 func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
 	id, replayed := o.ID(), false
 	err := pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := r.outbox.Announce(ctx, uow, string(id)); err != nil {
+			return err
+		}
 		if key != nil {
 			earlier, found, err := lookUpIdempotencyKey(ctx, uow, key)
 			if err != nil || found {
@@ -109,6 +117,9 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key
 		return fmt.Errorf("order %s: update caused by message %s, but the repository has no inbox", id, msg.MessageID)
 	}
 	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if err := r.outbox.Announce(ctx, uow, string(id)); err != nil {
+			return err
+		}
 		if err := messagestore.RecordInbox(ctx, uow, r.cfg.InboxTable, msg); err != nil {
 			return err
 		}

@@ -50,6 +50,8 @@ func (b benchConfig) apiOutbox(logger *slog.Logger) postgres.Outbox {
 // and the read model alone; events written this way never reach Kafka.
 type discardOutbox struct{}
 
+func (discardOutbox) Announce(context.Context, *pgtx.UnitOfWork, ...string) error { return nil }
+
 func (discardOutbox) Publish(context.Context, *pgtx.UnitOfWork, string, ...*message.Message) error {
 	return nil
 }

@@ -37,6 +37,12 @@ type DatabaseConfig struct {
 	MaxConns        int
 	ConnMaxIdleTime time.Duration // DATABASE_CONN_MAX_IDLE_TIME
 	ConnMaxLifetime time.Duration // DATABASE_CONN_MAX_LIFETIME; 0: no limit
+	// IdleInTransactionTimeout (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT) ends
+	// the process's sessions that stay idle this long inside a transaction
+	// (PostgreSQL's idle_in_transaction_session_timeout): an outbox writer
+	// holds back its shards' delivery while open, so it must not stay open
+	// unbounded. 0: no limit.
+	IdleInTransactionTimeout *time.Duration
 }
 
 // KafkaConfig is the Kafka cluster.
@@ -112,6 +118,10 @@ const (
 	// process had before, and room enough for `orders all` (minConns).
 	defaultMaxConns       = 40
 	defaultOutboxRetained = 168 * time.Hour
+	// defaultIdleInTransaction is far above the service's own transactions
+	// (milliseconds; a payment gateway call is bounded well below it) and
+	// bounds how long a stuck one holds back its outbox shards.
+	defaultIdleInTransaction = 30 * time.Second
 )
 
 func (c *Config) setDefaults() {
@@ -119,6 +129,9 @@ func (c *Config) setDefaults() {
 	d.URL = or(d.URL, defaultDatabaseURL)
 	d.MaxConns = or(d.MaxConns, defaultMaxConns)
 	d.ConnMaxIdleTime = or(d.ConnMaxIdleTime, 5*time.Minute)
+	if d.IdleInTransactionTimeout == nil {
+		d.IdleInTransactionTimeout = ptr(defaultIdleInTransaction)
+	}
 	if len(c.Kafka.Brokers) == 0 {
 		c.Kafka.Brokers = []string{"127.0.0.1:9092"}
 	}
@@ -164,6 +177,8 @@ func (c Config) Validate() error {
 	bad(c.Database.MaxConns < 1, "DATABASE_MAX_CONNS", "a positive integer", c.Database.MaxConns)
 	bad(c.Database.ConnMaxIdleTime < 0, "DATABASE_CONN_MAX_IDLE_TIME", "a positive duration such as 5m", c.Database.ConnMaxIdleTime)
 	bad(c.Database.ConnMaxLifetime < 0, "DATABASE_CONN_MAX_LIFETIME", "a duration such as 1h, or 0 for no limit", c.Database.ConnMaxLifetime)
+	bad(c.Database.IdleInTransactionTimeout == nil || *c.Database.IdleInTransactionTimeout < 0, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
+		"a duration such as 30s, or 0 for no limit", deref(c.Database.IdleInTransactionTimeout))
 	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
 	bad(emptyBroker, "KAFKA_BROKERS", "comma-separated host:port pairs", fmt.Sprintf("%q", strings.Join(c.Kafka.Brokers, ",")))
 	bad(c.HTTP.IdempotencyKeyRetention < 0, "IDEMPOTENCY_KEY_RETENTION", "a positive duration such as 24h", c.HTTP.IdempotencyKeyRetention)

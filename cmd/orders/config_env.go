@@ -20,6 +20,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Database.MaxConns = p.int("DATABASE_MAX_CONNS")
 	c.Database.ConnMaxIdleTime = p.duration("DATABASE_CONN_MAX_IDLE_TIME")
 	c.Database.ConnMaxLifetime = p.duration("DATABASE_CONN_MAX_LIFETIME")
+	if p.set("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT") {
+		c.Database.IdleInTransactionTimeout = ptr(p.duration("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT"))
+	}
 
 	if brokers := p.str("KAFKA_BROKERS"); brokers != "" {
 		for b := range strings.SplitSeq(brokers, ",") {

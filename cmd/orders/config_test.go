@@ -29,7 +29,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 	want := Config{
 		Database: DatabaseConfig{
 			URL:      "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
-			MaxConns: 40, ConnMaxIdleTime: 5 * time.Minute,
+			MaxConns: 40, ConnMaxIdleTime: 5 * time.Minute, IdleInTransactionTimeout: ptr(30 * time.Second),
 		},
 		Kafka: KafkaConfig{Brokers: []string{"127.0.0.1:9092"}},
 		HTTP: HTTPConfig{
@@ -59,7 +59,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 func TestLoaderReadsEveryVariable(t *testing.T) {
 	c, err := configFrom(map[string]string{
 		"DATABASE_URL": "postgres://x/y", "DATABASE_MAX_CONNS": "12", "DATABASE_CONN_MAX_IDLE_TIME": "1m",
-		"DATABASE_CONN_MAX_LIFETIME": "1h", "KAFKA_BROKERS": "a:1, b:2",
+		"DATABASE_CONN_MAX_LIFETIME": "1h", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "0", "KAFKA_BROKERS": "a:1, b:2",
 		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
 		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
 		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
@@ -81,6 +81,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"DATABASE_MAX_CONNS", c.Database.MaxConns, 12},
 		{"DATABASE_CONN_MAX_IDLE_TIME", c.Database.ConnMaxIdleTime, time.Minute},
 		{"DATABASE_CONN_MAX_LIFETIME", c.Database.ConnMaxLifetime, time.Hour},
+		{"DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", *c.Database.IdleInTransactionTimeout, time.Duration(0)},
 		{"KAFKA_BROKERS", c.Kafka.Brokers, []string{"a:1", "b:2"}},
 		{"HTTP_ADDR", c.HTTP.API, ":1"},
 		{"INVENTORY_HTTP_ADDR", c.HTTP.Inventory, ":2"},

@@ -84,9 +84,9 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openDB opens the process's one pool, sized by c.
+// openDB opens the process's one pool, sized by c; c has its defaults (setDefaults).
 func openDB(ctx context.Context, c DatabaseConfig) (*sql.DB, error) {
-	db, err := postgres.Open(ctx, c.URL)
+	db, err := postgres.Open(ctx, c.URL, postgres.IdleInTransactionTimeout(*c.IdleInTransactionTimeout))
 	if err != nil {
 		return nil, err
 	}

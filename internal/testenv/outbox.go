@@ -32,6 +32,11 @@ type FailingAfterPublish struct {
 	Outbox postgres.Outbox
 }
 
+// Announce announces the writer to the real outbox.
+func (f FailingAfterPublish) Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error {
+	return f.Outbox.Announce(ctx, uow, partitionKeys...)
+}
+
 // Publish writes msgs to the outbox in uow, then returns ErrForced.
 func (f FailingAfterPublish) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
 	if err := f.Outbox.Publish(ctx, uow, destination, msgs...); err != nil {

@@ -50,6 +50,12 @@ func latency(ctx context.Context, rate float64, d time.Duration) error {
 		return err
 	}
 	p := placer{db: e.db, pub: pub, topic: e.topic}
+	held := func() string { return "" }
+	if opts.holdElsewhere {
+		if held, err = holdElsewhere(ctx); err != nil {
+			return err
+		}
+	}
 	const warmUp = 2 * time.Second
 	var (
 		mu        sync.Mutex
@@ -119,6 +125,7 @@ loop:
 		pprof.StopCPUProfile()
 	}
 	wg.Wait()
+	heldFor := held() // before reading Kafka: a relay it held back delivers now
 	if err := failed.Load(); err != nil {
 		return *err
 	}
@@ -144,6 +151,9 @@ loop:
 		return err
 	}
 	fmt.Printf("at %6.0f orders/s (%d placed, %d on Kafka): %s\n", rate, sent, len(lat), percentiles(lat))
+	if heldFor != "" {
+		fmt.Printf("  %s\n", heldFor)
+	}
 	fmt.Printf("  placement transactions (begin to commit): %s\n", percentiles(txTimes))
 	fmt.Printf("  CPU meanwhile (%% of one core): bench and forwarder process %s\n", strings.TrimPrefix(cpu.String(), "forwarder process "))
 	return nil

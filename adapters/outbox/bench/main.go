@@ -46,6 +46,7 @@ type settings struct {
 	cpuProfile       string
 	latencyProfile   string
 	loadRate         float64
+	holdElsewhere    bool
 	profiled         bool
 }
 
@@ -79,6 +80,7 @@ func main() {
 	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of our largest drain to this file")
 	flag.StringVar(&opts.latencyProfile, "latency-cpuprofile", "", "write a CPU profile of the latency run at half the maximum rate to this file")
 	flag.Float64Var(&opts.loadRate, "load-rate", 0, "rate of the second latency run (0: half the maximum placement rate the write phase measured)")
+	flag.BoolVar(&opts.holdElsewhere, "hold-elsewhere", false, "hold a transaction with an ID open in database postgres during each latency run (warm-up included)")
 	phases := flag.String("phases", "drain,write,latency,idle", "what to measure")
 	flag.Parse()
 	log.SetFlags(0)

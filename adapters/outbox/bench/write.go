@@ -32,6 +32,10 @@ func (p placer) placeTimed(ctx context.Context) (committed, began time.Time, id 
 	id = uuid.NewString()
 	began = time.Now()
 	err = pgtx.Do(ctx, p.db, func(uow *pgtx.UnitOfWork) error {
+		// As the repositories do: announce the order's shard first.
+		if err := p.pub.Announce(ctx, uow, id); err != nil {
+			return err
+		}
 		if _, err := uow.Tx.ExecContext(ctx, `INSERT INTO bench_orders (id, body) VALUES ($1, $2)`, id, `{"customer_id":"c-1","total":1500}`); err != nil {
 			return err
 		}

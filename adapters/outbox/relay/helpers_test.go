@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,20 @@ func newMessage(t *testing.T, orderID string, version int) *message.Message {
 	msg := message.NewMessage(uuid.NewString(), payload)
 	msg.Metadata.Set(outbox.MetadataPartitionKey, orderID)
 	return msg
+}
+
+// keyInShard returns a partition key, prefix-n, in the orders outbox shard
+// of key.
+func keyInShard(t *testing.T, key, prefix string) string {
+	t.Helper()
+	want := outbox.ShardOf(key, outbox.Orders.Shards)
+	for n := 0; n < 10000; n++ {
+		if k := fmt.Sprintf("%s-%d", prefix, n); outbox.ShardOf(k, outbox.Orders.Shards) == want {
+			return k
+		}
+	}
+	t.Fatalf("no key %s-n in shard %d", prefix, want)
+	return ""
 }
 
 // publish writes msgs to the outbox in a transaction of its own.

@@ -21,7 +21,8 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // forwarded by one of them) and the select that follows, in its own READ
 // COMMITTED snapshot, sees the previous holder's committed position. When
 // the lock is held elsewhere BeginTx fails with errShardBusy, which the
-// backoff manager turns into a wait. An advisory lock, unlike a row lock,
+// backoff manager turns into a wait. The same statement stores the shard's
+// read barrier for the select (schemaAdapter). An advisory lock, unlike a row lock,
 // gives the transaction no transaction ID; the lock goes with the
 // transaction, also when the process dies.
 //
@@ -49,12 +50,16 @@ type lockingBeginner struct {
 var _ watermillsql.Beginner = lockingBeginner{}
 
 func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *holds) lockingBeginner {
+	// The barrier is computed in this statement, once the turn is ours:
+	// the select that follows takes its snapshot after it, as the
+	// barrier's argument requires (shard.BarrierQuery), at no extra round
+	// trip.
 	ms := t.timeout.Milliseconds()
-	return lockingBeginner{DB: db, turn: t, holds: h, lock: fmt.Sprintf(`SELECT pg_try_advisory_xact_lock(%d)
+	return lockingBeginner{DB: db, turn: t, holds: h, lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
 			set_config('tcp_user_timeout', '%d', true)) AS session; %s`,
-		shard.LockKey(topic, consumerGroup), ms, ms, ms, h.openKeysQuery())}
+		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic), ms, ms, ms, h.openKeysQuery())}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {

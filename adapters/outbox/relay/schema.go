@@ -37,12 +37,15 @@ const (
 //
 // Its select walks the primary-key index from the consumer group's position,
 // (transaction_id, "offset") > (last transaction, last offset), and stops
-// after BatchSize rows or at the first transaction that may still be open
-// (transaction_id < pg_snapshot_xmin(pg_current_snapshot())): a row is never
-// read while a transaction older than it may still commit, so a transaction
-// that commits late is never skipped. The query costs the same whatever the
-// backlog, unlike the stock adapter's, which reads every pending row before
-// its LIMIT.
+// after BatchSize rows or at the shard's barrier (shard.Barrier): the oldest
+// transaction that holds the shard's writer lock, which lockingBeginner
+// reads from pg_locks in the statement before. A row is never read while
+// a transaction that may still write an older row of the shard is open, so
+// a transaction that commits late is never skipped; transactions that do
+// not write the shard hold nothing back. (Without lockingBeginner's
+// statement the barrier is the cluster's pg_snapshot_xmin.) The query costs
+// the same whatever the backlog, unlike the stock adapter's, which reads
+// every pending row before its LIMIT.
 //
 // It reads nothing while a row of the shard names a transaction ID the
 // database has not reached (a logical restore into a cluster with lower
@@ -58,8 +61,8 @@ const (
 // lockingBeginner), so the select's snapshot always sees the last holder's
 // acknowledgement, and the transaction takes no row lock, hence no
 // transaction ID, until the final acknowledgement. (A row lock would give
-// every forwarder's transaction an ID and hold back pg_snapshot_xmin, and so
-// the visibility of new rows, for all shards while a batch is forwarded.)
+// every forwarder's transaction an ID and hold back pg_snapshot_xmin, the
+// barrier of anything that still reads by it.)
 type schemaAdapter struct {
 	// BatchSize is the number of rows one query reads. Defaults to
 	// DefaultBatchSize.
@@ -75,10 +78,11 @@ func (s schemaAdapter) batchSize() int {
 	return s.BatchSize
 }
 
-// InsertQuery inserts msgs, as the outbox Publisher does (tests publish
-// with this adapter).
+// InsertQuery inserts msgs taking the shard's writer lock in the same
+// statement (tests publish with this adapter through watermill-sql's
+// publisher, which does not announce itself as the outbox Publisher does).
 func (s schemaAdapter) InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
-	return shard.InsertQuery(topic, msgs)
+	return shard.LockingInsertQuery(topic, msgs)
 }
 
 // SelectQuery returns the next batch after the consumer group's position.
@@ -92,7 +96,7 @@ func (s schemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermi
 				SELECT last_processed_transaction_id, offset_acked
 				FROM ` + shard.OffsetsTable(topic) + `
 				WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
-			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			AND transaction_id < ` + shard.Barrier + `
 			AND NOT EXISTS (SELECT 1 FROM ` + shard.MessagesTable(topic) + `
 				WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot()))
 		ORDER BY transaction_id, "offset"

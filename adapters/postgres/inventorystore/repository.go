@@ -22,6 +22,11 @@ import (
 
 // Outbox publishes messages within a unit of work (adapters/outbox).
 type Outbox interface {
+	// Announce declares, before the transaction's first write, the
+	// partition keys (order IDs) whose messages it may publish: the
+	// outbox relay holds back only the shards of open writers, and knows
+	// them from this (adapters/outbox's Announce).
+	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
 }
 
@@ -48,7 +53,7 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 
 // Reserve implements app.Repository.
 func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
-	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inventory_reservations WHERE order_id = $1)`, orderID).Scan(&exists); err != nil {
@@ -85,7 +90,7 @@ func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string,
 
 // UpdateReservation implements app.Repository.
 func (r *Repository) UpdateReservation(ctx context.Context, msg inbox.Key, orderID string, fn func(*domain.Reservation, domain.Stock) error) error {
-	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		var (
 			status, reason string
@@ -128,7 +133,7 @@ func (r *Repository) UpdateReservation(ctx context.Context, msg inbox.Key, order
 
 // UpdateItem implements app.Repository.
 func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain.Item) error) error {
-	return r.inTx(ctx, inbox.Key{}, func(uow *pgtx.UnitOfWork) error {
+	return r.inTx(ctx, inbox.Key{}, "", func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_stock (sku, on_hand) VALUES ($1, 0) ON CONFLICT (sku) DO NOTHING`, sku); err != nil {
 			return fmt.Errorf("create stock of %s: %w", sku, err)
@@ -144,10 +149,16 @@ func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain
 	})
 }
 
-// inTx runs fn in one unit of work that first records msg, the consumed
+// inTx runs fn in one unit of work that first announces it may publish
+// the events of orderID (none when empty) and records msg, the consumed
 // message fn is the effect of, in the inventory's inbox.
-func (r *Repository) inTx(ctx context.Context, msg inbox.Key, fn func(uow *pgtx.UnitOfWork) error) error {
+func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, fn func(uow *pgtx.UnitOfWork) error) error {
 	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if orderID != "" {
+			if err := r.outbox.Announce(ctx, uow, orderID); err != nil {
+				return err
+			}
+		}
 		if err := messagestore.RecordInbox(ctx, uow, messagestore.InventoryTables.Inbox, msg); err != nil {
 			return err
 		}

@@ -20,6 +20,11 @@ import (
 
 // Outbox publishes messages within a unit of work (adapters/outbox).
 type Outbox interface {
+	// Announce declares, before the transaction's first write, the
+	// partition keys (order IDs) whose messages it may publish: the
+	// outbox relay holds back only the shards of open writers, and knows
+	// them from this (adapters/outbox's Announce).
+	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
 }
 
@@ -46,7 +51,7 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 
 // Add implements app.Repository.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
-	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+	return r.inTx(ctx, msg, p.OrderID(), func(uow *pgtx.UnitOfWork) error {
 		res, err := uow.Tx.ExecContext(ctx, `
 			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
@@ -63,7 +68,7 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 
 // Update implements app.Repository.
 func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, msg, func(uow *pgtx.UnitOfWork) error {
+	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		var (
 			amount                                        int64
@@ -99,10 +104,16 @@ func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, 
 	})
 }
 
-// inTx runs fn in one unit of work that first records msg, the consumed
+// inTx runs fn in one unit of work that first announces it may publish
+// the events of orderID (none when empty) and records msg, the consumed
 // message fn is the effect of, in the payment service's inbox.
-func (r *Repository) inTx(ctx context.Context, msg inbox.Key, fn func(uow *pgtx.UnitOfWork) error) error {
+func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, fn func(uow *pgtx.UnitOfWork) error) error {
 	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+		if orderID != "" {
+			if err := r.outbox.Announce(ctx, uow, orderID); err != nil {
+				return err
+			}
+		}
 		if err := messagestore.RecordInbox(ctx, uow, messagestore.PaymentTables.Inbox, msg); err != nil {
 			return err
 		}

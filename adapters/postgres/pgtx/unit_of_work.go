@@ -15,6 +15,21 @@ import (
 type UnitOfWork struct {
 	Tx          *sql.Tx
 	afterCommit []func()
+	done        map[any]bool
+}
+
+// Once reports whether key is new to this unit of work, and records it: a
+// step that must happen once per transaction (the outbox taking a shard's
+// writer lock, say) remembers it here.
+func (u *UnitOfWork) Once(key any) bool {
+	if u.done[key] {
+		return false
+	}
+	if u.done == nil {
+		u.done = map[any]bool{}
+	}
+	u.done[key] = true
+	return true
 }
 
 // AfterCommit registers fn to run once the transaction has committed. It

@@ -49,10 +49,20 @@ func DDL(topic string) []string {
 	}
 }
 
-// InsertQuery inserts msgs, in order, stamped with the writing transaction's ID.
+// InsertQuery inserts msgs, in order, stamped with the writing transaction's
+// ID, for a writer that holds the shard's writer lock (the Publisher
+// announces itself first; see writers.go).
 func InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
+	return insertQuery(msgs,
+		`INSERT INTO `+MessagesTable(topic)+` (uuid, payload, metadata, transaction_id) VALUES `,
+		"($%d,$%d,$%d,pg_current_xact_id())", "")
+}
+
+// insertQuery is head, a row per message (row formats its three
+// placeholders' numbers) separated by commas, and tail.
+func insertQuery(msgs message.Messages, head, row, tail string) (watermillsql.Query, error) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO ` + MessagesTable(topic) + ` (uuid, payload, metadata, transaction_id) VALUES `)
+	b.WriteString(head)
 	args := make([]any, 0, 3*len(msgs))
 	for i, msg := range msgs {
 		metadata, err := json.Marshal(msg.Metadata)
@@ -62,9 +72,10 @@ func InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "($%d,$%d,$%d,pg_current_xact_id())", 3*i+1, 3*i+2, 3*i+3)
+		fmt.Fprintf(&b, row, 3*i+1, 3*i+2, 3*i+3)
 		args = append(args, msg.UUID, []byte(msg.Payload), metadata)
 	}
+	b.WriteString(tail)
 	return watermillsql.Query{Query: b.String(), Args: args}, nil
 }
 
