@@ -135,9 +135,9 @@ func TestTwoForwardersForwardEachMessageOnceAndOneTakesOverFromTheOther(t *testi
 	write(30, 21, 25)
 	records = readEvents(t, brokers, topic, 750, 30*time.Second)
 	checkDelivery(t, records, want)
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("the remaining forwarder took %s to forward the rest", took)
-	}
+	// How fast it takes over is measured in takeovertest; here it must
+	// only take over (readEvents' deadline).
+	t.Logf("the remaining forwarder forwarded the rest %s after the first stopped", time.Since(start).Round(time.Millisecond))
 }
 
 func TestUnwrappableMessageIsDeadLetteredAndTheOthersContinue(t *testing.T) {
