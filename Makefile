@@ -86,8 +86,8 @@ bench-short: services ## The same comparison, short (about a minute and a half)
 bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
 	$(BENCH_LOCK) $(GO) run ./adapters/outbox/bench
 
-test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart
-	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/
+test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP
+	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/
 
 clean: ## Remove build output
 	rm -rf bin

@@ -146,8 +146,11 @@ func (h *harness) write(ctx context.Context, writers int, pause time.Duration) <
 				payload, _ := json.Marshal(event{Order: order, Version: v})
 				msg := message.NewMessage(uuid.NewString(), payload)
 				msg.Metadata.Set(outbox.MetadataPartitionKey, order)
-				err := pgtx.Do(context.WithoutCancel(ctx), h.db, func(uow *pgtx.UnitOfWork) error {
-					return pub.Publish(ctx, uow, h.topic, msg)
+				// A write that started finishes: stopping the writers must
+				// not leave a version half-written.
+				wctx := context.WithoutCancel(ctx)
+				err := pgtx.Do(wctx, h.db, func(uow *pgtx.UnitOfWork) error {
+					return pub.Publish(wctx, uow, h.topic, msg)
 				})
 				if err != nil {
 					h.t.Errorf("write %s v%d: %v", order, v, err)
