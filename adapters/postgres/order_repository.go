@@ -42,6 +42,7 @@ type OrderRepositoryConfig struct {
 // the whole business transaction, in order:
 //
 //	BEGIN
+//	  announce the order's outbox shard         (Outbox.Announce: the relay's barrier)
 //	  record the consumed message in the inbox  (Update caused by a message)
 //	  look up the idempotency key               (Add with a key; idempotency.go)
 //	  load the order's events                   (Update; event_store.go)
