@@ -17,10 +17,31 @@ import (
 // business transactions write with, and the relay that forwards them to
 // Kafka with the process's metrics.
 
-// outboxPublisher checks an outbox's layout (shard count, stalls) and
-// returns the publisher business transactions write with: after each
-// commit that wrote to it, it wakes the relays with a NOTIFY.
+// outboxPublisher returns the publisher business transactions write into
+// an outbox with: one per outbox and process, so that `orders all`, whose
+// API and saga both write the orders outbox, checks its layout once and
+// runs one wake-up notifier for it.
 func outboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, error) {
+	r.publishersMu.Lock()
+	defer r.publishersMu.Unlock()
+	if pub, ok := r.publishers[box.Name]; ok {
+		return pub, nil
+	}
+	pub, err := newOutboxPublisher(ctx, r, box)
+	if err != nil {
+		return nil, err
+	}
+	if r.publishers == nil {
+		r.publishers = map[string]*outbox.Publisher{}
+	}
+	r.publishers[box.Name] = pub
+	return pub, nil
+}
+
+// newOutboxPublisher checks an outbox's layout (shard count, stalls) and
+// returns a publisher that, after each commit that wrote to the outbox,
+// wakes the relays with a NOTIFY.
+func newOutboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := admin.CheckLayout(ctx, r.db, box, outbox.DefaultConsumerGroup); err != nil {

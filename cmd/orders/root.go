@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,9 @@ type root struct {
 	registry     *prometheus.Registry
 	relayMetrics *relay.Metrics
 	appMetrics   *metrics.Prometheus
+
+	publishersMu sync.Mutex
+	publishers   map[string]*outbox.Publisher // by outbox name; see outboxPublisher
 }
 
 // telemetry is what the applications' decorators report to.
