@@ -245,6 +245,10 @@ SELECT 'CREATE DATABASE orders_test OWNER orders'
 ALTER DATABASE orders OWNER TO orders;
 ALTER DATABASE orders_test OWNER TO orders;
 GRANT pg_signal_backend TO orders;
+-- pg_stat_statements with every database's statement texts.
+GRANT pg_read_all_stats TO orders;
+SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')\gexec
 SQL
 }
 
@@ -329,6 +333,9 @@ postgres_up() {
 	changed+=$(pg_set "$v" "$c" port "$PGPORT")
 	changed+=$(pg_set "$v" "$c" listen_addresses "localhost")
 	changed+=$(pg_set "$v" "$c" max_connections "300")
+	# Per-statement figures for the benchmarks and for operators
+	# (docs/benchmarks.md reads them); loaded at start, so it takes a restart.
+	changed+=$(pg_set "$v" "$c" shared_preload_libraries "pg_stat_statements")
 
 	if [[ $(id -u) -eq 0 && ! -d /var/run/postgresql ]]; then
 		install -d -o postgres -g postgres -m 2775 /var/run/postgresql

@@ -56,6 +56,9 @@ type HTTPConfig struct {
 	Inventory string // INVENTORY_HTTP_ADDR
 	Payment   string // PAYMENT_HTTP_ADDR
 	Metrics   string // METRICS_ADDR; "off": none
+	// Pprof (PPROF_ADDR) serves Go's profiler at /debug/pprof/ when set;
+	// off by default, since profiles show the process's internals.
+	Pprof string
 	// IdempotencyKeyRetention (IDEMPOTENCY_KEY_RETENTION) is how long
 	// POST /orders remembers an Idempotency-Key.
 	IdempotencyKeyRetention time.Duration

@@ -34,6 +34,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.HTTP.Inventory = p.str("INVENTORY_HTTP_ADDR")
 	c.HTTP.Payment = p.str("PAYMENT_HTTP_ADDR")
 	c.HTTP.Metrics = p.str("METRICS_ADDR")
+	c.HTTP.Pprof = p.str("PPROF_ADDR")
 	c.HTTP.IdempotencyKeyRetention = p.duration("IDEMPOTENCY_KEY_RETENTION")
 
 	c.Topics.Orders = p.str("ORDERS_TOPIC")

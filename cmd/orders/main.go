@@ -104,6 +104,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if err := r.newMetrics(cmd); err != nil {
 		return err
 	}
+	servePprof(ctx, cfg.HTTP.Pprof, logger)
 	return runner(ctx, r, args)
 }
 
