@@ -62,7 +62,9 @@ func relayedOutboxes(cmd string, c Config) []outbox.Config {
 // relays' counters, and the backlog of every outbox the command relays.
 func (r *root) newMetrics(cmd string) error {
 	r.registry = prometheus.NewRegistry()
-	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		// The pool's waits show a process short of connections.
+		collectors.NewDBStatsCollector(r.db, "orders"))
 	var err error
 	if r.relayMetrics, err = relay.NewMetrics(r.registry); err != nil {
 		return err

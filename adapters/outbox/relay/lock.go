@@ -37,6 +37,12 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // that waits longer than that (for Kafka) keeps its turn by pinging; see
 // turn.
 //
+// It also turns sequential scans off for the transaction: the select's
+// bounds are a subquery and settings the planner cannot see, so on a
+// small or freshly analysed shard it guessed a third of the table matched
+// and scanned all of it, once per cycle; the primary-key walk costs what
+// the batch costs.
+//
 // The same round trip reads the shard's held orders for the batch (see
 // holds): two statements in one simple query, each with its own READ
 // COMMITTED snapshot, so the second is read after the lock was taken.
@@ -58,8 +64,9 @@ func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *hol
 	return lockingBeginner{DB: db, turn: t, holds: h, lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
-			set_config('tcp_user_timeout', '%d', true)) AS session; %s`,
-		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic), ms, ms, ms, h.openKeysQuery())}
+			set_config('tcp_user_timeout', '%d', true),
+			set_config('enable_seqscan', 'off', true)) AS session; %s`,
+		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), ms, ms, ms, h.openKeysQuery())}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {

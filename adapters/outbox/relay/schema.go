@@ -97,8 +97,7 @@ func (s schemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermi
 				FROM ` + shard.OffsetsTable(topic) + `
 				WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
 			AND transaction_id < ` + shard.Barrier + `
-			AND NOT EXISTS (SELECT 1 FROM ` + shard.MessagesTable(topic) + `
-				WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot()))
+			AND NOT ` + shard.AheadOfTransactionIDs(topic) + `
 		ORDER BY transaction_id, "offset"
 		LIMIT ` + strconv.Itoa(s.batchSize())}
 }

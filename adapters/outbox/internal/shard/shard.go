@@ -136,6 +136,16 @@ func (s State) Problem() string {
 	}
 }
 
+// AheadOfTransactionIDs is true when a row of topic names a transaction
+// that has not started yet (State.Impossible). It reads the newest row
+// from the upper end of the primary key: as an EXISTS with a filter, the
+// planner may scan the whole table instead, expecting an early match that
+// never comes (it did, once per relay cycle, on tables without statistics).
+func AheadOfTransactionIDs(topic string) string {
+	return `COALESCE((SELECT transaction_id FROM ` + MessagesTable(topic) + `
+		ORDER BY transaction_id DESC LIMIT 1) >= pg_snapshot_xmax(pg_current_snapshot()), false)`
+}
+
 // QueryRower is a *sql.DB, *sql.Tx or *sql.Conn.
 type QueryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -152,8 +162,7 @@ func ReadState(ctx context.Context, db QueryRower, topic, consumerGroup string) 
 	err := db.QueryRowContext(ctx, `
 		SELECT o.consumer_group IS NULL,
 			COALESCE(o.last_processed_transaction_id >= pg_snapshot_xmax(pg_current_snapshot()), false)
-				OR EXISTS (SELECT 1 FROM `+MessagesTable(topic)+`
-					WHERE transaction_id >= pg_snapshot_xmax(pg_current_snapshot())),
+				OR `+AheadOfTransactionIDs(topic)+`,
 			(SELECT true FROM `+MessagesTable(topic)+` m
 				WHERE (m.transaction_id, m."offset") > (o.last_processed_transaction_id, o.offset_acked)
 				ORDER BY m.transaction_id, m."offset" LIMIT 1) IS NOT NULL,

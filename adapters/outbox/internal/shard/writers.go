@@ -71,19 +71,34 @@ func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query
 // the select's snapshot is taken after pg_locks was read. Why this
 // skips no row: docs/forwarder.md, "Reading".
 //
+// Reading pg_locks costs about a millisecond (it copies the whole lock
+// table), so it is read only when it can make a difference: when a
+// committed row after consumerGroup's position is as new as the oldest
+// open transaction (the snapshot's xmin). Otherwise the barrier is that
+// xmin, the bound the select would use without this statement, and no
+// committed row waiting is above it (an empty cycle, or a backlog of older
+// rows). Rows committed after this statement wait for the next cycle,
+// which their writers' wake-ups start.
+//
 // A holder's backend_xid is 32 bits; it is widened against xmax (running
 // transactions are within 2^31 of it). Holders without a backend (pid
 // NULL: prepared transactions) are not seen; the service uses none.
-func BarrierQuery(topic string) string {
+func BarrierQuery(topic, consumerGroup string) string {
 	return `set_config('` + BarrierSetting + `', (
-		SELECT (x.xmax + LEAST(0, COALESCE((
+		SELECT CASE WHEN (SELECT m.transaction_id FROM ` + MessagesTable(topic) + ` AS m
+				WHERE (m.transaction_id, m."offset") > (SELECT last_processed_transaction_id, offset_acked
+					FROM ` + OffsetsTable(topic) + ` WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
+					AND m.transaction_id >= x.xmin
+				ORDER BY m.transaction_id, m."offset" LIMIT 1) IS NULL THEN x.xmin::text::bigint
+			ELSE x.xmax + LEAST(0, COALESCE((
 			SELECT min((a.backend_xid::text::bigint - x.xmax % 4294967296 + 6442450944) % 4294967296 - 2147483648)
 			FROM pg_locks l, pg_stat_get_activity(l.pid) a
 			WHERE l.locktype = 'advisory' AND l.pid IS NOT NULL
 				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 				AND l.classid = ` + fmt.Sprint(writerLockClass) + ` AND l.objsubid = 1
-				AND l.objid = ` + pq.QuoteLiteral(MessagesTable(topic)) + `::regclass::oid), 0)))::text
-		FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) AS x), true)`
+				AND l.objid = ` + pq.QuoteLiteral(MessagesTable(topic)) + `::regclass::oid), 0)) END::text
+		FROM (SELECT pg_snapshot_xmin(s) AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax
+			FROM pg_current_snapshot() AS s) AS x), true)`
 }
 
 // BarrierSetting is the transaction-local setting BarrierQuery stores the
