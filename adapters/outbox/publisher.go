@@ -19,9 +19,10 @@ type PublisherConfig struct {
 	// database's (admin.CheckLayout checks it at start-up).
 	Outbox Config
 	// WakeUp, when set, is called after every commit of a transaction that
-	// published to the outbox: the relay's wake-up (relay.Notifier's Wake).
-	// Without it the relay finds the messages by polling.
-	WakeUp func()
+	// published to the outbox, with the shards it wrote: the relay's
+	// wake-up (relay.Notifier's Wake). Without it the relay finds the
+	// messages by polling.
+	WakeUp func(shards ...int)
 }
 
 func (c *PublisherConfig) setDefaults() { c.Outbox.setDefaults() }
@@ -96,7 +97,7 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 		}
 	}
 	if p.cfg.WakeUp != nil {
-		uow.AfterCommit(p.cfg.WakeUp)
+		uow.AfterCommit(func() { p.cfg.WakeUp(shards...) })
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func TestTheRelayIsWokenOnlyAfterACommitThatPublished(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
 	var woken atomic.Int64
-	publisher, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders, WakeUp: func() { woken.Add(1) }}, nil)
+	publisher, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders, WakeUp: func(...int) { woken.Add(1) }}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,12 +36,12 @@ const stockTopic = "bench_stock"
 
 // newOurPublisher returns a publisher into our outbox that calls wakeUp,
 // if not nil, after each commit.
-func newOurPublisher(wakeUp func()) (*outbox.Publisher, error) {
+func newOurPublisher(wakeUp func(...int)) (*outbox.Publisher, error) {
 	return outbox.NewPublisher(outbox.PublisherConfig{Outbox: outboxConfig(), WakeUp: wakeUp}, nil)
 }
 
 // notifier returns the Wake of a Notifier of our outbox.
-func notifier(db *sql.DB) (func(), error) {
+func notifier(db *sql.DB) (func(...int), error) {
 	n, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: outboxConfig()}, nil)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,17 +25,20 @@ func channelName(outbox string) string { return "outbox_" + outbox }
 // its own, outside the business transaction (a NOTIFY inside it would
 // serialise the commits of all writers), at once when none was sent in the
 // last interval and otherwise once at the end of it, so a burst of commits
-// costs one NOTIFY per interval. A lost wake-up costs latency only: the
-// forwarder also polls.
+// costs one NOTIFY per interval. The payload names the shards written
+// since the last one ("3,5"; empty: all), so that only those run a cycle.
+// A lost wake-up costs latency only: the forwarder also polls.
 type Notifier struct {
 	db       *sql.DB
-	notify   string
+	channel  string
 	interval time.Duration
 	logger   watermill.LoggerAdapter
 
 	running  atomic.Bool
-	pending  atomic.Bool
 	failures atomic.Int64
+
+	mu      sync.Mutex
+	pending shardSet
 }
 
 // NotifierConfig configures a Notifier.
@@ -71,34 +75,46 @@ func NewNotifier(db *sql.DB, cfg NotifierConfig, logger watermill.LoggerAdapter)
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &Notifier{
-		db:       db,
-		notify:   "SELECT pg_notify(" + pq.QuoteLiteral(channelName(cfg.Outbox.Name)) + ", '')",
-		interval: cfg.Interval,
-		logger:   logger,
-	}, nil
+	return &Notifier{db: db, channel: channelName(cfg.Outbox.Name), interval: cfg.Interval, logger: logger}, nil
 }
 
-// Wake asks for a NOTIFY; it never blocks.
-func (n *Notifier) Wake() {
-	n.pending.Store(true)
+// Wake asks for a NOTIFY waking shards (every shard when none is given);
+// it never blocks.
+func (n *Notifier) Wake(shards ...int) {
+	n.mu.Lock()
+	n.pending.add(shards)
+	n.mu.Unlock()
 	if n.running.CompareAndSwap(false, true) {
 		go n.loop()
 	}
 }
 
+// take returns the pending shards and clears them.
+func (n *Notifier) take() shardSet {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := n.pending
+	n.pending = shardSet{}
+	return s
+}
+
 func (n *Notifier) loop() {
 	for {
-		if !n.pending.Swap(false) {
+		pending := n.take()
+		if !pending.any {
 			n.running.Store(false)
 			// A Wake that came in between saw running and left: take it.
-			if n.pending.Load() && n.running.CompareAndSwap(false, true) {
+			n.mu.Lock()
+			again := n.pending.any
+			n.mu.Unlock()
+			if again && n.running.CompareAndSwap(false, true) {
 				continue
 			}
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := n.db.ExecContext(ctx, n.notify)
+		// No parameters: one round trip (lib/pq prepares a parameterised query).
+		_, err := n.db.ExecContext(ctx, "SELECT pg_notify("+pq.QuoteLiteral(n.channel)+", "+pq.QuoteLiteral(pending.payload())+")")
 		cancel()
 		if err != nil {
 			if n.failures.Add(1)%100 == 1 {
@@ -110,9 +126,9 @@ func (n *Notifier) loop() {
 }
 
 // listen LISTENs on the outbox's channel until ctx ends and calls wake for
-// every notification, and after every reconnection (a notification may
-// have been missed meanwhile).
-func listen(ctx context.Context, dsn, outbox string, wake func(), logger watermill.LoggerAdapter) error {
+// every notification with the shards it names, and for every shard after
+// every reconnection (a notification may have been missed meanwhile).
+func listen(ctx context.Context, dsn, outbox string, wake func(shards ...int), logger watermill.LoggerAdapter) error {
 	listener := pq.NewListener(dsn, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
@@ -142,11 +158,15 @@ func listen(ctx context.Context, dsn, outbox string, wake func(), logger watermi
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-listener.Notify:
+		case n, ok := <-listener.Notify:
 			if !ok {
 				return nil
 			}
-			wake() // a nil notification means a reconnection
+			if n == nil { // a reconnection
+				wake()
+				continue
+			}
+			wake(parseShards(n.Extra)...)
 		case <-ping.C:
 			go func() { _ = listener.Ping() }()
 		}
