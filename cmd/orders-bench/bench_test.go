@@ -12,14 +12,17 @@ import (
 
 // TestHarnessSmoke runs the whole benchmark on tiny numbers against the
 // real PostgreSQL and Kafka, and checks that every section produced figures
-// and the plots exist. No figure is compared with a target: timings vary
-// with the machine and are never asserted in tests.
+// and the plots exist; downstream, every order of the `orders all` run
+// ends confirmed (stock and the payment limit are set high). No figure is
+// compared with a target: timings vary with the machine and are never
+// asserted in tests.
 func TestHarnessSmoke(t *testing.T) {
 	o := fullOptions()
 	o.Clients, o.Step, o.Warmup, o.Rounds = []int{1, 2}, time.Second, 200*time.Millisecond, 1
 	o.Latency, o.Idle, o.Relay = time.Second, 500*time.Millisecond, false
+	o.BurstOrders, o.Sustained, o.EndTimeout = 40, time.Second, 3*time.Minute
 	o.Out = t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 
 	var out bytes.Buffer
@@ -66,12 +69,14 @@ func TestHarnessSmoke(t *testing.T) {
 			t.Errorf("run %d: no idle CPU or peak RSS", i)
 		}
 	}
-	for _, want := range []string{"## Write path", "## Relay", "## End to end", "## Targets", "service / pgbench"} {
+	checkDownstream(t, o, res.Downstream, out.String())
+	for _, want := range []string{"## Write path", "## Relay", "## End to end", "## Downstream", "## Targets", "service / pgbench",
+		"burst: end-to-end rate", "commit → confirmed p99", "consumer lag 0 within", "CPU per confirmed order"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the printed tables lack %q", want)
 		}
 	}
-	for _, f := range []string{"results.json", "bench-latency.png", "bench-drain.png", "bench-write-path.png"} {
+	for _, f := range []string{"results.json", "bench-latency.png", "bench-drain.png", "bench-write-path.png", "bench-burst.png", "bench-confirmed.png"} {
 		if st, err := os.Stat(filepath.Join(o.Out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}

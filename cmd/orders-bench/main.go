@@ -14,18 +14,25 @@
 //     commit → Kafka with `orders api` and `orders forward` as processes,
 //     then commit → Kafka and commit → the inventory consumer's reservation
 //     with `orders inventory` running too; each process's CPU while idle;
-//  4. resources: CPU seconds per 1,000 orders and peak RSS by process.
+//  4. resources: CPU seconds per 1,000 orders and peak RSS by process;
+//  5. downstream, on the `make run` topology (one `orders all` process): a
+//     burst of orders placed as fast as 32 clients can, followed until every
+//     one has ended (end-to-end rate, CPU per confirmed order, the top
+//     statements from pg_stat_statements), then 40 orders/s and half the
+//     maximum placement rate held open loop (commit → confirmed, how soon
+//     the consumers' lag is back to 0).
 //
 // Run it under the shared lock, alone on the machine:
 //
-//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench          # about 12 minutes
-//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench -short   # about a minute
+//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench          # 15 minutes and more: each downstream phase waits up to -end-timeout
+//	flock /tmp/orders-bench.lock go run ./cmd/orders-bench -short   # a few minutes
 //
 // It creates databases ordersbench_* on the server of TEST_DATABASE_URL and
 // topics ordersbench.* on KAFKA_BROKERS, and removes them at the end.
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -53,14 +60,20 @@ type options struct {
 	Pgbench   string
 	Out       string // results, plots and logs
 	ImgDir    string // also write the plots here
+	// The downstream section.
+	BurstOrders, BurstClients int
+	Sustained                 time.Duration // each sustained rate
+	SustainedLowRate          float64
+	EndTimeout                time.Duration // wait for the end states after a phase's last placement
 }
 
 func fullOptions() options {
 	return options{
 		Clients: []int{1, 8, 32, 64}, Step: 10 * time.Second, Warmup: 2 * time.Second, Rounds: 2,
 		LowRate: 10, Latency: 30 * time.Second, Idle: 20 * time.Second, Consumers: []string{"inventory"},
-		Relay:   true,
-		Pgbench: "/usr/lib/postgresql/15/bin/pgbench",
+		Relay:       true,
+		Pgbench:     "/usr/lib/postgresql/15/bin/pgbench",
+		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, EndTimeout: 5 * time.Minute,
 	}
 }
 
@@ -68,11 +81,12 @@ func shortOptions() options {
 	o := fullOptions()
 	o.Step, o.Warmup, o.Rounds = 2*time.Second, 500*time.Millisecond, 1
 	o.Latency, o.Idle, o.Relay = 5*time.Second, 5*time.Second, false
+	o.BurstOrders, o.Sustained, o.EndTimeout = 500, 5*time.Second, 2*time.Minute
 	return o
 }
 
 func main() {
-	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark (about a minute)")
+	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders and 5 s sustained rates downstream")
 	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
 	step := flag.Duration("step", 0, "length of each write-path measurement (default 10s, short 2s)")
 	rounds := flag.Int("rounds", 0, "write-path rounds (default 2, short 1)")
@@ -84,6 +98,9 @@ func main() {
 	pgbench := flag.String("pgbench", "", "pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)")
 	out := flag.String("out", "", "directory for results.json, the plots and the processes' logs (default: a new temporary directory)")
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
+	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
+	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
+	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
 
 	o := fullOptions()
@@ -94,6 +111,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(2)
 	}
+	o.BurstOrders = cmp.Or(max(*burst, 0), o.BurstOrders)
+	o.Sustained, o.EndTimeout = cmp.Or(max(*sustained, 0), o.Sustained), cmp.Or(max(*endTimeout, 0), o.EndTimeout)
 	if err := runUntilSignalled(o); err != nil {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(1)
@@ -200,6 +219,9 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 			return nil, fmt.Errorf("end to end: %w", err)
 		}
 		res.EndToEnd = append(res.EndToEnd, r)
+	}
+	if res.Downstream, err = measureDownstream(ctx, e, o, res.WritePath, w); err != nil {
+		return nil, fmt.Errorf("downstream: %w", err)
 	}
 	res.Elapsed = time.Since(started)
 

@@ -19,18 +19,16 @@ type pipeline struct {
 	children  []*child // api first, then forward, then the consumers
 	inventory string   // base URL of the inventory API
 	topic     string   // order events, with the broker's append time
+	groups    []string // the consumer groups, as allConsumers
 }
 
 // allConsumers are the consumer processes in the order they start.
 var allConsumers = []string{"inventory", "payment", "saga"}
 
-func startPipeline(ctx context.Context, e *environment, consumers []string) (_ *pipeline, err error) {
+// preparePipeline creates the pipeline's fresh database (migrated) and
+// topics, and names its consumer groups; nothing runs yet.
+func preparePipeline(ctx context.Context, e *environment) (_ *pipeline, err error) {
 	p := &pipeline{e: e}
-	defer func() {
-		if err != nil {
-			p.stop()
-		}
-	}()
 	if p.db, err = e.newDatabase(ctx, "e2e"); err != nil {
 		return nil, err
 	}
@@ -47,13 +45,23 @@ func startPipeline(ctx context.Context, e *environment, consumers []string) (_ *
 	for _, c := range allConsumers {
 		group := "ordersbench-" + suffix + "-" + c
 		topics[strings.ToUpper(c)+"_CONSUMER_GROUP"] = group
+		p.groups = append(p.groups, group)
 		e.cleanups = append(e.cleanups, func() { _ = e.deleteGroup(group) })
 	}
 	p.env = e.serviceEnv(p.db, topics)
-	if err := runOrders(ctx, e.ordersBin, "migrate", p.env); err != nil {
+	return p, runOrders(ctx, e.ordersBin, "migrate", p.env)
+}
+
+func startPipeline(ctx context.Context, e *environment, consumers []string) (_ *pipeline, err error) {
+	p, err := preparePipeline(ctx, e)
+	if err != nil {
 		return nil, err
 	}
-
+	defer func() {
+		if err != nil {
+			p.stop()
+		}
+	}()
 	if p.api, err = startAPI(ctx, e, p.db, p.topic, false); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,9 @@ func (r *results) plot(dir string) error {
 	if err := r.plotDrain(filepath.Join(dir, "bench-drain.png")); err != nil {
 		return err
 	}
+	if err := r.plotDownstream(dir); err != nil {
+		return err
+	}
 	return r.plotWritePath(filepath.Join(dir, "bench-write-path.png"))
 }
 

@@ -23,6 +23,8 @@ type results struct {
 	Drain     *drainResult
 	Relay     *relayResult
 	EndToEnd  []*e2eResult // the API and forwarder alone, then with the consumers
+	// Downstream is the `make run` topology: burst and sustained rates.
+	Downstream *downstreamResult
 }
 
 // targets of issue 6, the figure each is checked against.
@@ -48,6 +50,7 @@ func (r *results) print(w io.Writer) {
 	for _, e := range r.EndToEnd {
 		r.printEndToEnd(w, e)
 	}
+	r.printDownstream(w)
 	r.printTargets(w)
 }
 
@@ -157,14 +160,16 @@ func (r *results) printEndToEnd(w io.Writer, e *e2eResult) {
 		}
 		fmt.Fprintf(w, "%s %.2f%%", u.Name, u.Value)
 	}
-	fmt.Fprint(w, " of a core\n\npeak RSS: ")
-	for i, u := range e.PeakRSS {
-		if i > 0 {
-			fmt.Fprint(w, ", ")
-		}
-		fmt.Fprintf(w, "%s %s", u.Name, mib(int64(u.Value)))
+	fmt.Fprintf(w, " of a core\n\npeak RSS: %s\n\n", rssList(e.PeakRSS))
+}
+
+// rssList is "name size, …" of memory usages in bytes.
+func rssList(us []usage) string {
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = u.Name + " " + mib(int64(u.Value))
 	}
-	fmt.Fprint(w, "\n\n")
+	return strings.Join(parts, ", ")
 }
 
 func (r *results) printTargets(w io.Writer) {
@@ -218,6 +223,7 @@ func (r *results) printTargets(w io.Writer) {
 			}
 		}
 	}
+	r.downstreamTargets(rowVerdict)
 	fmt.Fprintln(w)
 }
 

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkDownstream checks the `orders all` section of a smoke run: every
+// order confirmed, the consumers caught up, and figures that fit together.
+func checkDownstream(t *testing.T, o options, d *downstreamResult, printed string) {
+	t.Helper()
+	if d == nil {
+		t.Fatal("no downstream section")
+	}
+	b := d.Burst
+	if b.Placed != o.BurstOrders || b.Errors > 0 {
+		t.Errorf("burst: %d placed, %d failed (%s), want %d placed", b.Placed, b.Errors, b.FirstError, o.BurstOrders)
+	}
+	if b.Confirmed != b.Placed || b.Settling.NotEnded > 0 {
+		t.Errorf("burst: %d confirmed, %d cancelled, %d not ended of %d placed", b.Confirmed, b.Cancelled, b.Settling.NotEnded, b.Placed)
+	}
+	checkSettling(t, "burst", b.Settling)
+	if len(b.endedAt) != b.Placed || b.PlacementRate <= 0 || b.EndToEndRate <= 0 || b.VsPlacement <= 0 || b.VsAPI <= 0 {
+		t.Errorf("burst: %d end times, placement %.0f/s, end to end %.0f/s (%.2f, %.2f)", len(b.endedAt), b.PlacementRate, b.EndToEndRate, b.VsPlacement, b.VsAPI)
+	}
+	if len(b.CPU) != 4 || b.PipelineCPU <= 0 || b.WritePathCPU <= 0 || b.CPURatio <= 0 {
+		t.Errorf("burst CPU: %+v, pipeline %.3f, write path %.3f, ratio %.2f", b.CPU, b.PipelineCPU, b.WritePathCPU, b.CPURatio)
+	}
+	s := d.Statements
+	switch {
+	case s.Missing != "" && !strings.Contains(printed, s.Missing):
+		t.Errorf("pg_stat_statements missing (%s), and the output does not say so", s.Missing)
+	case s.Missing == "" && (len(s.Top) == 0 || s.Calls == 0 || s.CommitsPerOrder <= 0 || !strings.Contains(printed, "| statement | calls |")):
+		t.Errorf("pg_stat_statements: %d top statements, %d calls, %.1f commits per order, or no table", len(s.Top), s.Calls, s.CommitsPerOrder)
+	}
+
+	if len(d.Sustained) != 2 {
+		t.Fatalf("%d sustained rates, want 2", len(d.Sustained))
+	}
+	for _, ph := range d.Sustained {
+		if ph.Placed == 0 || ph.Errors > 0 || ph.Confirmed != ph.Placed || ph.Settling.NotEnded > 0 {
+			t.Errorf("at %.0f/s: %d placed, %d failed, %d confirmed, %d not ended", ph.Rate, ph.Placed, ph.Errors, ph.Confirmed, ph.Settling.NotEnded)
+		}
+		checkSettling(t, "sustained", ph.Settling)
+		c := ph.ToConfirmed
+		if c.Low.N != ph.Placed || c.Estimate.N != ph.Placed || c.High.N != ph.Placed {
+			t.Errorf("at %.0f/s: commit → confirmed measured for %d/%d/%d of %d", ph.Rate, c.Low.N, c.Estimate.N, c.High.N, ph.Placed)
+		}
+		// Per order, low < estimate (the 201 comes after the placing
+		// transaction's start) and estimate < high but for the broker's
+		// whole milliseconds.
+		for _, q := range [][3]time.Duration{{c.Low.P50, c.Estimate.P50, c.High.P50}, {c.Low.P99, c.Estimate.P99, c.High.P99}} {
+			if q[1] <= 0 || q[0] > q[1] || q[1] > q[2]+time.Millisecond {
+				t.Errorf("at %.0f/s: commit → confirmed low %v, estimate %v, high %v are not in order", ph.Rate, q[0], q[1], q[2])
+			}
+		}
+		if ph.PipelineCPU <= 0 {
+			t.Errorf("at %.0f/s: no CPU measured", ph.Rate)
+		}
+	}
+}
+
+func checkSettling(t *testing.T, phase string, s settling) {
+	t.Helper()
+	if s.AllEnded < 0 || s.LagZero < s.AllEnded || len(s.AtLastPlacement) != len(allConsumers) || totalLag(s.LagLeft) != 0 {
+		t.Errorf("%s: every order ended after %v, no lag after %v; lags %v, then %v", phase, s.AllEnded, s.LagZero, s.AtLastPlacement, s.LagLeft)
+	}
+}
