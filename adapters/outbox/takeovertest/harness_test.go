@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -43,11 +42,7 @@ func newHarness(t *testing.T) *harness {
 	brokers := testenv.Kafka(t)
 	h := &harness{
 		t: t, db: db, dbURL: dbURL, brokers: brokers, topic: testenv.Topic(t, brokers, 6),
-		binary: filepath.Join(t.TempDir(), "orders"), versions: map[string]int{},
-	}
-	build := exec.Command("go", "build", "-o", h.binary, "github.com/orderflow/orders/cmd/orders")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/orders: %v\n%s", err, out)
+		binary: testenv.BuildOrders(t), versions: map[string]int{},
 	}
 	return h
 }
