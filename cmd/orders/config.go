@@ -232,21 +232,3 @@ func (c Config) Validate() error {
 func (o OutboxConfig) ordersOutbox() outbox.Config {
 	return outbox.Config{Name: outbox.Orders.Name, Shards: o.Shards}
 }
-
-// or returns v, or fallback when v is zero.
-func or[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return "nothing"
-	}
-	return *p
-}

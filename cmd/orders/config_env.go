@@ -123,3 +123,21 @@ func (p *envParser) duration(name string) time.Duration {
 	}
 	return d
 }
+
+// or returns v, or fallback when v is zero.
+func or[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "nothing"
+	}
+	return *p
+}

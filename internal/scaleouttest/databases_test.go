@@ -32,6 +32,7 @@ func TestEachServiceOnItsOwnDatabase(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 
+	t.Log("migrated")
 	apiAddr, inventoryAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	all := s.start("orders all", "all", append(dbs, "HTTP_ADDR="+apiAddr, "INVENTORY_HTTP_ADDR="+inventoryAddr,
 		"PAYMENT_HTTP_ADDR="+testenv.FreeAddr(t), "DATABASE_MAX_CONNS=24")...)
@@ -45,11 +46,13 @@ func TestEachServiceOnItsOwnDatabase(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 
+	t.Log("orders all answers")
 	id, err := s.placeOrder(context.Background(), apiAddr, []item{{SKU: "BOOK", Quantity: 2, UnitPrice: 1299}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitEnded(t, ordersDB, []string{id}, 90*time.Second)
+	t.Log("order ended")
 	var status string
 	if err := ordersDB.QueryRow(`SELECT status FROM orders WHERE id = $1`, id).Scan(&status); err != nil || status != "confirmed" {
 		t.Fatalf("order %s: %q %v, want confirmed", id, status, err)
