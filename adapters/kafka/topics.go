@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/IBM/sarama"
 )
@@ -11,20 +12,93 @@ import (
 // exists. Creating it explicitly, rather than relying on the broker's
 // auto-creation, fixes the partition count that per-order ordering rests on.
 func EnsureTopic(brokers []string, topic string, partitions int32) error {
-	cfg := sarama.NewConfig()
-	cfg.Version = ProtocolVersion
-	admin, err := sarama.NewClusterAdmin(brokers, cfg)
+	_, err := EnsureTopicPartitions(brokers, topic, partitions)
+	return err
+}
+
+// TopicPartitions is a topic's partition count on the broker beside the
+// one asked for.
+type TopicPartitions struct {
+	Topic   string
+	Wanted  int32 // asked for
+	OnTopic int32 // what the broker has
+	Created bool  // created now, with Wanted
+}
+
+// EnsureTopicPartitions is EnsureTopic that also reports the partition
+// count of a topic that already existed, which may differ from the one
+// asked for: Kafka never changes it by itself.
+func EnsureTopicPartitions(brokers []string, topic string, partitions int32) (TopicPartitions, error) {
+	tp := TopicPartitions{Topic: topic, Wanted: partitions}
+	admin, err := newClusterAdmin(brokers)
 	if err != nil {
-		return fmt.Errorf("kafka admin: %w", err)
+		return tp, err
 	}
 	defer func() { _ = admin.Close() }()
 
 	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
-	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+	if err == nil {
+		tp.OnTopic, tp.Created = partitions, true
+		return tp, nil
+	}
+	if !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 		var topicErr *sarama.TopicError
 		if !errors.As(err, &topicErr) || !errors.Is(topicErr.Err, sarama.ErrTopicAlreadyExists) {
-			return fmt.Errorf("create topic %s: %w", topic, err)
+			return tp, fmt.Errorf("create topic %s: %w", topic, err)
 		}
 	}
-	return nil
+	tp.OnTopic, err = partitionCount(admin, topic)
+	return tp, err
+}
+
+func partitionCount(admin sarama.ClusterAdmin, topic string) (int32, error) {
+	meta, err := admin.DescribeTopics([]string{topic})
+	if err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
+	}
+	if len(meta) != 1 || !errors.Is(meta[0].Err, sarama.ErrNoError) {
+		var kerr error = sarama.ErrUnknownTopicOrPartition
+		if len(meta) == 1 {
+			kerr = meta[0].Err
+		}
+		return 0, fmt.Errorf("describe topic %s: %w", topic, kerr)
+	}
+	return int32(len(meta[0].Partitions)), nil //nolint:gosec // a partition count fits
+}
+
+// GroupMembers returns how many members of a consumer group consume
+// topic now; 0 when the group does not exist yet.
+func GroupMembers(brokers []string, group, topic string) (int, error) {
+	admin, err := newClusterAdmin(brokers)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = admin.Close() }()
+	groups, err := admin.DescribeConsumerGroups([]string{group})
+	if err != nil {
+		return 0, fmt.Errorf("describe consumer group %s: %w", group, err)
+	}
+	members := 0
+	for _, g := range groups {
+		for _, m := range g.Members {
+			meta, err := m.GetMemberMetadata()
+			if err != nil {
+				return 0, fmt.Errorf("consumer group %s: member %s: %w", group, m.MemberId, err)
+			}
+			if meta != nil && slices.Contains(meta.Topics, topic) {
+				members++
+			}
+		}
+	}
+	return members, nil
+}
+
+func newClusterAdmin(brokers []string) (sarama.ClusterAdmin, error) {
+	cfg := sarama.NewConfig()
+	cfg.Version = ProtocolVersion
+	admin, err := sarama.NewClusterAdmin(brokers, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kafka admin: %w", err)
+	}
+	return admin, nil
 }

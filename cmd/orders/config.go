@@ -29,11 +29,18 @@ type Config struct {
 	bench     benchConfig // measurement switches of the benchmark's build only
 }
 
-// DatabaseConfig is PostgreSQL and the one pool each process opens.
+// DatabaseConfig is PostgreSQL and the pools each process opens: one per
+// distinct database it works on (databases.go).
 type DatabaseConfig struct {
-	URL string // DATABASE_URL
-	// MaxConns (DATABASE_MAX_CONNS) bounds the pool that every part of the
-	// process shares; idle connections are kept up to the same number.
+	URL string // DATABASE_URL: the order service's
+	// InventoryURL (INVENTORY_DATABASE_URL) and PaymentURL
+	// (PAYMENT_DATABASE_URL) are the inventory's and the payment service's
+	// databases; empty: DATABASE_URL.
+	InventoryURL string
+	PaymentURL   string
+	// MaxConns (DATABASE_MAX_CONNS) bounds each pool, which every part of
+	// the process on that database shares; idle connections are kept up to
+	// the same number.
 	MaxConns        int
 	ConnMaxIdleTime time.Duration // DATABASE_CONN_MAX_IDLE_TIME
 	ConnMaxLifetime time.Duration // DATABASE_CONN_MAX_LIFETIME; 0: no limit
@@ -72,9 +79,14 @@ type TopicsConfig struct {
 	InventoryDLQ string // INVENTORY_DLQ_TOPIC
 	PaymentDLQ   string // PAYMENT_DLQ_TOPIC
 	SagaDLQ      string // SAGA_DLQ_TOPIC
-	// Partitions (ORDERS_TOPIC_PARTITIONS) of every topic the services
-	// create.
-	Partitions int32
+	// The partitions of each topic the services create, and expect of a
+	// topic that exists (topics.go): ORDERS_TOPIC_PARTITIONS, then
+	// INVENTORY_TOPIC_PARTITIONS, PAYMENTS_TOPIC_PARTITIONS and
+	// DLQ_TOPIC_PARTITIONS, which default to ORDERS_TOPIC_PARTITIONS.
+	OrdersPartitions    int32
+	InventoryPartitions int32
+	PaymentsPartitions  int32
+	DLQPartitions       int32
 }
 
 // OutboxConfig is the outboxes and their relays (docs/forwarder.md).
@@ -130,6 +142,7 @@ const (
 func (c *Config) setDefaults() {
 	d := &c.Database
 	d.URL = or(d.URL, defaultDatabaseURL)
+	d.InventoryURL, d.PaymentURL = or(d.InventoryURL, d.URL), or(d.PaymentURL, d.URL)
 	d.MaxConns = or(d.MaxConns, defaultMaxConns)
 	d.ConnMaxIdleTime = or(d.ConnMaxIdleTime, 5*time.Minute)
 	if d.IdleInTransactionTimeout == nil {
@@ -145,7 +158,9 @@ func (c *Config) setDefaults() {
 	t := &c.Topics
 	t.Orders, t.Inventory, t.Payments = or(t.Orders, "orders.events"), or(t.Inventory, "inventory.events"), or(t.Payments, "payments.events")
 	t.InventoryDLQ, t.PaymentDLQ, t.SagaDLQ = or(t.InventoryDLQ, "inventory.dlq"), or(t.PaymentDLQ, "payment.dlq"), or(t.SagaDLQ, "order-saga.dlq")
-	t.Partitions = or(t.Partitions, 6)
+	t.OrdersPartitions = or(t.OrdersPartitions, 6)
+	t.InventoryPartitions, t.PaymentsPartitions = or(t.InventoryPartitions, t.OrdersPartitions), or(t.PaymentsPartitions, t.OrdersPartitions)
+	t.DLQPartitions = or(t.DLQPartitions, t.OrdersPartitions)
 	o := &c.Outbox
 	o.Shards = or(o.Shards, outbox.DefaultShards)
 	o.BatchSize = or(o.BatchSize, relay.DefaultBatchSize)
@@ -177,6 +192,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: want %s, got %v", variable, want, got))
 		}
 	}
+	for _, v := range []struct{ name, url string }{
+		{"DATABASE_URL", c.Database.URL}, {"INVENTORY_DATABASE_URL", c.Database.InventoryURL}, {"PAYMENT_DATABASE_URL", c.Database.PaymentURL},
+	} {
+		bad(!validDatabaseURL(v.url), v.name, "a postgres:// URL or key=value connection string", fmt.Sprintf("%q", redactURL(v.url)))
+	}
 	bad(c.Database.MaxConns < 1, "DATABASE_MAX_CONNS", "a positive integer", c.Database.MaxConns)
 	bad(c.Database.ConnMaxIdleTime < 0, "DATABASE_CONN_MAX_IDLE_TIME", "a positive duration such as 5m", c.Database.ConnMaxIdleTime)
 	bad(c.Database.ConnMaxLifetime < 0, "DATABASE_CONN_MAX_LIFETIME", "a duration such as 1h, or 0 for no limit", c.Database.ConnMaxLifetime)
@@ -185,7 +205,15 @@ func (c Config) Validate() error {
 	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
 	bad(emptyBroker, "KAFKA_BROKERS", "comma-separated host:port pairs", fmt.Sprintf("%q", strings.Join(c.Kafka.Brokers, ",")))
 	bad(c.HTTP.IdempotencyKeyRetention < 0, "IDEMPOTENCY_KEY_RETENTION", "a positive duration such as 24h", c.HTTP.IdempotencyKeyRetention)
-	bad(c.Topics.Partitions < 1, "ORDERS_TOPIC_PARTITIONS", "a positive integer", c.Topics.Partitions)
+	for _, p := range []struct {
+		name string
+		n    int32
+	}{
+		{"ORDERS_TOPIC_PARTITIONS", c.Topics.OrdersPartitions}, {"INVENTORY_TOPIC_PARTITIONS", c.Topics.InventoryPartitions},
+		{"PAYMENTS_TOPIC_PARTITIONS", c.Topics.PaymentsPartitions}, {"DLQ_TOPIC_PARTITIONS", c.Topics.DLQPartitions},
+	} {
+		bad(p.n < 1, p.name, "a positive integer", p.n)
+	}
 	bad(c.Outbox.Shards < 1 || c.Outbox.Shards > outbox.MaxShards, "OUTBOX_SHARDS", fmt.Sprintf("1 to %d", outbox.MaxShards), c.Outbox.Shards)
 	bad(c.Outbox.BatchSize < 1, "FORWARDER_BATCH_SIZE", "a positive integer", c.Outbox.BatchSize)
 	bad(c.Outbox.IdlePollInterval < 0, "FORWARDER_IDLE_POLL_INTERVAL", "a positive duration such as 1s", c.Outbox.IdlePollInterval)
@@ -203,22 +231,4 @@ func (c Config) Validate() error {
 // ordersOutbox is the order service's outbox.
 func (o OutboxConfig) ordersOutbox() outbox.Config {
 	return outbox.Config{Name: outbox.Orders.Name, Shards: o.Shards}
-}
-
-// or returns v, or fallback when v is zero.
-func or[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return "nothing"
-	}
-	return *p
 }

@@ -17,6 +17,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	var c Config
 
 	c.Database.URL = p.str("DATABASE_URL")
+	c.Database.InventoryURL = p.str("INVENTORY_DATABASE_URL")
+	c.Database.PaymentURL = p.str("PAYMENT_DATABASE_URL")
 	c.Database.MaxConns = p.int("DATABASE_MAX_CONNS")
 	c.Database.ConnMaxIdleTime = p.duration("DATABASE_CONN_MAX_IDLE_TIME")
 	c.Database.ConnMaxLifetime = p.duration("DATABASE_CONN_MAX_LIFETIME")
@@ -43,7 +45,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Topics.InventoryDLQ = p.str("INVENTORY_DLQ_TOPIC")
 	c.Topics.PaymentDLQ = p.str("PAYMENT_DLQ_TOPIC")
 	c.Topics.SagaDLQ = p.str("SAGA_DLQ_TOPIC")
-	c.Topics.Partitions = int32(p.intBits("ORDERS_TOPIC_PARTITIONS", 32)) //nolint:gosec // parsed with 32 bits
+	c.Topics.OrdersPartitions = p.int32("ORDERS_TOPIC_PARTITIONS")
+	c.Topics.InventoryPartitions = p.int32("INVENTORY_TOPIC_PARTITIONS")
+	c.Topics.PaymentsPartitions = p.int32("PAYMENTS_TOPIC_PARTITIONS")
+	c.Topics.DLQPartitions = p.int32("DLQ_TOPIC_PARTITIONS")
 
 	c.Outbox.Shards = p.int("OUTBOX_SHARDS")
 	c.Outbox.BatchSize = p.int("FORWARDER_BATCH_SIZE")
@@ -91,6 +96,10 @@ func (p *envParser) fail(name, want, got string) {
 
 func (p *envParser) int(name string) int { return int(p.intBits(name, strconv.IntSize)) }
 
+func (p *envParser) int32(name string) int32 {
+	return int32(p.intBits(name, 32)) //nolint:gosec // parsed with 32 bits
+}
+
 func (p *envParser) intBits(name string, bits int) int64 {
 	v := p.str(name)
 	if v == "" {
@@ -113,4 +122,22 @@ func (p *envParser) duration(name string) time.Duration {
 		p.fail(name, "a duration such as 1s, 5m or 24h", v)
 	}
 	return d
+}
+
+// or returns v, or fallback when v is zero.
+func or[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "nothing"
+	}
+	return *p
 }

@@ -28,8 +28,10 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 	}
 	want := Config{
 		Database: DatabaseConfig{
-			URL:      "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
-			MaxConns: 40, ConnMaxIdleTime: 5 * time.Minute, IdleInTransactionTimeout: ptr(30 * time.Second),
+			URL:          "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
+			InventoryURL: "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
+			PaymentURL:   "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
+			MaxConns:     40, ConnMaxIdleTime: 5 * time.Minute, IdleInTransactionTimeout: ptr(30 * time.Second),
 		},
 		Kafka: KafkaConfig{Brokers: []string{"127.0.0.1:9092"}},
 		HTTP: HTTPConfig{
@@ -38,7 +40,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		},
 		Topics: TopicsConfig{
 			Orders: "orders.events", Inventory: "inventory.events", Payments: "payments.events",
-			InventoryDLQ: "inventory.dlq", PaymentDLQ: "payment.dlq", SagaDLQ: "order-saga.dlq", Partitions: 6,
+			InventoryDLQ: "inventory.dlq", PaymentDLQ: "payment.dlq", SagaDLQ: "order-saga.dlq",
+			OrdersPartitions: 6, InventoryPartitions: 6, PaymentsPartitions: 6, DLQPartitions: 6,
 		},
 		Outbox: OutboxConfig{
 			Shards: 8, BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
@@ -63,7 +66,9 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
 		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
 		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
-		"ORDERS_TOPIC_PARTITIONS": "3", "OUTBOX_SHARDS": "4", "FORWARDER_BATCH_SIZE": "10",
+		"ORDERS_TOPIC_PARTITIONS": "3", "INVENTORY_TOPIC_PARTITIONS": "4", "PAYMENTS_TOPIC_PARTITIONS": "5",
+		"DLQ_TOPIC_PARTITIONS": "1", "OUTBOX_SHARDS": "4",
+		"INVENTORY_DATABASE_URL": "postgres://x/inventory", "PAYMENT_DATABASE_URL": "host=db dbname=payment", "FORWARDER_BATCH_SIZE": "10",
 		"FORWARDER_IDLE_POLL_INTERVAL": "2s", "OUTBOX_NOTIFY_INTERVAL": "5ms", "OUTBOX_RETENTION": "0",
 		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s",
 		"INVENTORY_CONSUMER_GROUP": "ig", "PAYMENT_CONSUMER_GROUP": "pg", "SAGA_CONSUMER_GROUP": "sg",
@@ -78,6 +83,8 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		got, want any
 	}{
 		{"DATABASE_URL", c.Database.URL, "postgres://x/y"},
+		{"INVENTORY_DATABASE_URL", c.Database.InventoryURL, "postgres://x/inventory"},
+		{"PAYMENT_DATABASE_URL", c.Database.PaymentURL, "host=db dbname=payment"},
 		{"DATABASE_MAX_CONNS", c.Database.MaxConns, 12},
 		{"DATABASE_CONN_MAX_IDLE_TIME", c.Database.ConnMaxIdleTime, time.Minute},
 		{"DATABASE_CONN_MAX_LIFETIME", c.Database.ConnMaxLifetime, time.Hour},
@@ -88,7 +95,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"PAYMENT_HTTP_ADDR", c.HTTP.Payment, ":3"},
 		{"METRICS_ADDR", c.HTTP.Metrics, "off"},
 		{"IDEMPOTENCY_KEY_RETENTION", c.HTTP.IdempotencyKeyRetention, 2 * time.Hour},
-		{"topics", c.Topics, TopicsConfig{"o", "i", "p", "idlq", "pdlq", "sdlq", 3}},
+		{"topics", c.Topics, TopicsConfig{"o", "i", "p", "idlq", "pdlq", "sdlq", 3, 4, 5, 1}},
 		{"OUTBOX_SHARDS", c.Outbox.Shards, 4},
 		{"FORWARDER_BATCH_SIZE", c.Outbox.BatchSize, 10},
 		{"FORWARDER_IDLE_POLL_INTERVAL", c.Outbox.IdlePollInterval, 2 * time.Second},
@@ -124,6 +131,10 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"ORDERS_TOPIC_PARTITIONS", "six", `ORDERS_TOPIC_PARTITIONS: want an integer, got "six"`},
 		{"ORDERS_TOPIC_PARTITIONS", "-6", "ORDERS_TOPIC_PARTITIONS: want a positive integer, got -6"},
 		{"ORDERS_TOPIC_PARTITIONS", "9999999999", `ORDERS_TOPIC_PARTITIONS: want an integer, got "9999999999"`},
+		{"INVENTORY_TOPIC_PARTITIONS", "-1", "INVENTORY_TOPIC_PARTITIONS: want a positive integer, got -1"},
+		{"DLQ_TOPIC_PARTITIONS", "x", `DLQ_TOPIC_PARTITIONS: want an integer, got "x"`},
+		{"INVENTORY_DATABASE_URL", "mysql://u:secret@db/x", `INVENTORY_DATABASE_URL: want a postgres:// URL or key=value connection string, got "mysql://u:xxxxx@db/x"`},
+		{"PAYMENT_DATABASE_URL", "payments", `PAYMENT_DATABASE_URL: want a postgres:// URL`},
 		{"OUTBOX_SHARDS", "257", "OUTBOX_SHARDS: want 1 to 256, got 257"},
 		{"FORWARDER_BATCH_SIZE", "-5", "FORWARDER_BATCH_SIZE: want a positive integer, got -5"},
 		{"FORWARDER_IDLE_POLL_INTERVAL", "1", `FORWARDER_IDLE_POLL_INTERVAL: want a duration such as 1s, 5m or 24h, got "1"`},
@@ -160,10 +171,11 @@ func TestEveryBadValueIsReported(t *testing.T) {
 			t.Errorf("%s is not reported in %q", variable, err)
 		}
 	}
-	c := Config{Database: DatabaseConfig{MaxConns: -1}, Topics: TopicsConfig{Partitions: -1}}
+	c := Config{Database: DatabaseConfig{MaxConns: -1}, Topics: TopicsConfig{OrdersPartitions: -1}}
 	c.setDefaults()
-	if got := strings.Count(c.Validate().Error(), "\n") + 1; got != 2 {
-		t.Errorf("Validate reported %d errors, want 2: %v", got, c.Validate())
+	// ORDERS_TOPIC_PARTITIONS is also the default of the other three.
+	if got := strings.Count(c.Validate().Error(), "\n") + 1; got != 5 {
+		t.Errorf("Validate reported %d errors, want 5: %v", got, c.Validate())
 	}
 }
 
@@ -187,6 +199,52 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 	}
 	if err := checkPool("api", c); err != nil {
 		t.Errorf("a pool of 20 for orders api: %v", err)
+	}
+	// Each database gets a pool of its own: orders all then needs the
+	// orders part (8 + 1 shards, the saga, the API) on the largest one.
+	c.Database.InventoryURL, c.Database.PaymentURL = "postgres://h/inventory", "postgres://h/payment"
+	if got := minConns("all", c); got != 11 {
+		t.Errorf("orders all on three databases needs %d connections a pool, want 11", got)
+	}
+	if err := checkPool("all", c); err != nil {
+		t.Errorf("a pool of 20 for orders all on three databases: %v", err)
+	}
+}
+
+func TestEachServiceUsesItsOwnDatabase(t *testing.T) {
+	c, err := configFrom(map[string]string{"INVENTORY_DATABASE_URL": "postgres://h/inventory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ service, url, variable string }{
+		{ordersService, c.Database.URL, "DATABASE_URL"},
+		{inventoryService, "postgres://h/inventory", "INVENTORY_DATABASE_URL"},
+		{paymentService, c.Database.URL, "PAYMENT_DATABASE_URL"}, // unset: DATABASE_URL
+	} {
+		if u, v := c.Database.urlOf(tt.service); u != tt.url || v != tt.variable {
+			t.Errorf("%s: database %s (%s), want %s (%s)", tt.service, u, v, tt.url, tt.variable)
+		}
+	}
+	// The payment service shares the orders database here: two pools.
+	if got := len(poolNeeds("all", c)); got != 2 {
+		t.Errorf("orders all opens %d pools, want 2", got)
+	}
+	if got := len(poolNeeds("inventory", c)); got != 1 {
+		t.Errorf("orders inventory opens %d pools, want 1", got)
+	}
+}
+
+func TestEachTopicHasItsPartitions(t *testing.T) {
+	c, err := configFrom(map[string]string{"ORDERS_TOPIC_PARTITIONS": "12", "PAYMENTS_TOPIC_PARTITIONS": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, want := range map[string]int32{
+		"orders.events": 12, "inventory.events": 12, "payments.events": 3, "inventory.dlq": 12, "order-saga.dlq": 12,
+	} {
+		if got, _ := c.Topics.partitionsOf(topic); got != want {
+			t.Errorf("%s: %d partitions, want %d", topic, got, want)
+		}
 	}
 }
 

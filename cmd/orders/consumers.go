@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,7 +10,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
@@ -36,21 +36,23 @@ func runInventory(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Orders, t.Inventory, t.InventoryDLQ); err != nil {
 		return err
 	}
+	warnIfNoPartitionLeft(ctx, r, c.InventoryGroup, t.Orders)
+	db := r.dbOf(inventoryService)
 	publisher, err := outboxPublisher(ctx, r, outbox.Inventory)
 	if err != nil {
 		return err
 	}
-	application, err := service.NewInventoryApplication(r.db, publisher, t.Inventory, r.telemetry())
+	application, err := service.NewInventoryApplication(db, publisher, t.Inventory, r.telemetry())
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewInventoryConsumer(r.db, application, t.Orders, r.consumer(c.InventoryGroup, t.InventoryDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
+	consumer, err := service.NewInventoryConsumer(db, application, t.Orders, r.consumer(c.InventoryGroup, t.InventoryDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
 	r.logger.InfoContext(ctx, "inventory running", "consumes", t.Orders, "publishes", t.Inventory, "group", c.InventoryGroup, "http", r.cfg.HTTP.Inventory)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, outbox: outbox.Inventory, inbox: messagestore.InventoryTables.Inbox,
+		consumer: consumer, outbox: outbox.Inventory, db: db, inbox: messagestore.InventoryTables.Inbox,
 		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application),
 	})
 }
@@ -62,26 +64,28 @@ func runPayment(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Orders, t.Payments, t.PaymentDLQ); err != nil {
 		return err
 	}
+	warnIfNoPartitionLeft(ctx, r, c.PaymentGroup, t.Orders)
+	db := r.dbOf(paymentService)
 	publisher, err := outboxPublisher(ctx, r, outbox.Payment)
 	if err != nil {
 		return err
 	}
-	gateway, err := paymentgateway.NewSimulated(r.db, *c.PaymentDeclineAbove)
+	gateway, err := paymentgateway.NewSimulated(db, *c.PaymentDeclineAbove)
 	if err != nil {
 		return err
 	}
-	application, err := service.NewPaymentApplication(r.db, publisher, gateway, t.Payments, r.telemetry())
+	application, err := service.NewPaymentApplication(db, publisher, gateway, t.Payments, r.telemetry())
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewPaymentConsumer(r.db, application, t.Orders, r.consumer(c.PaymentGroup, t.PaymentDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
+	consumer, err := service.NewPaymentConsumer(db, application, t.Orders, r.consumer(c.PaymentGroup, t.PaymentDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
 	r.logger.InfoContext(ctx, "payment service running", "consumes", t.Orders, "publishes", t.Payments,
 		"group", c.PaymentGroup, "http", r.cfg.HTTP.Payment, "decline_above", *c.PaymentDeclineAbove)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, outbox: outbox.Payment, inbox: messagestore.PaymentTables.Inbox,
+		consumer: consumer, outbox: outbox.Payment, db: db, inbox: messagestore.PaymentTables.Inbox,
 		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application),
 	})
 }
@@ -90,6 +94,7 @@ func runPayment(ctx context.Context, r *root) error {
 type downstream struct {
 	consumer *service.Consumer
 	outbox   outbox.Config // its outbox, relayed to Kafka
+	db       *sql.DB       // its database
 	inbox    string        // its inbox table, kept for INBOX_RETENTION
 	apiName  string
 	apiAddr  string
@@ -104,7 +109,7 @@ func runDownstream(ctx context.Context, r *root, d downstream) error {
 	g.Go(func() error { return runRelay(ctx, r, d.outbox) })
 	g.Go(func() error { return serveHTTP(ctx, d.apiName, d.apiAddr, d.api) })
 	g.Go(func() error {
-		deleteOldInboxRecords(ctx, r, d.inbox)
+		deleteOldInboxRecords(ctx, r, d.db, d.inbox)
 		return nil
 	})
 	return g.Wait()
@@ -118,6 +123,8 @@ func runSaga(ctx context.Context, r *root) error {
 	if err := ensureTopics(ctx, r, t.Inventory, t.Payments, t.SagaDLQ); err != nil {
 		return err
 	}
+	warnIfNoPartitionLeft(ctx, r, c.SagaGroup, t.Inventory)
+	warnIfNoPartitionLeft(ctx, r, c.SagaGroup, t.Payments)
 	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.ordersOutbox())
 	if err != nil {
 		return err
@@ -129,24 +136,11 @@ func runSaga(ctx context.Context, r *root) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return consumer.Run(ctx) })
 	g.Go(func() error {
-		deleteOldInboxRecords(ctx, r, messagestore.SagaTables.Inbox)
+		deleteOldInboxRecords(ctx, r, r.db, messagestore.SagaTables.Inbox)
 		return nil
 	})
 	r.logger.InfoContext(ctx, "order saga running", "consumes", []string{t.Inventory, t.Payments}, "group", c.SagaGroup)
 	return g.Wait()
-}
-
-// ensureTopics creates the topics a service reads and writes, waiting for
-// Kafka when it is not up yet.
-func ensureTopics(ctx context.Context, r *root, topics ...string) error {
-	return untilDone(ctx, r.logger, "Kafka", func() error {
-		for _, topic := range topics {
-			if err := kafka.EnsureTopic(r.cfg.Kafka.Brokers, topic, r.cfg.Topics.Partitions); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // serveHTTP serves handler on addr until ctx ends.
@@ -172,12 +166,12 @@ func serveHTTP(ctx context.Context, name, addr string, handler http.Handler) err
 
 // deleteOldInboxRecords deletes a consumer's inbox records older than
 // INBOX_RETENTION now and then until ctx ends.
-func deleteOldInboxRecords(ctx context.Context, r *root, table string) {
+func deleteOldInboxRecords(ctx context.Context, r *root, db *sql.DB, table string) {
 	retention := r.cfg.Consumers.InboxRetention
 	ticker := time.NewTicker(r.cfg.Consumers.InboxRetentionTick)
 	defer ticker.Stop()
 	for {
-		n, err := messagestore.DeleteInboxBefore(ctx, r.db, table, retention)
+		n, err := messagestore.DeleteInboxBefore(ctx, db, table, retention)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			r.logger.WarnContext(ctx, "deleting old inbox records failed", "table", table, "err", err)

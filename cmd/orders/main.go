@@ -64,8 +64,8 @@ func runUntilSignalled(cfg Config, logger *slog.Logger, cmd string, args []strin
 	return run(ctx, cfg, logger, cmd, args)
 }
 
-// commands are the subcommands that work on the database: run opens the
-// process's one pool for them.
+// commands are the subcommands that work on the databases: run opens a
+// pool per distinct database of their services for them (databases.go).
 var commands = map[string]func(ctx context.Context, r *root, args []string) error{
 	"all":                 noArgs(runAll),
 	"api":                 noArgs(runAPI),
@@ -95,12 +95,12 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if err := checkPool(cmd, cfg); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg.Database)
+	pools, closePools, err := openPools(ctx, cmd, cfg.Database)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = db.Close() }()
-	r.db = db
+	defer closePools()
+	r.pools, r.db = pools, pools[ordersService]
 	if err := r.newMetrics(cmd); err != nil {
 		return err
 	}

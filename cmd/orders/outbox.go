@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
 )
@@ -26,10 +25,7 @@ import (
 // process's /metrics, until ctx ends.
 func runOutboxForwarder(ctx context.Context, r *root) error {
 	cfg := r.cfg
-	err := untilDone(ctx, r.logger, "Kafka", func() error {
-		return kafka.EnsureTopic(cfg.Kafka.Brokers, cfg.Topics.Orders, cfg.Topics.Partitions)
-	})
-	if err != nil {
+	if err := ensureTopics(ctx, r, cfg.Topics.Orders); err != nil {
 		return err
 	}
 	if cfg.HTTP.Metrics != "off" {

@@ -44,10 +44,10 @@ func outboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.P
 func newOutboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := admin.CheckLayout(ctx, r.db, box, outbox.DefaultConsumerGroup); err != nil {
+	if err := admin.CheckLayout(ctx, r.dbOf(box.Name), box, outbox.DefaultConsumerGroup); err != nil {
 		return nil, err
 	}
-	notifier, err := relay.NewNotifier(r.db, relay.NotifierConfig{Outbox: box, Interval: r.cfg.Outbox.NotifyInterval}, r.wlogger())
+	notifier, err := relay.NewNotifier(r.dbOf(box.Name), relay.NotifierConfig{Outbox: box, Interval: r.cfg.Outbox.NotifyInterval}, r.wlogger())
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +60,15 @@ func newOutboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbo
 // (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
 func runRelay(ctx context.Context, r *root, box outbox.Config) error {
 	cfg, logger := r.cfg, relay.NewSlogLogger(r.logger) // with WARN for stalls
-	fwd, err := relay.NewRelay(r.db, relay.Config{
+	listenURL, _ := cfg.Database.urlOf(box.Name)
+	fwd, err := relay.NewRelay(r.dbOf(box.Name), relay.Config{
 		Outbox:            box,
 		PublisherPerShard: func() (message.Publisher, error) { return kafka.NewPublisher(cfg.Kafka.Brokers, logger) },
 		BatchSize:         cfg.Outbox.BatchSize,
 		IdlePollInterval:  cfg.Outbox.IdlePollInterval,
 		SessionTimeout:    cfg.Outbox.SessionTimeout,
 		StallAfter:        cfg.Outbox.StallAfter,
-		ListenURL:         cfg.Database.URL,
+		ListenURL:         listenURL,
 		Retention:         *cfg.Outbox.Retention,
 		Metrics:           r.relayMetrics,
 	}, logger)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
@@ -23,10 +24,11 @@ func runParked(ctx context.Context, r *root, args []string) error {
 	consumers := []struct {
 		name   string
 		tables messagestore.Tables
+		db     *sql.DB // the consumer's service's database
 	}{
-		{service.InventoryConsumerName, messagestore.InventoryTables},
-		{service.PaymentConsumerName, messagestore.PaymentTables},
-		{service.SagaConsumerName, messagestore.SagaTables},
+		{service.InventoryConsumerName, messagestore.InventoryTables, r.dbOf(inventoryService)},
+		{service.PaymentConsumerName, messagestore.PaymentTables, r.dbOf(paymentService)},
+		{service.SagaConsumerName, messagestore.SagaTables, r.db},
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONSUMER\tSEQ\tORDER\tEVENT\tMESSAGE\tPARKED AT\tREASON")
@@ -36,7 +38,7 @@ func runParked(ctx context.Context, r *root, args []string) error {
 			continue
 		}
 		known = true
-		lot, err := messagestore.NewParkingLot(r.db, c.tables)
+		lot, err := messagestore.NewParkingLot(c.db, c.tables)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -21,11 +20,14 @@ import (
 )
 
 // root is what main builds once and hands to every runner: the
-// configuration, the process's one database pool and its one logger.
-// Runners never close the pool; the command dispatch does.
+// configuration, the process's database pools and its one logger.
+// Runners never close the pools; the command dispatch does.
 type root struct {
-	cfg    Config
-	db     *sql.DB
+	cfg Config
+	db  *sql.DB // the order service's database (DATABASE_URL); nil for `orders inventory` and `orders payment`
+	// pools are the databases of the services the command works on, by
+	// service (databases.go); services on one URL share a pool.
+	pools  map[string]*sql.DB
 	logger *slog.Logger
 	// registry holds the process's metrics; relayMetrics, in it, count the
 	// work of every relay the process runs (labelled by outbox).
@@ -36,6 +38,9 @@ type root struct {
 	publishersMu sync.Mutex
 	publishers   map[string]*outbox.Publisher // by outbox name; see outboxPublisher
 }
+
+// dbOf returns the pool of a service's database.
+func (r *root) dbOf(service string) *sql.DB { return r.pools[service] }
 
 // telemetry is what the applications' decorators report to.
 func (r *root) telemetry() service.Telemetry {
@@ -73,7 +78,8 @@ func (r *root) newMetrics(cmd string) error {
 		return err
 	}
 	if boxes := relayedOutboxes(cmd, r.cfg); len(boxes) > 0 {
-		return admin.RegisterBacklog(r.registry, r.db, outbox.DefaultConsumerGroup, boxes...)
+		dbOf := func(box outbox.Config) *sql.DB { return r.dbOf(box.Name) }
+		return admin.RegisterBacklog(r.registry, dbOf, outbox.DefaultConsumerGroup, boxes...)
 	}
 	return nil
 }
@@ -90,9 +96,9 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openDB opens the process's one pool, sized by c; c has its defaults (setDefaults).
-func openDB(ctx context.Context, c DatabaseConfig) (*sql.DB, error) {
-	db, err := postgres.Open(ctx, c.URL, postgres.IdleInTransactionTimeout(*c.IdleInTransactionTimeout))
+// openDB opens a pool on the database at dbURL, sized by c; c has its defaults (setDefaults).
+func openDB(ctx context.Context, c DatabaseConfig, dbURL string) (*sql.DB, error) {
+	db, err := postgres.Open(ctx, dbURL, postgres.IdleInTransactionTimeout(*c.IdleInTransactionTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -101,40 +107,4 @@ func openDB(ctx context.Context, c DatabaseConfig) (*sql.DB, error) {
 	db.SetConnMaxIdleTime(c.ConnMaxIdleTime)
 	db.SetConnMaxLifetime(c.ConnMaxLifetime)
 	return db, nil
-}
-
-// minConns is the smallest pool a command works with. A relay holds one
-// connection per outbox shard for as long as it forwards a batch (and, while
-// Kafka is down, while it retries), so those are taken first; on top, the
-// relay's retention takes one, each consumer needs one for the message it
-// handles (the payment's gateway a second one, its ledger's), and the API
-// one per request in flight. Below this, the API or a consumer could wait
-// on the relays for as long as Kafka is down. The relays' LISTEN
-// connections are their own, outside the pool (count them in PostgreSQL's
-// max_connections: one per relay).
-func minConns(cmd string, c Config) int {
-	orders := c.Outbox.Shards + 1
-	inventory := outbox.Inventory.Shards + 1 + 1
-	payment := outbox.Payment.Shards + 1 + 2
-	switch cmd {
-	case "all":
-		return orders + inventory + payment + 1 + 1 // + the saga's message, + an API request
-	case "forward":
-		return orders
-	case "inventory":
-		return inventory
-	case "payment":
-		return payment
-	default:
-		return 1
-	}
-}
-
-// checkPool refuses to run cmd on a pool that is too small for it.
-func checkPool(cmd string, c Config) error {
-	if need := minConns(cmd, c); c.Database.MaxConns < need {
-		return fmt.Errorf("DATABASE_MAX_CONNS: `orders %s` needs at least %d connections "+
-			"(one per outbox shard it forwards, and some for its consumers and API), got %d", cmd, need, c.Database.MaxConns)
-	}
-	return nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/internal/service"
@@ -74,12 +73,17 @@ func runForwarder(ctx context.Context, r *root) error {
 }
 
 func runMigrate(ctx context.Context, r *root) error {
-	if err := postgres.Migrate(ctx, r.db); err != nil {
+	// Every distinct database gets the whole migration set: one set is
+	// simpler than one per service, and a service's tables stay empty in
+	// the other services' databases.
+	for _, db := range distinctPools("migrate", r.pools) {
+		if err := postgres.Migrate(ctx, db); err != nil {
+			return err
+		}
+	}
+	if err := ensureTopics(ctx, r, r.cfg.Topics.Orders); err != nil {
 		return err
 	}
-	if err := kafka.EnsureTopic(r.cfg.Kafka.Brokers, r.cfg.Topics.Orders, r.cfg.Topics.Partitions); err != nil {
-		return err
-	}
-	r.logger.InfoContext(ctx, "schema up to date", "kafka_topic", r.cfg.Topics.Orders)
+	r.logger.InfoContext(ctx, "schema up to date", "databases", len(distinctPools("migrate", r.pools)), "kafka_topic", r.cfg.Topics.Orders)
 	return nil
 }

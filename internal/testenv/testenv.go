@@ -51,6 +51,19 @@ func DB(t testing.TB) *sql.DB {
 // connection of its own (LISTEN, a subprocess).
 func DBWithURL(t testing.TB) (*sql.DB, string) {
 	t.Helper()
+	db, dbURL := EmptyDBWithURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate test database %s: %v", redact(dbURL), err)
+	}
+	return db, dbURL
+}
+
+// EmptyDBWithURL is DBWithURL without the migrations: a fresh, empty
+// database of the test's own, dropped when the test ends.
+func EmptyDBWithURL(t testing.TB) (*sql.DB, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -83,9 +96,6 @@ func DBWithURL(t testing.TB) (*sql.DB, string) {
 		t.Fatalf("connect to test database %s: %v", name, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatalf("migrate test database %s: %v", name, err)
-	}
 	return db, URLFor(name)
 }
 

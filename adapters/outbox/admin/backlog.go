@@ -14,7 +14,7 @@ import (
 // undelivered message at scrape time, so every instance reports the same
 // figures.
 type backlogCollector struct {
-	db            *sql.DB
+	dbOf          func(outbox.Config) *sql.DB
 	outboxes      []outbox.Config
 	consumerGroup string
 	backlog       *prometheus.Desc
@@ -23,8 +23,8 @@ type backlogCollector struct {
 
 // RegisterBacklog registers the backlog gauges of the outboxes with reg:
 // one collector for all of them, since a registry takes each metric name
-// once.
-func RegisterBacklog(reg prometheus.Registerer, db *sql.DB, consumerGroup string, outboxes ...outbox.Config) error {
+// once. dbOf returns the database each outbox is in.
+func RegisterBacklog(reg prometheus.Registerer, dbOf func(outbox.Config) *sql.DB, consumerGroup string, outboxes ...outbox.Config) error {
 	for i, cfg := range outboxes {
 		var err error
 		if outboxes[i], err = cfg.WithDefaults(); err != nil {
@@ -32,7 +32,7 @@ func RegisterBacklog(reg prometheus.Registerer, db *sql.DB, consumerGroup string
 		}
 	}
 	return reg.Register(&backlogCollector{
-		db: db, outboxes: outboxes, consumerGroup: consumerGroup,
+		dbOf: dbOf, outboxes: outboxes, consumerGroup: consumerGroup,
 		backlog: prometheus.NewDesc("outbox_backlog_messages",
 			"Messages in the SQL topic not yet forwarded by the consumer group.", []string{"outbox", "sql_topic"}, nil),
 		oldest: prometheus.NewDesc("outbox_oldest_undelivered_age_seconds",
@@ -50,7 +50,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	for _, cfg := range c.outboxes {
 		for _, topic := range cfg.SQLTopics() {
-			b, err := readBacklog(ctx, c.db, topic, c.consumerGroup)
+			b, err := readBacklog(ctx, c.dbOf(cfg), topic, c.consumerGroup)
 			if err != nil {
 				ch <- prometheus.NewInvalidMetric(c.backlog, err)
 				continue

@@ -1,14 +1,12 @@
 package takeovertest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -44,11 +42,7 @@ func newHarness(t *testing.T) *harness {
 	brokers := testenv.Kafka(t)
 	h := &harness{
 		t: t, db: db, dbURL: dbURL, brokers: brokers, topic: testenv.Topic(t, brokers, 6),
-		binary: filepath.Join(t.TempDir(), "orders"), versions: map[string]int{},
-	}
-	build := exec.Command("go", "build", "-o", h.binary, "github.com/orderflow/orders/cmd/orders")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/orders: %v\n%s", err, out)
+		binary: testenv.BuildOrders(t), versions: map[string]int{},
 	}
 	return h
 }
@@ -57,13 +51,13 @@ func newHarness(t *testing.T) *harness {
 type relayProcess struct {
 	name   string
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *testenv.SyncBuffer
 	exited chan struct{} // closed when the process ended
 }
 
 // start runs `orders forward` as application_name name, with env added.
 func (h *harness) start(name string, env ...string) *relayProcess {
-	p := &relayProcess{name: name, log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &relayProcess{name: name, log: &testenv.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(h.binary, "forward")
 	p.cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+h.dbURL+"&application_name="+name,
@@ -222,23 +216,4 @@ func (h *harness) check(within time.Duration) (records, duplicates int) {
 		}
 		return records, duplicates
 	}
-}
-
-// syncBuffer is a bytes.Buffer two goroutines (the process's output and
-// the test) may use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,0 +1,170 @@
+package scaleouttest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orders/internal/testenv"
+)
+
+// system is the topics, consumer groups and binary that the test's
+// processes share; each process gets its database URLs from the test.
+type system struct {
+	t       *testing.T
+	binary  string
+	brokers []string
+	env     []string // topics, consumer groups, brokers: the same for every process
+	client  *http.Client
+}
+
+func newSystem(t *testing.T, partitions int32) *system {
+	t.Helper()
+	brokers := testenv.Kafka(t)
+	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: &http.Client{Timeout: 30 * time.Second}}
+	orders := testenv.Topic(t, brokers, partitions)
+	suffix := strings.TrimPrefix(orders, "test.")
+	s.env = []string{
+		"KAFKA_BROKERS=" + strings.Join(brokers, ","),
+		"ORDERS_TOPIC=" + orders,
+		"INVENTORY_TOPIC=" + testenv.Topic(t, brokers, partitions),
+		"PAYMENTS_TOPIC=" + testenv.Topic(t, brokers, partitions),
+		"INVENTORY_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
+		"PAYMENT_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
+		"SAGA_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
+		fmt.Sprintf("ORDERS_TOPIC_PARTITIONS=%d", partitions),
+		"DLQ_TOPIC_PARTITIONS=1",
+		"INVENTORY_CONSUMER_GROUP=inventory." + suffix,
+		"PAYMENT_CONSUMER_GROUP=payment." + suffix,
+		"SAGA_CONSUMER_GROUP=order-saga." + suffix,
+		"DATABASE_MAX_CONNS=12",
+		"METRICS_ADDR=off",
+		"FORWARDER_IDLE_POLL_INTERVAL=200ms",
+		"LOG_LEVEL=info",
+	}
+	return s
+}
+
+// value returns the value of a variable of s.env.
+func (s *system) value(variable string) string {
+	for _, kv := range s.env {
+		if v, ok := strings.CutPrefix(kv, variable+"="); ok {
+			return v
+		}
+	}
+	s.t.Fatalf("%s is not set", variable)
+	return ""
+}
+
+// start runs `orders <role>` with s.env and env added.
+func (s *system) start(name, role string, env ...string) *testenv.Process {
+	return testenv.StartProcess(s.t, name, s.binary, []string{role}, append(append([]string{}, s.env...), env...)...)
+}
+
+// run runs `orders args…` to its end and returns its output.
+func (s *system) run(env []string, args ...string) (string, error) {
+	p := testenv.StartProcess(s.t, "orders "+strings.Join(args, " "), s.binary, args, append(append([]string{}, s.env...), env...)...)
+	select {
+	case <-p.Exited:
+	case <-time.After(2 * time.Minute):
+		s.t.Fatalf("orders %s did not end within 2 minutes", strings.Join(args, " "))
+	}
+	if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+		return p.Log.String(), fmt.Errorf("orders %s: exit status %d", strings.Join(args, " "), code)
+	}
+	return p.Log.String(), nil
+}
+
+// waitHTTP waits until addr answers GET path.
+func (s *system) waitHTTP(p *testenv.Process, addr, path string) {
+	s.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := s.client.Get("http://" + addr + path)
+		if err == nil {
+			_ = resp.Body.Close()
+			return
+		}
+		if !p.Running() || time.Now().After(deadline) {
+			s.t.Fatalf("%s never answered on %s: %v", p.Name, addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type item struct {
+	SKU       string `json:"sku"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+}
+
+// placeOrder places an order over HTTP and returns its ID.
+func (s *system) placeOrder(ctx context.Context, apiAddr string, items []item) (string, error) {
+	body, err := json.Marshal(map[string]any{"customer_id": "c-scale", "currency": "EUR", "items": items})
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+apiAddr+"/orders", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST /orders: %d %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", fmt.Errorf("POST /orders: %w: %s", err, raw)
+	}
+	return out.ID, nil
+}
+
+// waitEnded waits until every order in ids is confirmed or cancelled.
+func waitEnded(t *testing.T, db *sql.DB, ids []string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var open int
+		err := db.QueryRow(`SELECT count(*) FROM unnest($1::uuid[]) AS p(id)
+			LEFT JOIN orders o ON o.id = p.id WHERE o.status IS NULL OR o.status NOT IN ('confirmed', 'cancelled')`,
+			pqArray(ids)).Scan(&open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d orders did not reach confirmed or cancelled within %v", open, len(ids), within)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// pqArray is ids as a PostgreSQL array literal.
+func pqArray(ids []string) string { return "{" + strings.Join(ids, ",") + "}" }
+
+// count runs a count query on db.
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
