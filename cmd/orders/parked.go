@@ -8,39 +8,34 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/internal/service"
 )
 
 // runParked lists the messages the consumers parked (docs/saga.md,
-// "Parking"): each failed message and the later ones of its order.
+// "Parking"): each failed message and the later ones of its order;
+// `parked release ORDER_ID` releases an order.
 func runParked(ctx context.Context, r *root, args []string) error {
+	if len(args) > 0 && args[0] == "release" {
+		return runParkedRelease(ctx, r, args[1:])
+	}
 	flags := flag.NewFlagSet("parked", flag.ContinueOnError)
 	only := flags.String("consumer", "", "list only this consumer's: inventory, payment or order-saga")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	consumers := []struct {
-		name   string
-		tables messagestore.Tables
-	}{
-		{service.InventoryConsumerName, messagestore.InventoryTables},
-		{service.PaymentConsumerName, messagestore.PaymentTables},
-		{service.SagaConsumerName, messagestore.SagaTables},
-	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONSUMER\tSEQ\tORDER\tEVENT\tMESSAGE\tPARKED AT\tREASON")
 	count, known := 0, false
-	for _, c := range consumers {
-		if *only != "" && *only != c.name {
+	for _, name := range consumerNames {
+		if *only != "" && *only != name {
 			continue
 		}
 		known = true
-		lot, err := messagestore.NewParkingLot(r.db, c.tables)
+		lot, err := service.ParkingLot(r.db, name)
 		if err != nil {
 			return err
 		}
-		parked, err := lot.Parked(ctx, c.name)
+		parked, err := lot.Parked(ctx, name)
 		if err != nil {
 			return err
 		}
