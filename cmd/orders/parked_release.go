@@ -53,9 +53,9 @@ func runParkedRelease(ctx context.Context, r *root, args []string) error {
 	}
 	switch {
 	case len(parkedBy) == 0 && *only != "":
-		return fmt.Errorf("order %q is not parked by %s: it has no parked messages (see `orders parked`)", orderID, *only)
+		return fmt.Errorf("order %s is not parked by %s: it has no parked messages (see `orders parked`)", orderID, *only)
 	case len(parkedBy) == 0:
-		return fmt.Errorf("order %q is not parked: no consumer has parked messages of it (see `orders parked`)", orderID)
+		return fmt.Errorf("order %s is not parked: no consumer has parked messages of it (see `orders parked`)", orderID)
 	}
 	var errs error
 	for _, name := range parkedBy {
