@@ -71,7 +71,7 @@ lint: lint-tools ## Run golangci-lint (config: .golangci.yml)
 tail: services ## Print the events on Kafka (TOPIC=orders.events by default)
 	$(GO) run ./cmd/orders tail -topic $(or $(TOPIC),orders.events)
 
-parked: ## List the messages the consumers parked (see docs/saga.md)
+parked: ## List the messages the consumers parked; release an order with `go run ./cmd/orders parked release ORDER_ID` (see docs/saga.md)
 	$(GO) run ./cmd/orders parked
 
 # Benchmarks take a lock so that two never share the machine's cores.

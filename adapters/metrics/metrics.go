@@ -1,5 +1,7 @@
-// Package metrics implements the application's decorator.MetricsClient:
-// NoOp records nothing, Prometheus records a histogram per handler.
+// Package metrics implements the metrics the application and the ports
+// declare, with Prometheus: the application's decorator.MetricsClient
+// (NoOp records nothing, Prometheus a histogram per handler), and the
+// consumers' message counters and lag (Consumer, ConsumerLag).
 package metrics
 
 import (
@@ -39,18 +41,30 @@ func NewPrometheus(reg prometheus.Registerer) (*Prometheus, error) {
 		Help:    "Time to handle an application command or query.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, []string{"kind", "action", "failed"})
-	if err := reg.Register(handled); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if !errors.As(err, &already) {
-			return nil, err
-		}
-		shared, ok := already.ExistingCollector.(*prometheus.HistogramVec)
-		if !ok {
-			return nil, err
-		}
-		handled = shared
+	handled, err := registerOrShare(reg, handled)
+	if err != nil {
+		return nil, err
 	}
 	return &Prometheus{handled: handled}, nil
+}
+
+// registerOrShare registers c with reg, or, when reg holds an equal
+// collector already (two consumers or applications in one process),
+// returns that one.
+func registerOrShare[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	var already prometheus.AlreadyRegisteredError
+	if !errors.As(err, &already) {
+		return c, err
+	}
+	shared, ok := already.ExistingCollector.(C)
+	if !ok {
+		return c, err
+	}
+	return shared, nil
 }
 
 // Observe records one run.

@@ -25,7 +25,7 @@ func (r *root) consumer(group, dlq string) service.ConsumerConfig {
 		Brokers: r.cfg.Kafka.Brokers, ConsumerGroup: group, DeadLetterTopic: dlq,
 		Retry:   messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
 		Logger:  r.logger,
-		Metrics: r.appMetrics,
+		Metrics: r.appMetrics, Registerer: r.registry,
 	}
 }
 

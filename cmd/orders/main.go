@@ -24,7 +24,9 @@ commands:
   payment   run the payment service: order events consumer, its outbox
             forwarder and its API (PAYMENT_HTTP_ADDR)
   saga      run the order saga: inventory and payment outcomes -> orders
-  parked    list the messages the consumers parked (-consumer NAME)
+  parked    list the messages the consumers parked (-consumer NAME);
+            parked release ORDER_ID: hand an order's parked messages to
+            their consumers again, in order, and unpark it
   migrate   apply database migrations and create the Kafka topic
   outbox    inspect and mend the outbox: status, repair, reshard, dead-letters
   rebuild-read-models
@@ -104,6 +106,11 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if err := r.newMetrics(cmd); err != nil {
 		return err
 	}
+	stopMetrics, err := serveConsumerMetrics(ctx, r, cmd)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	servePprof(ctx, cfg.HTTP.Pprof, logger)
 	return runner(ctx, r, args)
 }

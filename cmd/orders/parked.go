@@ -2,47 +2,40 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"os"
 	"text/tabwriter"
 	"time"
 
-	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/internal/service"
 )
 
 // runParked lists the messages the consumers parked (docs/saga.md,
-// "Parking"): each failed message and the later ones of its order.
+// "Parking"): each failed message and the later ones of its order;
+// `parked release ORDER_ID` releases an order.
 func runParked(ctx context.Context, r *root, args []string) error {
+	if len(args) > 0 && args[0] == "release" {
+		return runParkedRelease(ctx, r, args[1:])
+	}
 	flags := flag.NewFlagSet("parked", flag.ContinueOnError)
 	only := flags.String("consumer", "", "list only this consumer's: inventory, payment or order-saga")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	consumers := []struct {
-		name   string
-		tables messagestore.Tables
-		db     *sql.DB // the consumer's service's database
-	}{
-		{service.InventoryConsumerName, messagestore.InventoryTables, r.dbOf(inventoryService)},
-		{service.PaymentConsumerName, messagestore.PaymentTables, r.dbOf(paymentService)},
-		{service.SagaConsumerName, messagestore.SagaTables, r.db},
-	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONSUMER\tSEQ\tORDER\tEVENT\tMESSAGE\tPARKED AT\tREASON")
 	count, known := 0, false
-	for _, c := range consumers {
-		if *only != "" && *only != c.name {
+	for _, name := range consumerNames {
+		if *only != "" && *only != name {
 			continue
 		}
 		known = true
-		lot, err := messagestore.NewParkingLot(c.db, c.tables)
+		lot, err := service.ParkingLot(r.dbOf(serviceOfConsumer(name)), name)
 		if err != nil {
 			return err
 		}
-		parked, err := lot.Parked(ctx, c.name)
+		parked, err := lot.Parked(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -60,4 +53,17 @@ func runParked(ctx context.Context, r *root, args []string) error {
 	}
 	fmt.Printf("%d parked message(s)\n", count)
 	return nil
+}
+
+// serviceOfConsumer names the service whose database holds a consumer's
+// inbox and parking lot.
+func serviceOfConsumer(consumer string) string {
+	switch consumer {
+	case service.InventoryConsumerName:
+		return inventoryService
+	case service.PaymentConsumerName:
+		return paymentService
+	default:
+		return ordersService
+	}
 }

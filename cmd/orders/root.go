@@ -84,6 +84,19 @@ func (r *root) newMetrics(cmd string) error {
 	return nil
 }
 
+// serveConsumerMetrics serves /metrics (METRICS_ADDR) for the commands
+// that run consumers alone; `forward` and `all` serve it with their relay
+// (runOutboxForwarder). stop is never nil.
+func serveConsumerMetrics(ctx context.Context, r *root, cmd string) (stop func(), err error) {
+	switch cmd {
+	case "inventory", "payment", "saga":
+		if r.cfg.HTTP.Metrics != "off" {
+			return serveMetrics(ctx, r.cfg.HTTP.Metrics, r.registry)
+		}
+	}
+	return func() {}, nil
+}
+
 // wlogger is the process's logger for Watermill components.
 func (r *root) wlogger() watermill.LoggerAdapter { return watermill.NewSlogLogger(r.logger) }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/app/decorator"
@@ -34,6 +35,9 @@ type ConsumerConfig struct {
 	// through an application it builds itself (the saga's); nil records
 	// nothing.
 	Metrics decorator.MetricsClient
+	// Registerer, when set, gets the consumer's message counters, handler
+	// durations and lag per partition (adapters/metrics).
+	Registerer prometheus.Registerer
 }
 
 func (c ConsumerConfig) validate() error {
@@ -48,6 +52,7 @@ func (c ConsumerConfig) validate() error {
 type Consumer struct {
 	Router      *message.Router
 	deadLetters message.Publisher
+	lag         *lagCollector // nil without a Registerer
 }
 
 // Run runs the router until ctx ends, then closes the router's clients.
@@ -56,44 +61,52 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if cerr := c.deadLetters.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close dead-letter publisher: %w", cerr))
 	}
-	return err
+	return errors.Join(err, c.lag.close())
 }
 
 // abandon closes the clients of a consumer that will not run.
 func (c *Consumer) abandon(sub message.Subscriber) {
 	_ = sub.Close()
 	_ = c.deadLetters.Close()
+	_ = c.lag.close()
 }
 
 // Running is closed once the router's handlers are subscribed.
 func (c *Consumer) Running() <-chan struct{} { return c.Router.Running() }
 
-// newConsumer returns the router of a consumer, its Kafka subscriber (one
-// consumer group) and its dead-letter publisher.
-func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot) (*Consumer, message.Subscriber, error) {
+// newConsumer returns the router of a consumer of topics, its Kafka
+// subscriber (one consumer group) and its dead-letter publisher.
+func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topics ...string) (*Consumer, message.Subscriber, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
 	logger := cfg.Logger.With("consumer", name)
 	wlogger := watermill.NewSlogLogger(logger)
-
-	deadLetters, err := kafka.NewPublisher(cfg.Brokers, wlogger)
+	counters, lag, err := newConsumerMetrics(name, cfg, logger, topics)
 	if err != nil {
 		return nil, nil, err
 	}
-	router, err := messaging.NewRouter(messaging.Config{
+	c := &Consumer{lag: lag}
+	if c.deadLetters, err = kafka.NewPublisher(cfg.Brokers, wlogger); err != nil {
+		_ = lag.close()
+		return nil, nil, err
+	}
+	c.Router, err = messaging.NewRouter(messaging.Config{
 		Consumer: name, DeadLetterTopic: cfg.DeadLetterTopic, Retry: cfg.Retry, DuplicateDelivery: cfg.DuplicateDelivery,
-	}, lot, deadLetters, logger)
+		Metrics: counters,
+	}, lot, c.deadLetters, logger)
 	if err != nil {
-		_ = deadLetters.Close()
+		_ = c.deadLetters.Close()
+		_ = lag.close()
 		return nil, nil, err
 	}
 	subscriber, err := newSubscriber(name, cfg, wlogger)
 	if err != nil {
-		_ = deadLetters.Close()
+		_ = c.deadLetters.Close()
+		_ = lag.close()
 		return nil, nil, err
 	}
-	return &Consumer{Router: router, deadLetters: deadLetters}, subscriber, nil
+	return c, subscriber, nil
 }
 
 // newSubscriber returns a Kafka subscriber in the consumer group. A new

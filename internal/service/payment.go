@@ -36,7 +36,7 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot)
+	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, ordersTopic)
 	if err != nil {
 		return nil, err
 	}

@@ -38,15 +38,24 @@ func AddInventoryHandlers(router *message.Router, subscriber message.Subscriber,
 		logger = slog.Default()
 	}
 	h := inventoryHandlers{consumer: consumer, app: application, logger: logger}
-	processor, err := newEventProcessor(router, subscriber, map[string]string{"inventory.order-events": ordersTopic}, logger)
-	if err != nil {
-		return err
+	return addGroups(router, subscriber, logger, handlerGroup{"inventory.order-events", ordersTopic, h.all()})
+}
+
+// InventoryHandlers are the inventory's handlers, for Release.
+func InventoryHandlers(consumer string, application app.Application, logger *slog.Logger) Handlers {
+	if logger == nil {
+		logger = slog.Default()
 	}
-	return processor.AddHandlersGroup("inventory.order-events",
+	h := inventoryHandlers{consumer: consumer, app: application, logger: logger}
+	return newHandlers(consumer, h.all())
+}
+
+func (h inventoryHandlers) all() []cqrs.GroupEventHandler {
+	return []cqrs.GroupEventHandler{
 		cqrs.NewGroupEventHandler(h.orderPlaced),
 		cqrs.NewGroupEventHandler(h.orderCancelled),
 		cqrs.NewGroupEventHandler(h.orderShipped),
-	)
+	}
 }
 
 func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {

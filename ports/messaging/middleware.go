@@ -18,6 +18,10 @@ type ParkingLot interface {
 	IsParked(ctx context.Context, consumer, orderKey string) (bool, error)
 	// Park stores msg for the order; parking it again keeps the first record.
 	Park(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) error
+	// ParkBehind parks msg only when the order is parked, checked at once
+	// with the store so that a release of the order cannot slip between
+	// the check and the parking; it reports whether it parked msg.
+	ParkBehind(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) (bool, error)
 }
 
 // requireReadable refuses, as permanent, a message this code cannot read:
@@ -44,7 +48,7 @@ func requireReadable(h message.HandlerFunc) message.HandlerFunc {
 // failed: the message is parked, which parks its order, and then goes to
 // the dead-letter topic. When the parking lot cannot be reached the message
 // is neither handled nor dead-lettered but redelivered (unavailableError).
-func parking(consumer string, lot ParkingLot, logger *slog.Logger) message.HandlerMiddleware {
+func parking(consumer string, lot ParkingLot, metrics Metrics, logger *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			ctx := msg.Context()
@@ -56,9 +60,15 @@ func parking(consumer string, lot ParkingLot, logger *slog.Logger) message.Handl
 					return nil, &unavailableError{err: err}
 				}
 				if parked {
-					if err := lot.Park(ctx, consumer, key, topic, msg, ErrParked.Error()); err != nil {
+					// Checked again with the store: a release may have
+					// handled the order's last parked message meanwhile.
+					parked, err = lot.ParkBehind(ctx, consumer, key, topic, msg, ErrParked.Error())
+					if err != nil {
 						return nil, &unavailableError{err: err}
 					}
+				}
+				if parked {
+					metrics.MessageParked(consumer, eventTypeLabel(msg))
 					logger.WarnContext(ctx, "message parked behind an earlier failure of its order",
 						"consumer", consumer, "order_id", key, "message_id", msg.UUID, "event", msg.Metadata.Get(envelope.MetadataEventName))
 					return nil, fmt.Errorf("order %s: %w", key, ErrParked)
@@ -73,6 +83,7 @@ func parking(consumer string, lot ParkingLot, logger *slog.Logger) message.Handl
 				if perr := lot.Park(ctx, consumer, key, topic, msg, err.Error()); perr != nil {
 					return nil, &unavailableError{err: errors.Join(err, perr)}
 				}
+				metrics.MessageParked(consumer, eventTypeLabel(msg))
 			}
 			logger.ErrorContext(ctx, "message failed for good; parked its order and sent it to the dead-letter topic",
 				"consumer", consumer, "order_id", key, "message_id", msg.UUID,

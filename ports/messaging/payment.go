@@ -36,15 +36,24 @@ func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, c
 		logger = slog.Default()
 	}
 	h := paymentHandlers{consumer: consumer, app: application, logger: logger}
-	processor, err := newEventProcessor(router, subscriber, map[string]string{"payment.order-events": ordersTopic}, logger)
-	if err != nil {
-		return err
+	return addGroups(router, subscriber, logger, handlerGroup{"payment.order-events", ordersTopic, h.all()})
+}
+
+// PaymentHandlers are the payment service's handlers, for Release.
+func PaymentHandlers(consumer string, application app.Application, logger *slog.Logger) Handlers {
+	if logger == nil {
+		logger = slog.Default()
 	}
-	return processor.AddHandlersGroup("payment.order-events",
+	h := paymentHandlers{consumer: consumer, app: application, logger: logger}
+	return newHandlers(consumer, h.all())
+}
+
+func (h paymentHandlers) all() []cqrs.GroupEventHandler {
+	return []cqrs.GroupEventHandler{
 		cqrs.NewGroupEventHandler(h.orderPlaced),
 		cqrs.NewGroupEventHandler(h.orderStockReserved),
 		cqrs.NewGroupEventHandler(h.orderCancelled),
-	)
+	}
 }
 
 func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {

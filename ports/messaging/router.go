@@ -28,6 +28,8 @@ type Config struct {
 	DuplicateDelivery bool
 	// CloseTimeout bounds how long Close waits for running handlers.
 	CloseTimeout time.Duration
+	// Metrics counts the consumer's messages; nil counts nothing.
+	Metrics Metrics
 }
 
 // RetryConfig is the exponential backoff of a failing message.
@@ -49,6 +51,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = 30 * time.Second
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 }
 
@@ -72,9 +77,12 @@ func (c Config) Validate() error {
 //
 //   - PoisonQueue: a message that failed for good is published to the
 //     dead-letter topic (with the reason in its metadata) and acknowledged;
+//   - countOutcome: counts the messages handled and dead-lettered;
 //   - parking: a message of a parked order is parked and dead-lettered
 //     without being handled; a failed one parks its order;
 //   - Retry: exponential backoff, skipped for permanent errors;
+//   - observeRuns: times each run of the handlers, counts failed runs and
+//     duplicates;
 //   - Recoverer: a panic becomes an error (and is retried);
 //   - correlation: the message's correlation ID goes into the context, so
 //     the events the handler publishes carry it on;
@@ -121,8 +129,10 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 	}
 	router.AddMiddleware(
 		poison,
-		parking(cfg.Consumer, lot, logger),
+		countOutcome(cfg.Consumer, cfg.Metrics),
+		parking(cfg.Consumer, lot, cfg.Metrics, logger),
 		retry.Middleware,
+		observeRuns(cfg.Consumer, cfg.Metrics),
 		middleware.Recoverer,
 		correlation.Watermill,
 	)

@@ -47,24 +47,27 @@ func AddSagaHandlers(router *message.Router, subscriber message.Subscriber, cons
 		logger = slog.Default()
 	}
 	h := sagaHandlers{consumer: consumer, orders: orders, logger: logger}
-	processor, err := newEventProcessor(router, subscriber, map[string]string{
-		"order-saga.inventory-events": inventoryTopic,
-		"order-saga.payment-events":   paymentsTopic,
-	}, logger)
-	if err != nil {
-		return err
-	}
-	err = processor.AddHandlersGroup("order-saga.inventory-events",
-		cqrs.NewGroupEventHandler(h.stockReserved),
-		cqrs.NewGroupEventHandler(h.stockRejected),
+	return addGroups(router, subscriber, logger,
+		handlerGroup{"order-saga.inventory-events", inventoryTopic, h.inventoryOutcomes()},
+		handlerGroup{"order-saga.payment-events", paymentsTopic, h.paymentOutcomes()},
 	)
-	if err != nil {
-		return err
+}
+
+// SagaHandlers are the order saga's handlers, for Release.
+func SagaHandlers(consumer string, orders orderapp.Commands, logger *slog.Logger) Handlers {
+	if logger == nil {
+		logger = slog.Default()
 	}
-	return processor.AddHandlersGroup("order-saga.payment-events",
-		cqrs.NewGroupEventHandler(h.paymentCaptured),
-		cqrs.NewGroupEventHandler(h.paymentDeclined),
-	)
+	h := sagaHandlers{consumer: consumer, orders: orders, logger: logger}
+	return newHandlers(consumer, append(h.inventoryOutcomes(), h.paymentOutcomes()...))
+}
+
+func (h sagaHandlers) inventoryOutcomes() []cqrs.GroupEventHandler {
+	return []cqrs.GroupEventHandler{cqrs.NewGroupEventHandler(h.stockReserved), cqrs.NewGroupEventHandler(h.stockRejected)}
+}
+
+func (h sagaHandlers) paymentOutcomes() []cqrs.GroupEventHandler {
+	return []cqrs.GroupEventHandler{cqrs.NewGroupEventHandler(h.paymentCaptured), cqrs.NewGroupEventHandler(h.paymentDeclined)}
 }
 
 func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventoryevents.StockReserved]) error {

@@ -28,6 +28,7 @@ func (o outcome) settle(ctx context.Context, logger *slog.Logger, what string, o
 		return nil
 	}
 	if errors.Is(err, inbox.ErrDuplicate) {
+		noteDuplicate(ctx)
 		logger.DebugContext(ctx, "duplicate delivery acknowledged", "handler", what, "order_id", orderID)
 		return nil
 	}

@@ -45,11 +45,15 @@ func (p *ParkingLot) IsParked(ctx context.Context, consumer, orderKey string) (b
 // Park stores msg for the order with the reason it was set aside. Parking
 // a message twice (a redelivery) keeps the first record.
 func (p *ParkingLot) Park(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) error {
+	return p.park(ctx, p.db, consumer, orderKey, topic, msg, reason)
+}
+
+func (p *ParkingLot) park(ctx context.Context, db execer, consumer, orderKey, topic string, msg *message.Message, reason string) error {
 	metadata, err := json.Marshal(msg.Metadata)
 	if err != nil {
 		return fmt.Errorf("marshal metadata of message %s: %w", msg.UUID, err)
 	}
-	_, err = p.db.ExecContext(ctx, `
+	_, err = db.ExecContext(ctx, `
 		INSERT INTO `+p.tables.Parked+` (consumer, message_id, order_key, topic, payload, metadata, reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (consumer, message_id) DO NOTHING`,
@@ -58,6 +62,11 @@ func (p *ParkingLot) Park(ctx context.Context, consumer, orderKey, topic string,
 		return fmt.Errorf("park message %s: %w", msg.UUID, err)
 	}
 	return nil
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // ParkedMessage is one message set aside.
