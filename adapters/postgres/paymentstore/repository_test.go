@@ -23,6 +23,13 @@ import (
 
 func newApp(t *testing.T, db *sql.DB) app.Application {
 	t.Helper()
+	return newAppWrapping(t, db, nil)
+}
+
+// newAppWrapping builds the application on the real adapters, the
+// repository and gateway wrapped by wrap when it is not nil.
+func newAppWrapping(t *testing.T, db *sql.DB, wrap func(app.Repository, app.Gateway) (app.Repository, app.Gateway)) app.Application {
+	t.Helper()
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Payment}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,11 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, slog.New(slog.DiscardHandler), metrics.NoOp{})
+	adapters := app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}
+	if wrap != nil {
+		adapters.Repository, adapters.Gateway = wrap(repo, gateway)
+	}
+	a, err := app.NewApplication(adapters, slog.New(slog.DiscardHandler), metrics.NoOp{})
 	if err != nil {
 		t.Fatal(err)
 	}
