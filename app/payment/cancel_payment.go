@@ -55,13 +55,13 @@ func (h CancelPaymentHandler) Handle(ctx context.Context, cmd CancelPayment) (do
 			return nil
 		}
 	}
-	err := h.call.repo.Update(ctx, cmd.Message, cmd.OrderID, decide)
+	err := h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, decide)
 	if errors.Is(err, errChargeUnanswered) {
 		if _, err := h.call.finish(ctx, started); err != nil {
 			return domain.StatusCharging, err
 		}
 		// The charge is answered now: captured (refund it) or declined.
-		err = h.call.repo.Update(ctx, cmd.Message, cmd.OrderID, decide)
+		err = h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, decide)
 	}
 	return h.call.afterIntent(ctx, cmd.OrderID, started, err)
 }

@@ -35,7 +35,7 @@ func NewChargePaymentHandler(repo Repository, gateway Gateway, now func() time.T
 // is. A redelivered message finishes what its first delivery started.
 func (h ChargePaymentHandler) Handle(ctx context.Context, cmd ChargePayment) (domain.Status, error) {
 	var started *domain.Payment
-	err := h.call.repo.Update(ctx, cmd.Message, cmd.OrderID, func(_ context.Context, p *domain.Payment) error {
+	err := h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, func(_ context.Context, p *domain.Payment) error {
 		started = p
 		if p.Status() != domain.StatusDue {
 			return nil

@@ -27,6 +27,11 @@ type Repository interface {
 	// the outbox relay's view of the order's shard. The zero msg records
 	// nothing in the inbox. domain.ErrNotFound for an unknown order.
 	Update(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
+	// UpdateWithoutEvents is Update for a change that publishes nothing
+	// (an intent, a void): the transaction does not declare itself to the
+	// outbox relay, which then never waits for it. It fails if fn records
+	// an event.
+	UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
 	// Get reads the order's payment without locking it.
 	// domain.ErrNotFound for an unknown order.
 	Get(ctx context.Context, orderID string) (*domain.Payment, error)

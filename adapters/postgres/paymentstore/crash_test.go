@@ -39,9 +39,8 @@ var errCrash = errors.New("process died")
 
 // crashInjector kills the next delivery once at its point.
 type crashInjector struct {
-	point   crashPoint
-	updates int // repository updates since arm: 1 commits the intent, 2 the answer
-	fired   bool
+	point crashPoint
+	fired bool
 }
 
 func (c *crashInjector) arm(p crashPoint) { *c = crashInjector{point: p} }
@@ -59,14 +58,25 @@ type crashingRepository struct {
 	crash *crashInjector
 }
 
+// UpdateWithoutEvents commits the intent.
+func (r crashingRepository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	if r.crash.at(beforeIntentCommits) {
+		fn = failAfter(fn)
+	}
+	return r.Repository.UpdateWithoutEvents(ctx, msg, orderID, fn)
+}
+
+// Update commits the answer.
 func (r crashingRepository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	r.crash.updates++
-	if r.crash.updates == 1 && r.crash.at(beforeIntentCommits) || r.crash.updates == 2 && r.crash.at(beforeAnswerCommits) {
-		return r.Repository.Update(ctx, msg, orderID, func(ctx context.Context, p *domain.Payment) error {
-			return errors.Join(fn(ctx, p), errCrash)
-		})
+	if r.crash.at(beforeAnswerCommits) {
+		fn = failAfter(fn)
 	}
 	return r.Repository.Update(ctx, msg, orderID, fn)
+}
+
+// failAfter makes fn's transaction roll back after fn did its work.
+func failAfter(fn func(context.Context, *domain.Payment) error) func(context.Context, *domain.Payment) error {
+	return func(ctx context.Context, p *domain.Payment) error { return errors.Join(fn(ctx, p), errCrash) }
 }
 
 type crashingGateway struct {

@@ -73,7 +73,22 @@ func (r *Repository) Get(ctx context.Context, orderID string) (*domain.Payment, 
 
 // Update implements app.Repository.
 func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
+	return r.update(ctx, msg, orderID, true, fn)
+}
+
+// UpdateWithoutEvents implements app.Repository.
+func (r *Repository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	return r.update(ctx, msg, orderID, false, fn)
+}
+
+// update is Update, announcing the order's outbox shard first when
+// publishing is allowed.
+func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, publishing bool, fn func(context.Context, *domain.Payment) error) error {
+	announced := ""
+	if publishing {
+		announced = orderID
+	}
+	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		p, err := load(ctx, tx, orderID, "FOR UPDATE")
 		if err != nil {
@@ -82,6 +97,9 @@ func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, 
 		before := p.Status()
 		if err := fn(ctx, p); err != nil {
 			return err
+		}
+		if !publishing && len(p.Changes()) > 0 {
+			return fmt.Errorf("payment of order %s recorded events in an update without events", orderID)
 		}
 		if p.Status() == before {
 			return nil
