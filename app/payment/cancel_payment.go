@@ -19,46 +19,49 @@ type CancelPayment struct {
 
 // CancelPaymentHandler refunds or voids payments.
 type CancelPaymentHandler struct {
-	repo    Repository
-	gateway Gateway
-	now     func() time.Time
+	call gatewayCall
 }
 
 // NewCancelPaymentHandler returns a handler; now is the clock.
 func NewCancelPaymentHandler(repo Repository, gateway Gateway, now func() time.Time) (CancelPaymentHandler, error) {
-	if repo == nil || gateway == nil {
-		return CancelPaymentHandler{}, errors.New("cancel handler needs a repository and a gateway")
+	call, err := newGatewayCall(repo, gateway, now)
+	if err != nil {
+		return CancelPaymentHandler{}, err
 	}
-	if now == nil {
-		return CancelPaymentHandler{}, errors.New("nil clock")
-	}
-	return CancelPaymentHandler{repo: repo, gateway: gateway, now: now}, nil
+	return CancelPaymentHandler{call: call}, nil
 }
 
-// RefundKey is the gateway idempotency key of an order's refund.
-func RefundKey(orderID string) string { return "refund:" + orderID }
+// errChargeUnanswered rolls back a cancellation that found a charge
+// without its answer: what to give back is known only once it is.
+var errChargeUnanswered = errors.New("the charge awaits the gateway's answer")
 
-// Handle refunds a captured payment once, voids a due one, and leaves a
-// declined, refunded or voided one as it is.
+// Handle refunds a captured payment once (in three steps, see
+// gatewayCall), voids a due one, and leaves a declined, refunded or voided
+// one as it is. A charge left unanswered by a crash is finished first, so
+// the refund knows what was captured. A redelivered message finishes what
+// its first delivery started.
 func (h CancelPaymentHandler) Handle(ctx context.Context, cmd CancelPayment) (domain.Status, error) {
-	var status domain.Status
-	err := h.repo.Update(ctx, cmd.Message, cmd.OrderID, func(ctx context.Context, p *domain.Payment) error {
-		defer func() { status = p.Status() }()
+	var started *domain.Payment
+	decide := func(_ context.Context, p *domain.Payment) error {
+		started = p
 		switch p.Status() {
 		case domain.StatusDue:
 			return p.Void()
 		case domain.StatusCaptured:
-			res, err := h.gateway.Refund(ctx, Refund{
-				IdempotencyKey: RefundKey(p.OrderID()), OrderID: p.OrderID(), PaymentID: p.PaymentID(),
-				Amount: p.Amount(), Currency: p.Currency(),
-			})
-			if err != nil {
-				return err
-			}
-			return p.Refund(res.RefundID, h.now())
+			return p.StartRefund()
+		case domain.StatusCharging:
+			return errChargeUnanswered
 		default:
 			return nil
 		}
-	})
-	return status, err
+	}
+	err := h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, decide)
+	if errors.Is(err, errChargeUnanswered) {
+		if _, err := h.call.finish(ctx, started); err != nil {
+			return domain.StatusCharging, err
+		}
+		// The charge is answered now: captured (refund it) or declined.
+		err = h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, decide)
+	}
+	return h.call.afterIntent(ctx, cmd.OrderID, started, err)
 }

@@ -12,24 +12,55 @@ import (
 )
 
 // fakeRepository holds one order's payment and keeps what fn changed
-// only when fn succeeds, as a transaction would.
+// only when fn succeeds, as a transaction would; a message it recorded
+// before fails with inbox.ErrDuplicate.
 type fakeRepository struct {
-	stored *domain.Payment
+	stored   *domain.Payment
+	recorded map[inbox.Key]bool
 }
 
 func (r *fakeRepository) Add(context.Context, inbox.Key, *domain.Payment) error {
 	return errors.New("not used")
 }
 
-func (r *fakeRepository) Update(ctx context.Context, _ inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+func (r *fakeRepository) Get(_ context.Context, orderID string) (*domain.Payment, error) {
 	if r.stored == nil || r.stored.OrderID() != orderID {
-		return domain.ErrNotFound
+		return nil, domain.ErrNotFound
 	}
-	p := *r.stored
-	if err := fn(ctx, &p); err != nil {
+	s := r.stored // reloaded as stored: without the events of earlier updates
+	return domain.Restore(s.OrderID(), s.Amount(), s.Currency(), s.Status(), s.PaymentID(), s.RefundID(), s.Reason())
+}
+
+func (r *fakeRepository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	return r.Update(ctx, msg, orderID, func(ctx context.Context, p *domain.Payment) error {
+		if err := fn(ctx, p); err != nil {
+			return err
+		}
+		if len(p.Changes()) > 0 {
+			return errors.New("events recorded in an update without events")
+		}
+		return nil
+	})
+}
+
+func (r *fakeRepository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	if !msg.IsZero() && r.recorded[msg] {
+		return inbox.ErrDuplicate
+	}
+	p, err := r.Get(ctx, orderID)
+	if err != nil {
 		return err
 	}
-	r.stored = &p
+	if err := fn(ctx, p); err != nil {
+		return err
+	}
+	r.stored = p
+	if !msg.IsZero() {
+		if r.recorded == nil {
+			r.recorded = map[inbox.Key]bool{}
+		}
+		r.recorded[msg] = true
+	}
 	return nil
 }
 
@@ -55,7 +86,8 @@ func (g *fakeGateway) Refund(_ context.Context, r app.Refund) (app.RefundResult,
 func payment(t *testing.T, status domain.Status) *domain.Payment {
 	t.Helper()
 	paymentID := ""
-	if status != domain.StatusDue {
+	switch status {
+	case domain.StatusCaptured, domain.StatusRefunding, domain.StatusRefunded:
 		paymentID = "pay-1"
 	}
 	p, err := domain.Restore("o-1", 2598, "EUR", status, paymentID, "", "")
@@ -78,7 +110,8 @@ func TestChargePaymentChargesOnlyADuePaymentAndRecordsTheAnswer(t *testing.T) {
 	}{
 		{"due, captured", domain.StatusDue, fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
 		{"due, declined", domain.StatusDue, fakeGateway{charge: app.ChargeResult{DeclineReason: "card expired"}}, domain.StatusDeclined, nil, 1},
-		{"due, gateway down: stays due", domain.StatusDue, fakeGateway{err: errGatewayDown}, domain.StatusDue, errGatewayDown, 1},
+		{"due, gateway down: stays charging", domain.StatusDue, fakeGateway{err: errGatewayDown}, domain.StatusCharging, errGatewayDown, 1},
+		{"charging, left by a crash: finished", domain.StatusCharging, fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
 		{"captured before", domain.StatusCaptured, fakeGateway{}, domain.StatusCaptured, nil, 0},
 		{"voided by an earlier cancel", domain.StatusVoided, fakeGateway{}, domain.StatusVoided, nil, 0},
 	} {
@@ -124,7 +157,8 @@ func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
 	}{
 		{"due: voided without the gateway", domain.StatusDue, fakeGateway{}, domain.StatusVoided, nil, 0},
 		{"captured: refunded", domain.StatusCaptured, fakeGateway{refund: app.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
-		{"captured, gateway down: stays captured", domain.StatusCaptured, fakeGateway{err: errGatewayDown}, domain.StatusCaptured, errGatewayDown, 1},
+		{"captured, gateway down: stays refunding", domain.StatusCaptured, fakeGateway{err: errGatewayDown}, domain.StatusRefunding, errGatewayDown, 1},
+		{"refunding, left by a crash: finished", domain.StatusRefunding, fakeGateway{refund: app.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
 		{"declined: nothing to give back", domain.StatusDeclined, fakeGateway{}, domain.StatusDeclined, nil, 0},
 		{"refunded before", domain.StatusRefunded, fakeGateway{}, domain.StatusRefunded, nil, 0},
 	} {

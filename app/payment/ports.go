@@ -22,11 +22,19 @@ type Repository interface {
 	// Add stores a new payment; ErrPaymentExists when the order has one.
 	Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error
 	// Update locks the order's payment, calls fn and stores what fn
-	// changed. fn may call the gateway: it runs inside the transaction,
-	// holding the payment's row lock, so one order's payment is never
-	// charged by two callers at once. domain.ErrNotFound for an unknown
-	// order.
+	// changed. fn runs inside the transaction and must not call the
+	// gateway: a slow gateway would hold the row lock, a connection and
+	// the outbox relay's view of the order's shard. The zero msg records
+	// nothing in the inbox. domain.ErrNotFound for an unknown order.
 	Update(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
+	// UpdateWithoutEvents is Update for a change that publishes nothing
+	// (an intent, a void): the transaction does not declare itself to the
+	// outbox relay, which then never waits for it. It fails if fn records
+	// an event.
+	UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
+	// Get reads the order's payment without locking it.
+	// domain.ErrNotFound for an unknown order.
+	Get(ctx context.Context, orderID string) (*domain.Payment, error)
 }
 
 // ErrPaymentExists means the order's payment was opened before.

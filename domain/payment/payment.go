@@ -35,28 +35,40 @@ func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTra
 
 // Status is where a payment stands:
 //
-//	due ──charge──> captured ──order cancelled──> refunded
-//	 │  └─charge refused──> declined
+//	due ──charge──> charging ──captured──> captured ──order cancelled──> refunding ──> refunded
+//	 │                  └──refused──> declined
 //	 └──order cancelled before the charge──> voided
+//
+// charging and refunding record a gateway call that was decided but whose
+// answer is not recorded yet: the call is made outside the payment's
+// transaction, so a crash can leave a payment in either. Whoever finds it
+// there makes the call again with the same idempotency key, which returns
+// the first answer, and records that answer.
 type Status string
 
 const (
-	StatusDue      Status = "due"
-	StatusCaptured Status = "captured"
-	StatusDeclined Status = "declined"
-	StatusRefunded Status = "refunded"
-	StatusVoided   Status = "voided"
+	StatusDue       Status = "due"
+	StatusCharging  Status = "charging"
+	StatusCaptured  Status = "captured"
+	StatusDeclined  Status = "declined"
+	StatusRefunding Status = "refunding"
+	StatusRefunded  Status = "refunded"
+	StatusVoided    Status = "voided"
 )
 
 func (s Status) String() string { return string(s) }
 
 func (s Status) valid() bool {
 	switch s {
-	case StatusDue, StatusCaptured, StatusDeclined, StatusRefunded, StatusVoided:
+	case StatusDue, StatusCharging, StatusCaptured, StatusDeclined, StatusRefunding, StatusRefunded, StatusVoided:
 		return true
 	}
 	return false
 }
+
+// AwaitsGateway reports whether the payment waits for the answer of a
+// gateway call it recorded as started (charging or refunding).
+func (s Status) AwaitsGateway() bool { return s == StatusCharging || s == StatusRefunding }
 
 // MaxReasonLength bounds a decline reason, as the order bounds its reasons.
 const MaxReasonLength = 500
@@ -101,9 +113,19 @@ func Restore(orderID string, amount int64, currency string, status Status, payme
 		paymentID: paymentID, refundID: refundID, reason: reason}, nil
 }
 
+// StartCharge records the decision to charge the amount due, before the
+// gateway is asked. Nothing is published: the answer will be.
+func (p *Payment) StartCharge() error {
+	if p.status != StatusDue {
+		return &TransitionError{Action: "start charging", From: p.status}
+	}
+	p.status = StatusCharging
+	return nil
+}
+
 // Capture records that the gateway charged the amount due.
 func (p *Payment) Capture(paymentID string, now time.Time) error {
-	if p.status != StatusDue {
+	if p.status != StatusCharging {
 		return &TransitionError{Action: "capture", From: p.status}
 	}
 	if strings.TrimSpace(paymentID) == "" {
@@ -116,7 +138,7 @@ func (p *Payment) Capture(paymentID string, now time.Time) error {
 
 // Decline records that the gateway refused the charge.
 func (p *Payment) Decline(reason string, now time.Time) error {
-	if p.status != StatusDue {
+	if p.status != StatusCharging {
 		return &TransitionError{Action: "decline", From: p.status}
 	}
 	p.status, p.reason = StatusDeclined, clip(reason)
@@ -124,9 +146,19 @@ func (p *Payment) Decline(reason string, now time.Time) error {
 	return nil
 }
 
+// StartRefund records the decision to give a captured amount back, before
+// the gateway is asked.
+func (p *Payment) StartRefund() error {
+	if p.status != StatusCaptured {
+		return &TransitionError{Action: "start refunding", From: p.status}
+	}
+	p.status = StatusRefunding
+	return nil
+}
+
 // Refund records that the gateway gave a captured amount back.
 func (p *Payment) Refund(refundID string, now time.Time) error {
-	if p.status != StatusCaptured {
+	if p.status != StatusRefunding {
 		return &TransitionError{Action: "refund", From: p.status}
 	}
 	p.status, p.refundID = StatusRefunded, refundID

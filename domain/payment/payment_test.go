@@ -24,12 +24,22 @@ func paymentIn(t *testing.T, s payment.Status) *payment.Payment {
 	}
 	switch s {
 	case payment.StatusDue:
+	case payment.StatusCharging:
+		must(p.StartCharge())
 	case payment.StatusCaptured:
+		must(p.StartCharge())
 		must(p.Capture("pay-1", now))
 	case payment.StatusDeclined:
+		must(p.StartCharge())
 		must(p.Decline("limit", now))
-	case payment.StatusRefunded:
+	case payment.StatusRefunding:
+		must(p.StartCharge())
 		must(p.Capture("pay-1", now))
+		must(p.StartRefund())
+	case payment.StatusRefunded:
+		must(p.StartCharge())
+		must(p.Capture("pay-1", now))
+		must(p.StartRefund())
 		must(p.Refund("ref-1", now))
 	case payment.StatusVoided:
 		must(p.Void())
@@ -44,25 +54,33 @@ func paymentIn(t *testing.T, s payment.Status) *payment.Payment {
 
 func TestEveryTransition(t *testing.T) {
 	actions := map[string]func(p *payment.Payment) error{
-		"capture": func(p *payment.Payment) error { return p.Capture("pay-1", now) },
-		"decline": func(p *payment.Payment) error { return p.Decline("over the limit", now) },
-		"refund":  func(p *payment.Payment) error { return p.Refund("ref-1", now) },
-		"void":    func(p *payment.Payment) error { return p.Void() },
+		"start charge": func(p *payment.Payment) error { return p.StartCharge() },
+		"capture":      func(p *payment.Payment) error { return p.Capture("pay-1", now) },
+		"decline":      func(p *payment.Payment) error { return p.Decline("over the limit", now) },
+		"start refund": func(p *payment.Payment) error { return p.StartRefund() },
+		"refund":       func(p *payment.Payment) error { return p.Refund("ref-1", now) },
+		"void":         func(p *payment.Payment) error { return p.Void() },
 	}
 	legal := map[payment.Status]map[string]struct {
 		to    payment.Status
 		event string
 	}{
 		payment.StatusDue: {
+			"start charge": {payment.StatusCharging, ""},
+			"void":         {payment.StatusVoided, ""},
+		},
+		payment.StatusCharging: {
 			"capture": {payment.StatusCaptured, payment.PaymentCapturedType},
 			"decline": {payment.StatusDeclined, payment.PaymentDeclinedType},
-			"void":    {payment.StatusVoided, ""},
 		},
 		payment.StatusCaptured: {
+			"start refund": {payment.StatusRefunding, ""},
+		},
+		payment.StatusRefunding: {
 			"refund": {payment.StatusRefunded, payment.PaymentRefundedType},
 		},
 	}
-	for _, from := range []payment.Status{payment.StatusDue, payment.StatusCaptured, payment.StatusDeclined, payment.StatusRefunded, payment.StatusVoided} {
+	for _, from := range allStatuses {
 		for name, do := range actions {
 			t.Run(string(from)+"/"+name, func(t *testing.T) {
 				p := paymentIn(t, from)
@@ -97,9 +115,38 @@ func TestEveryTransition(t *testing.T) {
 	}
 }
 
+var allStatuses = []payment.Status{
+	payment.StatusDue, payment.StatusCharging, payment.StatusCaptured, payment.StatusDeclined,
+	payment.StatusRefunding, payment.StatusRefunded, payment.StatusVoided,
+}
+
+func TestOnlyChargingAndRefundingAwaitTheGateway(t *testing.T) {
+	for _, s := range allStatuses {
+		want := s == payment.StatusCharging || s == payment.StatusRefunding
+		if got := s.AwaitsGateway(); got != want {
+			t.Errorf("%s.AwaitsGateway() = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestAPaymentAwaitingTheGatewayIsRestoredAsStored(t *testing.T) {
+	for _, s := range []payment.Status{payment.StatusCharging, payment.StatusRefunding} {
+		p := paymentIn(t, s)
+		if p.Status() != s || len(p.Changes()) != 0 {
+			t.Errorf("restored %s as %s with %d events", s, p.Status(), len(p.Changes()))
+		}
+	}
+	if _, err := payment.Restore("o-1", 1, "EUR", "paying", "", "", ""); err == nil {
+		t.Error("an unknown status was restored")
+	}
+}
+
 func TestCapturedAndRefundedEventsCarryTheAmount(t *testing.T) {
-	p := paymentIn(t, payment.StatusDue)
+	p := paymentIn(t, payment.StatusCharging)
 	if err := p.Capture("pay-9", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.StartRefund(); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Refund("ref-9", now); err != nil {
@@ -126,7 +173,7 @@ func TestOpenRejectsNonsense(t *testing.T) {
 			t.Errorf("Open(%q, %d, %q) accepted", tc.order, tc.amount, tc.currency)
 		}
 	}
-	if err := paymentIn(t, payment.StatusDue).Capture(" ", now); err == nil {
+	if err := paymentIn(t, payment.StatusCharging).Capture(" ", now); err == nil {
 		t.Errorf("capture without a payment ID accepted")
 	}
 }

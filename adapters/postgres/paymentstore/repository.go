@@ -66,30 +66,40 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 	})
 }
 
+// Get implements app.Repository.
+func (r *Repository) Get(ctx context.Context, orderID string) (*domain.Payment, error) {
+	return load(ctx, r.db, orderID, "")
+}
+
 // Update implements app.Repository.
 func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
+	return r.update(ctx, msg, orderID, true, fn)
+}
+
+// UpdateWithoutEvents implements app.Repository.
+func (r *Repository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
+	return r.update(ctx, msg, orderID, false, fn)
+}
+
+// update is Update, announcing the order's outbox shard first when
+// publishing is allowed.
+func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, publishing bool, fn func(context.Context, *domain.Payment) error) error {
+	announced := ""
+	if publishing {
+		announced = orderID
+	}
+	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
-		var (
-			amount                                        int64
-			currency, status, paymentID, refundID, reason string
-		)
-		err := tx.QueryRowContext(ctx, `
-			SELECT amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 FOR UPDATE`, orderID).
-			Scan(&amount, &currency, &status, &paymentID, &refundID, &reason)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("order %s: %w", orderID, domain.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("load payment of order %s: %w", orderID, err)
-		}
-		p, err := domain.Restore(orderID, amount, currency, domain.Status(status), paymentID, refundID, reason)
+		p, err := load(ctx, tx, orderID, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
 		before := p.Status()
 		if err := fn(ctx, p); err != nil {
 			return err
+		}
+		if !publishing && len(p.Changes()) > 0 {
+			return fmt.Errorf("payment of order %s recorded events in an update without events", orderID)
 		}
 		if p.Status() == before {
 			return nil
@@ -132,4 +142,24 @@ func (r *Repository) publish(ctx context.Context, uow *pgtx.UnitOfWork, p *domai
 		return err
 	}
 	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
+}
+
+// load reads the order's payment; lock is empty or a locking clause.
+func load(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, orderID, lock string) (*domain.Payment, error) {
+	var (
+		amount                                        int64
+		currency, status, paymentID, refundID, reason string
+	)
+	err := q.QueryRowContext(ctx, `
+		SELECT amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 `+lock, orderID).
+		Scan(&amount, &currency, &status, &paymentID, &refundID, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("order %s: %w", orderID, domain.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load payment of order %s: %w", orderID, err)
+	}
+	return domain.Restore(orderID, amount, currency, domain.Status(status), paymentID, refundID, reason)
 }

@@ -23,6 +23,13 @@ import (
 
 func newApp(t *testing.T, db *sql.DB) app.Application {
 	t.Helper()
+	return newAppWrapping(t, db, nil)
+}
+
+// newRepository is the payment repository on db, publishing through the
+// payment outbox.
+func newRepository(t *testing.T, db *sql.DB) *paymentstore.Repository {
+	t.Helper()
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Payment}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +38,14 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return repo
+}
+
+// newAppWrapping builds the application on the real adapters, the
+// repository and gateway wrapped by wrap when it is not nil.
+func newAppWrapping(t *testing.T, db *sql.DB, wrap func(app.Repository, app.Gateway) (app.Repository, app.Gateway)) app.Application {
+	t.Helper()
+	repo := newRepository(t, db)
 	readModel, err := paymentstore.NewReadModel(db)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +54,11 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, slog.New(slog.DiscardHandler), metrics.NoOp{})
+	adapters := app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}
+	if wrap != nil {
+		adapters.Repository, adapters.Gateway = wrap(repo, gateway)
+	}
+	a, err := app.NewApplication(adapters, slog.New(slog.DiscardHandler), metrics.NoOp{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +172,33 @@ func TestAboveTheLimitIsDeclinedAndAnUnchargedPaymentVoided(t *testing.T) {
 	}
 	if _, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("charge of an unknown order: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestAnUpdateWithoutEventsRefusesOneThatRecordsAnEvent(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	repo := newRepository(t, db)
+	ctx := context.Background()
+	orderID := uuid.NewString()
+	p, err := domain.Open(orderID, 2598, "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Add(ctx, inbox.Key{}, p); err != nil {
+		t.Fatal(err)
+	}
+	err = repo.UpdateWithoutEvents(ctx, inbox.Key{Consumer: "payment", MessageID: "m-1"}, orderID, func(_ context.Context, p *domain.Payment) error {
+		return errors.Join(p.StartCharge(), p.Capture("pay-1", time.Now()))
+	})
+	if err == nil {
+		t.Fatal("a capture was stored by an update without events")
+	}
+	if got, err := repo.Get(ctx, orderID); err != nil || got.Status() != domain.StatusDue {
+		t.Errorf("after the refused update: %v, %v; want it due", got, err)
+	}
+	var inboxed int
+	if err := db.QueryRow(`SELECT count(*) FROM payment_inbox`).Scan(&inboxed); err != nil || inboxed != 0 {
+		t.Errorf("%d inbox records (%v), want none: the transaction rolls back", inboxed, err)
 	}
 }
