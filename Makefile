@@ -52,7 +52,8 @@ run: services migrate ## Run every process in one: order API, forwarder, saga, i
 	$(GO) run ./cmd/orders all
 
 test: services ## Run all tests against the local PostgreSQL and Kafka, then the short failure tests
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@# -short: the short versions of the long suites (the scale-out test); `make test-chaos` runs them in full.
+	$(GO) test -race -count=1 -short -timeout 20m ./...
 	@# The failure tests stop and restart the shared services: never beside other tests.
 	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m ./adapters/outbox/chaostest/
 
@@ -86,8 +87,8 @@ bench-short: services ## The same comparison, short (about a minute and a half)
 bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
 	$(BENCH_LOCK) $(GO) run ./adapters/outbox/bench
 
-test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP
-	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/
+test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP, consumers killed and added
+	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/ ./internal/scaleouttest/
 
 clean: ## Remove build output
 	rm -rf bin
