@@ -61,6 +61,11 @@ func newEnv(ctx context.Context, partitions int32, logAppendTime bool) (e env, e
 			return e, err
 		}
 	}
+	if opts.retained > 0 {
+		if err := retainForwarded(ctx, e.db, opts.retained); err != nil {
+			return e, err
+		}
+	}
 	if err := createTopic(brokers, topic, partitions, logAppendTime); err != nil {
 		return e, err
 	}

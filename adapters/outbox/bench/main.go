@@ -7,6 +7,8 @@
 //   - commit-to-Kafka latency (broker append time minus commit time) at 10
 //     orders/s and at half the maximum placement rate;
 //   - CPU of an idle forwarder and of PostgreSQL meanwhile;
+//   - both again with a million forwarded rows retained in the outbox: the
+//     relay's cost per cycle must not grow with what it has sent;
 //   - what the wake-up (a coalesced NOTIFY after commit) costs the write path.
 //
 // Run it with `go run ./adapters/outbox/bench` (-h lists the flags). It
@@ -48,6 +50,8 @@ type settings struct {
 	loadRate         float64
 	holdElsewhere    bool
 	profiled         bool
+	// retained is the number of forwarded rows a new env's outbox keeps.
+	retained int
 }
 
 var opts = settings{producerPerShard: true, shards: outbox.DefaultShards}
@@ -81,15 +85,16 @@ func main() {
 	flag.StringVar(&opts.latencyProfile, "latency-cpuprofile", "", "write a CPU profile of the latency run at half the maximum rate to this file")
 	flag.Float64Var(&opts.loadRate, "load-rate", 0, "rate of the second latency run (0: half the maximum placement rate the write phase measured)")
 	flag.BoolVar(&opts.holdElsewhere, "hold-elsewhere", false, "hold a transaction with an ID open in database postgres during each latency run (warm-up included)")
-	phases := flag.String("phases", "drain,write,latency,idle", "what to measure")
+	retained := flag.Int("retained", 1_000_000, "forwarded rows the retained phase keeps in the outbox")
+	phases := flag.String("phases", "drain,write,latency,idle,retained", "what to measure")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(context.Background(), *backlogs, *skipStock, time.Duration(*latencySeconds)*time.Second, *phases); err != nil {
+	if err := run(context.Background(), *backlogs, *skipStock, time.Duration(*latencySeconds)*time.Second, *phases, *retained); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.Duration, phases string) error {
+func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.Duration, phases string, retained int) error {
 	phase := func(name string) bool { return strings.Contains(","+phases+",", ","+name+",") }
 	if phase("drain") {
 		fmt.Println("== drain rate (events/s) ==")
@@ -143,6 +148,12 @@ func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.D
 	if phase("idle") {
 		fmt.Printf("== idle CPU (ours, %d shards, idle poll 1s) ==\n", opts.shards)
 		if err := idleCPU(ctx, 20*time.Second); err != nil {
+			return err
+		}
+	}
+	if phase("retained") {
+		fmt.Printf("== idle CPU and commit -> Kafka at 10 orders/s, empty outbox and %d forwarded rows retained ==\n", retained)
+		if err := retainedCost(ctx, retained, latencyRun); err != nil {
 			return err
 		}
 	}
