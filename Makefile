@@ -78,10 +78,10 @@ parked: ## List the messages the consumers parked; release an order with `go run
 # Benchmarks take a lock so that two never share the machine's cores.
 BENCH_LOCK := flock /tmp/orders-bench.lock
 
-bench: services ## Measure the whole pipeline beside its baselines (about 10 minutes; see docs/benchmarks.md)
+bench: services ## Measure the whole pipeline beside its baselines (15 minutes and more; see docs/benchmarks.md)
 	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench
 
-bench-short: services ## The same comparison, short (about a minute and a half)
+bench-short: services ## The same comparison, short (a few minutes)
 	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench -short
 
 bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
