@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrPaymentMismatch: a captured amount differs from the order's total.
@@ -63,8 +64,19 @@ func (o *Order) DeclinePayment(reason string, now time.Time) error {
 }
 
 // Cancel cancels the order at the customer's request. It is allowed until
-// the order ships.
+// the order ships. The customer's detail is free text of at most
+// MaxReasonLength characters without NUL.
 func (o *Order) Cancel(detail string, now time.Time) error {
+	var v validation
+	switch {
+	case utf8.RuneCountInString(detail) > MaxReasonLength:
+		v.add("reason", "must be at most %d characters", MaxReasonLength)
+	case hasNUL(detail):
+		v.add("reason", "must not contain NUL characters")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
 	if o.status.IsFinal() {
 		return &TransitionError{Action: "cancel", From: o.status}
 	}

@@ -74,8 +74,8 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return malformed(fmt.Sprintf("unknown field %q", field), field)
-	default:
-		return malformed(strings.TrimPrefix(err.Error(), "json: "), "")
+	default: // the decoder's other messages name Go types: not for clients
+		return malformed("the body is not a valid JSON object for this request", "")
 	}
 }
 
