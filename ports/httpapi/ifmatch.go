@@ -11,12 +11,10 @@ import (
 	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/query"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/ports/internal/httpio"
 )
 
 // ifMatchSyntax is RFC 9110's If-Match without obsolete text: "*" or a
-// comma-separated list of entity tags, each quoted and maybe weak. The
-// OpenAPI document's IfMatch pattern is the same expression.
+// comma-separated list of entity tags, each quoted and maybe weak.
 var ifMatchSyntax = regexp.MustCompile(`^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$`)
 
 // entityTag is one tag of an If-Match list.
@@ -32,8 +30,9 @@ var errPreconditionFailed = errors.New("precondition failed")
 
 // ifMatchVersion reads If-Match into the version the command expects
 // (zero: no precondition). An order's ETag is its version, strong and
-// quoted ("3"). If-Match compares strongly (RFC 9110 13.1.1): weak tags
-// and tags that are not versions never match. A list of several versions
+// quoted ("3"). If-Match compares strongly (RFC 9110 13.1.1): weak tags,
+// tags that are not versions and values that are no list of tags never
+// match, so the precondition fails (412), as any other mismatch. A list of several versions
 // is resolved against the order's current one; the command still checks
 // it atomically.
 func (s *server) ifMatchVersion(r *http.Request, id order.ID) (int, error) {
@@ -43,7 +42,7 @@ func (s *server) ifMatchVersion(r *http.Request, id order.ID) (int, error) {
 	}
 	raw := strings.TrimSpace(strings.Join(values, ", "))
 	if !ifMatchSyntax.MatchString(raw) {
-		return 0, httpio.InvalidHeader("If-Match", `must be "*" or a list of entity tags such as "3"`)
+		return neverMatches, nil // a value that names no entity tag matches none
 	}
 	if raw == "*" {
 		return 0, nil // any current order: the command needs one anyway

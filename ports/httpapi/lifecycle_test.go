@@ -71,7 +71,7 @@ func TestIfMatchGuardsAgainstStaleDecisions(t *testing.T) {
 		expectProblem(t, stale, 412, "urn:orders:problem:version-conflict")
 
 		bad := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/cancel", "", "", map[string]string{"If-Match": `one`})
-		expectProblem(t, bad, 400, "urn:orders:problem:invalid-header")
+		expectProblem(t, bad, 412, "urn:orders:problem:version-conflict")
 
 		fresh := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/ship", "", "", map[string]string{"If-Match": `"4"`})
 		if fresh.StatusCode != http.StatusOK {

@@ -83,8 +83,8 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
 func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 0
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 {
 			writeError(w, r, httpio.InvalidParameter("limit", "must be an integer between 1 and "+strconv.Itoa(query.MaxPageSize)))
 			return
