@@ -67,14 +67,7 @@ func (o *Order) DeclinePayment(reason string, now time.Time) error {
 // the order ships. The customer's detail is free text of at most
 // MaxReasonLength characters without NUL.
 func (o *Order) Cancel(detail string, now time.Time) error {
-	var v validation
-	switch {
-	case utf8.RuneCountInString(detail) > MaxReasonLength:
-		v.add("reason", "must be at most %d characters", MaxReasonLength)
-	case hasNUL(detail):
-		v.add("reason", "must not contain NUL characters")
-	}
-	if err := v.err(); err != nil {
+	if err := CheckCancelDetail(detail); err != nil {
 		return err
 	}
 	if o.status.IsFinal() {
@@ -82,6 +75,21 @@ func (o *Order) Cancel(detail string, now time.Time) error {
 	}
 	o.record(now, OrderCancelled{Reason: CancelledByCustomer, Detail: clip(detail)})
 	return nil
+}
+
+// CheckCancelDetail validates a customer's cancel detail: free text of at
+// most MaxReasonLength characters without NUL. A port may check it before
+// the order is loaded, so that a bad request is refused as such whatever
+// the order's state.
+func CheckCancelDetail(detail string) error {
+	var v validation
+	switch {
+	case utf8.RuneCountInString(detail) > MaxReasonLength:
+		v.add("reason", "must be at most %d characters", MaxReasonLength)
+	case hasNUL(detail):
+		v.add("reason", "must not contain NUL characters")
+	}
+	return v.err()
 }
 
 // Ship records that a confirmed order left the warehouse.

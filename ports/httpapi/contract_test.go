@@ -90,3 +90,11 @@ func TestNullsAndMissingPricesAreRefused(t *testing.T) {
 		expectProblem(t, api.get(t, "/orders?customer_id=c&limit="), 400, "urn:orders:problem:invalid-parameter")
 	})
 }
+
+func TestABadReasonIsRefusedBeforeAnyPrecondition(t *testing.T) {
+	eachBackend(t, func(t *testing.T, api *testAPI) {
+		placed := api.placeOrder(t, validOrder)
+		resp := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/cancel", "application/json", `{"reason": "a\u0000"}`, map[string]string{"If-Match": `"9"`})
+		expectProblem(t, resp, 422, "urn:orders:problem:validation")
+	})
+}

@@ -125,13 +125,17 @@ func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 	id := order.ID(r.PathValue("id"))
-	expected, err := s.ifMatchVersion(r, id)
-	if err != nil {
+	var req cancelOrderRequest
+	if err := httpio.DecodeOptionalJSON(w, r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	var req cancelOrderRequest
-	if err := httpio.DecodeOptionalJSON(w, r, &req); err != nil {
+	if err := order.CheckCancelDetail(req.Reason); err != nil { // a bad request before any precondition
+		writeError(w, r, err)
+		return
+	}
+	expected, err := s.ifMatchVersion(r, id)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -58,15 +58,13 @@ func DecodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 // as if the client had sent it.
 func rejectNull(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil // the end, or a syntax error the decoding reports
-		}
+	// Up to the end, or to a syntax error that the decoding reports.
+	for tok, err := dec.Token(); err == nil; tok, err = dec.Token() {
 		if tok == nil {
 			return malformed("null is not a valid value of any field", "")
 		}
 	}
+	return nil
 }
 
 // MissingField is the error of a required field a body left out.
