@@ -22,8 +22,15 @@ export PGPORT KAFKA_PORT DATABASE_URL TEST_DATABASE_URL KAFKA_BROKERS HTTP_ADDR
 GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT := bin/golangci-lint
 
+# The API fuzzer, from PyPI, in a virtualenv of its own under bin/.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV := bin/schemathesis-venv
+SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
+FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
+
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail parked bench bench-short bench-forwarder test-chaos clean
+	lint lint-tools tail parked bench bench-short bench-forwarder test-chaos clean \
+	fuzz-api fuzz-tools
 
 help: ## List the targets
 	@echo "Usage: make TARGET"
@@ -51,14 +58,25 @@ run: services migrate ## Run every process in one: order API, forwarder, saga, i
 		echo "Order service on http://$$host:$$port (inventory API on :8081, payment API on :8082)"
 	$(GO) run ./cmd/orders all
 
-test: services ## Run all tests against the local PostgreSQL and Kafka, then the short failure tests
+test: services fuzz-tools ## Run all tests against the local PostgreSQL and Kafka, a short API fuzzing, then the short failure tests
 	@# -short: the short versions of the long suites (the scale-out test); `make test-chaos` runs them in full.
 	$(GO) test -race -count=1 -short -timeout 20m ./...
+	$(FUZZ_API) --max-examples 10 --max-time 90
 	@# The failure tests stop and restart the shared services: never beside other tests.
 	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m ./adapters/outbox/chaostest/
 
 test-unit: ## Run the domain unit tests (no services needed)
 	$(GO) test -race ./domain/...
+
+fuzz-tools: ## Install the pinned schemathesis into bin/schemathesis-venv when missing
+	@if ! $(SCHEMATHESIS) --version 2>/dev/null | grep -q "version $(SCHEMATHESIS_VERSION)$$"; then \
+		echo "installing schemathesis $(SCHEMATHESIS_VERSION) into $(SCHEMATHESIS_VENV)"; \
+		python3 -m venv $(SCHEMATHESIS_VENV); \
+		$(SCHEMATHESIS_VENV)/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION); \
+	fi
+
+fuzz-api: services fuzz-tools ## Fuzz the order API against its OpenAPI document, all phases and checks (FUZZ_API_URL: a running one; FUZZ_API_AUTH: an Authorization value)
+	$(FUZZ_API) --max-examples $(or $(FUZZ_EXAMPLES),100) --max-time $(or $(FUZZ_SECONDS),600)
 
 lint-tools: ## Install the pinned golangci-lint into bin/ when missing
 	@if ! $(GOLANGCI_LINT) --version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION) "; then \

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/orderflow/orders/app/query"
 	"github.com/orderflow/orders/domain/order"
@@ -33,12 +34,15 @@ func (r *OrderRepository) OrderByID(_ context.Context, id order.ID) (query.Order
 }
 
 // CustomerOrders returns a page of the customer's orders, newest first.
-// The cursor is the position of the last order of the page before.
+// The cursor is the position of the last order of the page before, a dot
+// and its ID's 32 hex digits: the PostgreSQL read model's shape, with the
+// position in place of the time.
 func (r *OrderRepository) CustomerOrders(_ context.Context, customerID string, limit int, cursor string) (query.OrderPage, error) {
 	before := int(^uint(0) >> 1)
 	if cursor != "" {
-		n, err := strconv.Atoi(cursor)
-		if err != nil || n < 1 {
+		at, hexID, _ := strings.Cut(cursor, ".")
+		n, err := strconv.Atoi(at)
+		if err != nil || n < 0 || len(at) > 16 || len(hexID) != 32 {
 			return query.OrderPage{}, fmt.Errorf("%w: cursor is not one this service issued", query.ErrInvalidQuery)
 		}
 		before = n
@@ -69,7 +73,7 @@ func (r *OrderRepository) CustomerOrders(_ context.Context, customerID string, l
 	var page query.OrderPage
 	for i, f := range found {
 		if i == limit {
-			page.NextCursor = strconv.Itoa(found[i-1].position)
+			page.NextCursor = strconv.Itoa(found[i-1].position) + "." + strings.ReplaceAll(string(found[i-1].order.ID()), "-", "")
 			break
 		}
 		page.Orders = append(page.Orders, toQueryOrder(f.order))

@@ -60,7 +60,7 @@ type storedEvent struct {
 // loadEvents returns an order's events, oldest first, upcast to the
 // current schema; none when the order does not exist.
 func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []storedEvent, err error) {
-	if _, err := uuid.Parse(string(id)); err != nil {
+	if !isOrderID(string(id)) {
 		return nil, nil // no stream has an ID that is not a UUID
 	}
 	rows, err := q.QueryContext(ctx, `

@@ -3,10 +3,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +39,7 @@ const orderColumns = `id, customer_id, status, currency, total, items, version,
 
 // OrderByID returns the order, or order.ErrNotFound.
 func (r *OrderReadModel) OrderByID(ctx context.Context, id order.ID) (query.Order, error) {
-	if _, err := uuid.Parse(string(id)); err != nil {
+	if !isOrderID(string(id)) {
 		return query.Order{}, order.ErrNotFound // no order has an ID that is not a UUID
 	}
 	o, err := scanOrder(r.db.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, string(id)))
@@ -120,8 +120,13 @@ type cursorPosition struct {
 	id       *string
 }
 
+// A cursor is the last order's placed_at in microseconds since the epoch
+// (PostgreSQL's precision), a dot, and its ID as 32 hex digits: every
+// string of the document's pattern ^[0-9]{1,16}\.[0-9a-f]{32}$ is a
+// position a page can start from, so no cursor the document allows is
+// refused.
 func encodeCursor(placedAt time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(placedAt.UTC().Format(time.RFC3339Nano) + "|" + id))
+	return strconv.FormatInt(placedAt.UnixMicro(), 10) + "." + strings.ReplaceAll(id, "-", "")
 }
 
 func decodeCursor(cursor string) (cursorPosition, error) {
@@ -129,20 +134,18 @@ func decodeCursor(cursor string) (cursorPosition, error) {
 		return cursorPosition{}, nil
 	}
 	invalid := fmt.Errorf("%w: cursor is not one this service issued", query.ErrInvalidQuery)
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	at, hexID, ok := strings.Cut(cursor, ".")
+	if !ok || len(at) < 1 || len(at) > 16 || len(hexID) != 32 || strings.ToLower(hexID) != hexID {
+		return cursorPosition{}, invalid
+	}
+	micros, err := strconv.ParseInt(at, 10, 64)
+	if err != nil || micros < 0 {
+		return cursorPosition{}, invalid
+	}
+	parsed, err := uuid.Parse(hexID)
 	if err != nil {
 		return cursorPosition{}, invalid
 	}
-	at, id, ok := strings.Cut(string(raw), "|")
-	if !ok {
-		return cursorPosition{}, invalid
-	}
-	placedAt, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil {
-		return cursorPosition{}, invalid
-	}
-	if _, err := uuid.Parse(id); err != nil {
-		return cursorPosition{}, invalid
-	}
+	placedAt, id := time.UnixMicro(micros).UTC(), parsed.String()
 	return cursorPosition{placedAt: &placedAt, id: &id}, nil
 }

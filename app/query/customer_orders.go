@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/orderflow/orders/domain/order"
 )
 
 // Page sizes of CustomerOrders.
@@ -53,8 +54,12 @@ func NewCustomerOrdersHandler(readModel CustomerOrdersReadModel) (CustomerOrders
 
 // Handle returns one page of the customer's orders.
 func (h CustomerOrdersHandler) Handle(ctx context.Context, q CustomerOrders) (OrderPage, error) {
-	if strings.TrimSpace(q.CustomerID) == "" {
+	if q.CustomerID == "" {
 		return OrderPage{}, fmt.Errorf("%w: customer_id is required", ErrInvalidQuery)
+	}
+	if !order.IsIdentifier(q.CustomerID, order.MaxCustomerIDLength) {
+		// No order has such a customer; and NUL cannot even be looked up.
+		return OrderPage{}, fmt.Errorf("%w: customer_id must be at most %d printable ASCII characters without spaces", ErrInvalidQuery, order.MaxCustomerIDLength)
 	}
 	if q.Limit == 0 {
 		q.Limit = DefaultPageSize

@@ -69,6 +69,7 @@ type HTTPConfig struct {
 	// IdempotencyKeyRetention (IDEMPOTENCY_KEY_RETENTION) is how long
 	// POST /orders remembers an Idempotency-Key.
 	IdempotencyKeyRetention time.Duration
+	Limits                  HTTPLimits // config_http.go
 }
 
 // TopicsConfig names the Kafka topics.
@@ -155,6 +156,7 @@ func (c *Config) setDefaults() {
 	h.API, h.Inventory, h.Payment = or(h.API, ":8080"), or(h.Inventory, ":8081"), or(h.Payment, ":8082")
 	h.Metrics = or(h.Metrics, ":9090")
 	h.IdempotencyKeyRetention = or(h.IdempotencyKeyRetention, 24*time.Hour)
+	h.Limits.setDefaults()
 	t := &c.Topics
 	t.Orders, t.Inventory, t.Payments = or(t.Orders, "orders.events"), or(t.Inventory, "inventory.events"), or(t.Payments, "payments.events")
 	t.InventoryDLQ, t.PaymentDLQ, t.SagaDLQ = or(t.InventoryDLQ, "inventory.dlq"), or(t.PaymentDLQ, "payment.dlq"), or(t.SagaDLQ, "order-saga.dlq")
@@ -204,6 +206,7 @@ func (c Config) Validate() error {
 		"a duration such as 30s, or 0 for no limit", deref(c.Database.IdleInTransactionTimeout))
 	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
 	bad(emptyBroker, "KAFKA_BROKERS", "comma-separated host:port pairs", fmt.Sprintf("%q", strings.Join(c.Kafka.Brokers, ",")))
+	errs = append(errs, c.HTTP.Limits.validate()...)
 	bad(c.HTTP.IdempotencyKeyRetention < 0, "IDEMPOTENCY_KEY_RETENTION", "a positive duration such as 24h", c.HTTP.IdempotencyKeyRetention)
 	for _, p := range []struct {
 		name string

@@ -38,6 +38,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.HTTP.Metrics = p.str("METRICS_ADDR")
 	c.HTTP.Pprof = p.str("PPROF_ADDR")
 	c.HTTP.IdempotencyKeyRetention = p.duration("IDEMPOTENCY_KEY_RETENTION")
+	c.HTTP.Limits = loadHTTPLimits(&p)
 
 	c.Topics.Orders = p.str("ORDERS_TOPIC")
 	c.Topics.Inventory = p.str("INVENTORY_TOPIC")
@@ -110,6 +111,18 @@ func (p *envParser) intBits(name string, bits int) int64 {
 		p.fail(name, "an integer", v)
 	}
 	return n
+}
+
+func (p *envParser) float(name string) float64 {
+	v := p.str(name)
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		p.fail(name, "a number", v)
+	}
+	return f
 }
 
 func (p *envParser) duration(name string) time.Duration {

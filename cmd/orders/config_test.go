@@ -37,6 +37,10 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		HTTP: HTTPConfig{
 			API: ":8080", Inventory: ":8081", Payment: ":8082", Metrics: ":9090",
 			IdempotencyKeyRetention: 24 * time.Hour,
+			Limits: HTTPLimits{
+				ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: time.Minute,
+				OrderCreateRate: 10, OrderCreateBurst: 20,
+			},
 		},
 		Topics: TopicsConfig{
 			Orders: "orders.events", Inventory: "inventory.events", Payments: "payments.events",
@@ -128,6 +132,11 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"DATABASE_CONN_MAX_LIFETIME", "-1h", "DATABASE_CONN_MAX_LIFETIME: want a duration such as 1h, or 0 for no limit, got -1h0m0s"},
 		{"KAFKA_BROKERS", "a:1,,b:2", `KAFKA_BROKERS: want comma-separated host:port pairs, got "a:1,,b:2"`},
 		{"IDEMPOTENCY_KEY_RETENTION", "-24h", "IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h"},
+		{"HTTP_WRITE_TIMEOUT", "-1s", "HTTP_WRITE_TIMEOUT: want a positive duration such as 15s, got -1s"},
+		{"HTTP_READ_HEADER_TIMEOUT", "fast", `HTTP_READ_HEADER_TIMEOUT: want a duration`},
+		{"ORDER_CREATE_RATE", "-1", "ORDER_CREATE_RATE: want a positive number of orders per second, got -1"},
+		{"ORDER_CREATE_RATE", "lots", `ORDER_CREATE_RATE: want a number, got "lots"`},
+		{"ORDER_CREATE_BURST", "-2", "ORDER_CREATE_BURST: want a positive integer, got -2"},
 		{"ORDERS_TOPIC_PARTITIONS", "six", `ORDERS_TOPIC_PARTITIONS: want an integer, got "six"`},
 		{"ORDERS_TOPIC_PARTITIONS", "-6", "ORDERS_TOPIC_PARTITIONS: want a positive integer, got -6"},
 		{"ORDERS_TOPIC_PARTITIONS", "9999999999", `ORDERS_TOPIC_PARTITIONS: want an integer, got "9999999999"`},

@@ -107,7 +107,7 @@ func runDownstream(ctx context.Context, r *root, d downstream) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.consumer.Run(ctx) })
 	g.Go(func() error { return runRelay(ctx, r, d.outbox) })
-	g.Go(func() error { return serveHTTP(ctx, d.apiName, d.apiAddr, d.api) })
+	g.Go(func() error { return serveHTTP(ctx, d.apiName, newHTTPServer(d.apiAddr, d.api, r.cfg.HTTP.Limits)) })
 	g.Go(func() error {
 		deleteOldInboxRecords(ctx, r, d.db, d.inbox)
 		return nil
@@ -143,17 +143,13 @@ func runSaga(ctx context.Context, r *root) error {
 	return g.Wait()
 }
 
-// serveHTTP serves handler on addr until ctx ends.
-func serveHTTP(ctx context.Context, name, addr string, handler http.Handler) error {
-	srv := &http.Server{
-		Addr: addr, Handler: handler,
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second,
-	}
+// serveHTTP runs srv until ctx ends.
+func serveHTTP(ctx context.Context, name string, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("%s on %s: %w", name, addr, err)
+		return fmt.Errorf("%s on %s: %w", name, srv.Addr, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

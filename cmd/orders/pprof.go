@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"time"
 )
 
 // servePprof serves Go's profiler on addr (PPROF_ADDR) until ctx ends, so
@@ -24,8 +25,14 @@ func servePprof(ctx context.Context, addr string, logger *slog.Logger) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	go func() {
-		if err := serveHTTP(ctx, "profiler", addr, mux); err != nil {
+		if err := serveHTTP(ctx, "profiler", profilerServer(addr, mux)); err != nil {
 			logger.WarnContext(ctx, "profiler stopped", "addr", addr, "err", err)
 		}
 	}()
+}
+
+// profilerServer has no read or write timeout: a profile streams for as
+// long as it was asked to (?seconds=30).
+func profilerServer(addr string, handler http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 }

@@ -42,14 +42,9 @@ func runAPI(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              r.cfg.HTTP.API,
-		Handler:           httpapi.NewHandler(application, nil),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
+	limits := r.cfg.HTTP.Limits
+	srv := newHTTPServer(r.cfg.HTTP.API,
+		httpapi.NewHandler(application, nil, httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst)), limits)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go expireIdempotencyKeys(ctx, r, 10*time.Minute)

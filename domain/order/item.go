@@ -1,7 +1,5 @@
 package order
 
-import "unicode/utf8"
-
 // Limits on a line item. They keep one order's total far from overflow and
 // the read model's rows small.
 const (
@@ -26,11 +24,11 @@ type ItemInput struct {
 }
 
 func newItem(in ItemInput, currency Currency, field string, v *validation) Item {
-	switch n := utf8.RuneCountInString(in.SKU); {
-	case n == 0:
+	switch {
+	case in.SKU == "":
 		v.add(field+".sku", "must not be empty")
-	case n > MaxSKULength:
-		v.add(field+".sku", "must be at most %d characters", MaxSKULength)
+	case !IsIdentifier(in.SKU, MaxSKULength):
+		v.add(field+".sku", "must be at most %d printable ASCII characters without spaces", MaxSKULength)
 	}
 	if in.Quantity <= 0 || in.Quantity > MaxQuantity {
 		v.add(field+".quantity", "must be between 1 and %d", MaxQuantity)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrPaymentMismatch: a captured amount differs from the order's total.
@@ -63,13 +64,32 @@ func (o *Order) DeclinePayment(reason string, now time.Time) error {
 }
 
 // Cancel cancels the order at the customer's request. It is allowed until
-// the order ships.
+// the order ships. The customer's detail is free text of at most
+// MaxReasonLength characters without NUL.
 func (o *Order) Cancel(detail string, now time.Time) error {
+	if err := CheckCancelDetail(detail); err != nil {
+		return err
+	}
 	if o.status.IsFinal() {
 		return &TransitionError{Action: "cancel", From: o.status}
 	}
 	o.record(now, OrderCancelled{Reason: CancelledByCustomer, Detail: clip(detail)})
 	return nil
+}
+
+// CheckCancelDetail validates a customer's cancel detail: free text of at
+// most MaxReasonLength characters without NUL. A port may check it before
+// the order is loaded, so that a bad request is refused as such whatever
+// the order's state.
+func CheckCancelDetail(detail string) error {
+	var v validation
+	switch {
+	case utf8.RuneCountInString(detail) > MaxReasonLength:
+		v.add("reason", "must be at most %d characters", MaxReasonLength)
+	case hasNUL(detail):
+		v.add("reason", "must not contain NUL characters")
+	}
+	return v.err()
 }
 
 // Ship records that a confirmed order left the warehouse.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // PlaceInput is what a customer sends to place an order.
@@ -20,11 +19,11 @@ func Place(id ID, in PlaceInput, now time.Time) (*Order, error) {
 	if strings.TrimSpace(string(id)) == "" {
 		v.add("id", "must not be empty")
 	}
-	switch n := utf8.RuneCountInString(in.CustomerID); {
-	case strings.TrimSpace(in.CustomerID) == "":
+	switch {
+	case in.CustomerID == "":
 		v.add("customer_id", "must not be empty")
-	case n > MaxCustomerIDLength:
-		v.add("customer_id", "must be at most %d characters", MaxCustomerIDLength)
+	case !IsIdentifier(in.CustomerID, MaxCustomerIDLength):
+		v.add("customer_id", "must be at most %d printable ASCII characters without spaces", MaxCustomerIDLength)
 	}
 	currency, ok := ParseCurrency(in.Currency)
 	if !ok {

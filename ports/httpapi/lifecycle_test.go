@@ -68,10 +68,10 @@ func TestIfMatchGuardsAgainstStaleDecisions(t *testing.T) {
 		api.confirm(t, placed.ID) // version 4 now; the client still holds "1"
 
 		stale := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/cancel", "", "", map[string]string{"If-Match": `"1"`})
-		expectProblem(t, stale, 409, "urn:orders:problem:version-conflict")
+		expectProblem(t, stale, 412, "urn:orders:problem:version-conflict")
 
-		bad := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/cancel", "", "", map[string]string{"If-Match": `"one"`})
-		expectProblem(t, bad, 400, "urn:orders:problem:invalid-header")
+		bad := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/cancel", "", "", map[string]string{"If-Match": `one`})
+		expectProblem(t, bad, 412, "urn:orders:problem:version-conflict")
 
 		fresh := api.do(t, http.MethodPost, "/orders/"+placed.ID+"/ship", "", "", map[string]string{"If-Match": `"4"`})
 		if fresh.StatusCode != http.StatusOK {

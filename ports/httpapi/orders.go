@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,8 +83,8 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
 func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 0
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 {
 			writeError(w, r, httpio.InvalidParameter("limit", "must be an integer between 1 and "+strconv.Itoa(query.MaxPageSize)))
 			return
@@ -125,30 +124,34 @@ func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
-	expected, err := ifMatchVersion(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	id := order.ID(r.PathValue("id"))
 	var req cancelOrderRequest
 	if err := httpio.DecodeOptionalJSON(w, r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	id := order.ID(r.PathValue("id"))
-	err = s.app.Commands.CancelOrder.Handle(r.Context(), command.CancelOrder{OrderID: id, Reason: req.Reason, ExpectedVersion: expected})
-	s.respondWithOrder(w, r, id, err)
-}
-
-func (s *server) shipOrder(w http.ResponseWriter, r *http.Request) {
-	expected, err := ifMatchVersion(r)
+	if err := order.CheckCancelDetail(req.Reason); err != nil { // a bad request before any precondition
+		writeError(w, r, err)
+		return
+	}
+	expected, err := s.ifMatchVersion(r, id)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	err = s.app.Commands.CancelOrder.Handle(r.Context(), command.CancelOrder{OrderID: id, Reason: req.Reason, ExpectedVersion: expected})
+	s.respondWithOrder(w, r, id, preconditionChecked(expected, err))
+}
+
+func (s *server) shipOrder(w http.ResponseWriter, r *http.Request) {
 	id := order.ID(r.PathValue("id"))
+	expected, err := s.ifMatchVersion(r, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	err = s.app.Commands.ShipOrder.Handle(r.Context(), command.ShipOrder{OrderID: id, ExpectedVersion: expected})
-	s.respondWithOrder(w, r, id, err)
+	s.respondWithOrder(w, r, id, preconditionChecked(expected, err))
 }
 
 // respondWithOrder answers a command on an existing order with the order
@@ -171,6 +174,9 @@ const maxIdempotencyKeyLength = 255
 
 func idempotencyKey(r *http.Request) (string, error) {
 	key := r.Header.Get("Idempotency-Key")
+	if key == "" && len(r.Header.Values("Idempotency-Key")) > 0 {
+		return "", httpio.InvalidHeader("Idempotency-Key", "must not be empty; leave the header out instead")
+	}
 	if len(key) > maxIdempotencyKeyLength {
 		return "", httpio.InvalidHeader("Idempotency-Key", "must be at most 255 characters")
 	}
@@ -180,21 +186,6 @@ func idempotencyKey(r *http.Request) (string, error) {
 		}
 	}
 	return key, nil
-}
-
-// ifMatchVersion reads an If-Match header holding the order version the
-// client saw, as the ETag of an order response carries it ("3" or W/"3").
-// Zero means no precondition.
-func ifMatchVersion(r *http.Request) (int, error) {
-	raw := strings.TrimSpace(r.Header.Get("If-Match"))
-	if raw == "" || raw == "*" {
-		return 0, nil
-	}
-	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(raw, "W/"), `"`))
-	if err != nil || v < 1 {
-		return 0, httpio.InvalidHeader("If-Match", `must be the order's ETag, a version such as "3"`)
-	}
-	return v, nil
 }
 
 func writeOrder(w http.ResponseWriter, status int, o query.Order) {

@@ -42,8 +42,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeNotFound, Title: "Order not found", Status: http.StatusNotFound, Detail: "no order has this ID"})
 	case errors.As(err, &transition):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: problemIllegalTransition, Title: "The order does not allow this now", Status: http.StatusConflict, Detail: transition.Error()})
+	case errors.Is(err, errPreconditionFailed):
+		httpio.WriteProblem(w, r, httpio.Problem{Type: problemConflict, Title: "Precondition failed", Status: http.StatusPreconditionFailed, Detail: "the order is not at the version If-Match names; read it again and decide anew"})
 	case errors.Is(err, command.ErrConcurrentUpdate):
-		httpio.WriteProblem(w, r, httpio.Problem{Type: problemConflict, Title: "The order was changed concurrently", Status: http.StatusConflict, Detail: "the order is not at the version you expected; read it again and decide anew"})
+		httpio.WriteProblem(w, r, httpio.Problem{Type: problemConflict, Title: "The order was changed concurrently", Status: http.StatusConflict, Detail: "the order kept changing while the command ran; read it again and decide anew"})
 	case errors.Is(err, command.ErrIdempotencyKeyReused):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: problemKeyReused, Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was used with a different request body; use a new key for a new order"})
 	case errors.Is(err, command.ErrRequestInProgress):

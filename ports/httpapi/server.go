@@ -16,15 +16,19 @@ import (
 var OpenAPI []byte
 
 type server struct {
-	app app.Application
+	app         app.Application
+	createLimit *clientLimiter // nil: no limit (ratelimit.go)
 }
 
 // NewHandler returns the HTTP API of the application. extra routes (such
 // as /metrics) are mounted beside the API's own.
-func NewHandler(application app.Application, extra map[string]http.Handler) http.Handler {
+func NewHandler(application app.Application, extra map[string]http.Handler, opts ...Option) http.Handler {
 	s := &server{app: application}
+	for _, opt := range opts {
+		opt(s)
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /orders", s.placeOrder)
+	mux.HandleFunc("POST /orders", s.createLimit.limited(s.placeOrder))
 	mux.HandleFunc("GET /orders", s.listOrders)
 	mux.HandleFunc("GET /orders/{id}", s.getOrder)
 	mux.HandleFunc("GET /orders/{id}/events", s.orderEvents)

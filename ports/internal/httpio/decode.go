@@ -1,6 +1,7 @@
 package httpio
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,14 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 			Detail: "the request body must be application/json",
 		}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	if err := rejectNull(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -45,6 +53,25 @@ func DecodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return DecodeJSON(w, r, dst)
 }
 
+// rejectNull refuses a JSON null anywhere in a body: no field of the
+// APIs' requests is nullable, and Go would read a null as the zero value,
+// as if the client had sent it.
+func rejectNull(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	// Up to the end, or to a syntax error that the decoding reports.
+	for tok, err := dec.Token(); err == nil; tok, err = dec.Token() {
+		if tok == nil {
+			return malformed("null is not a valid value of any field", "")
+		}
+	}
+	return nil
+}
+
+// MissingField is the error of a required field a body left out.
+func MissingField(field string) error {
+	return malformed(field+" is required", field)
+}
+
 func malformed(detail, field string) error {
 	p := Problem{Type: TypeMalformedRequest, Title: "The request body is malformed", Status: http.StatusBadRequest, Detail: detail}
 	if field != "" {
@@ -59,7 +86,10 @@ func decodeError(err error) error {
 		typeErr   *json.UnmarshalTypeError
 		tooLarge  *http.MaxBytesError
 	)
+	var requestErr *RequestError
 	switch {
+	case errors.As(err, &requestErr): // a type's own UnmarshalJSON said what is wrong
+		return requestErr
 	case errors.As(err, &tooLarge):
 		return &RequestError{Problem: Problem{
 			Type: TypeTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
@@ -74,8 +104,8 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return malformed(fmt.Sprintf("unknown field %q", field), field)
-	default:
-		return malformed(strings.TrimPrefix(err.Error(), "json: "), "")
+	default: // the decoder's other messages name Go types: not for clients
+		return malformed("the body is not a valid JSON object for this request", "")
 	}
 }
 

@@ -10,12 +10,12 @@ import (
 	"github.com/orderflow/orders/internal/correlation"
 )
 
-// Wrap runs an API's routes under the shared middleware: a panic becomes a
-// 500 problem, the correlation ID is read or made, each request is logged
-// at debug level, and the router's plain-text 404 and 405 answers become
-// problems.
+// Wrap runs an API's routes under the shared middleware: the security
+// headers are set, a panic becomes a 500 problem, the correlation ID is
+// read or made, each request is logged at debug level, and the router's
+// plain-text 404 and 405 answers become problems.
 func Wrap(mux *http.ServeMux) http.Handler {
-	return recoverer(correlation.HTTP(logRequests(problemsForRouting(mux))))
+	return securityHeaders(recoverer(correlation.HTTP(logRequests(problemsForRouting(mux)))))
 }
 
 // recoverer turns a panic in a handler into a 500 problem instead of a

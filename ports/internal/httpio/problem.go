@@ -38,11 +38,14 @@ const (
 	TypeUnsupportedMedia = "urn:orders:problem:unsupported-media-type"
 	TypeMethodNotAllowed = "urn:orders:problem:method-not-allowed"
 	TypeInternal         = "urn:orders:problem:internal"
+	TypeRateLimited      = "urn:orders:problem:rate-limited"
 )
 
 // WriteProblem writes p as application/problem+json.
 func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
-	p.Instance = r.URL.Path
+	if p.Instance == "" {
+		p.Instance = r.URL.Path
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -78,15 +81,22 @@ func InvalidHeader(name, detail string) error {
 	}}
 }
 
-// WriteError answers a RequestError with its problem and anything else
-// with a logged 500 that gives nothing away.
+// WriteError answers a RequestError with its problem, a database out of
+// reach with a 503 and Retry-After, and anything else with a logged 500
+// that gives nothing away: no SQL, no error text, only the request's
+// correlation ID as its instance, to find the log line by.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var requestErr *RequestError
 	if errors.As(err, &requestErr) {
 		WriteProblem(w, r, requestErr.Problem)
 		return
 	}
+	if Unavailable(err) {
+		slog.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeUnavailable(w, r)
+		return
+	}
 	slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	WriteProblem(w, r, Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "the request could not be completed; it is safe to retry"})
+		Detail: "internal error", Instance: occurrence(r)})
 }
