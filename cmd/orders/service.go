@@ -44,7 +44,7 @@ func runAPI(ctx context.Context, r *root) error {
 	}
 	srv := &http.Server{
 		Addr:              r.cfg.HTTP.API,
-		Handler:           httpapi.NewHandler(application, nil),
+		Handler:           httpapi.NewHandler(application, r.auth, nil),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

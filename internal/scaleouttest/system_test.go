@@ -28,7 +28,7 @@ type system struct {
 func newSystem(t *testing.T, partitions int32) *system {
 	t.Helper()
 	brokers := testenv.Kafka(t)
-	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: &http.Client{Timeout: 30 * time.Second}}
+	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: testenv.WithBearer(&http.Client{Timeout: 30 * time.Second}, testenv.OperatorToken(t))}
 	orders := testenv.Topic(t, brokers, partitions)
 	suffix := strings.TrimPrefix(orders, "test.")
 	s.env = []string{
@@ -48,6 +48,7 @@ func newSystem(t *testing.T, partitions int32) *system {
 		"METRICS_ADDR=off",
 		"FORWARDER_IDLE_POLL_INTERVAL=200ms",
 		"LOG_LEVEL=info",
+		testenv.AuthEnv,
 	}
 	return s
 }
