@@ -100,6 +100,25 @@ func (s *system) waitHTTP(p *testenv.Process, addr, path string) {
 	}
 }
 
+// setStock sets a SKU's units on hand through the inventory API.
+func (s *system) setStock(inventoryAddr, sku string, onHand int) {
+	s.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPut, "http://"+inventoryAddr+"/inventory/stock/"+sku,
+		strings.NewReader(fmt.Sprintf(`{"on_hand": %d}`, onHand)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("PUT stock of %s: %v", sku, err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("PUT stock of %s: %s", sku, resp.Status)
+	}
+}
+
 type item struct {
 	SKU       string `json:"sku"`
 	Quantity  int64  `json:"quantity"`
