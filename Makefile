@@ -19,6 +19,13 @@ KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 HTTP_ADDR ?= :8080
 export PGPORT KAFKA_PORT DATABASE_URL TEST_DATABASE_URL KAFKA_BROKERS HTTP_ADDR
 
+# `make run` connects each service as its own role (least privilege; the
+# migrations run as the owner, orders, with DATABASE_URL above) and
+# accepts tokens of the public development key (README, "Security").
+ORDERS_APP_DATABASE_URL ?= postgres://orders_app:orders_app@127.0.0.1:$(PGPORT)/orders?sslmode=disable
+INVENTORY_APP_DATABASE_URL ?= postgres://inventory_app:inventory_app@127.0.0.1:$(PGPORT)/orders?sslmode=disable
+PAYMENT_APP_DATABASE_URL ?= postgres://payment_app:payment_app@127.0.0.1:$(PGPORT)/orders?sslmode=disable
+
 GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT := bin/golangci-lint
 
@@ -29,7 +36,7 @@ SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
 FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail parked bench bench-short bench-forwarder test-chaos clean \
+	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos clean \
 	fuzz-api fuzz-tools
 
 help: ## List the targets
@@ -56,7 +63,11 @@ run: services migrate ## Run every process in one: order API, forwarder, saga, i
 	@addr='$(HTTP_ADDR)'; host=$${addr%:*}; port=$${addr##*:}; \
 		if [[ -z $$host || $$host == 0.0.0.0 || $$host == '[::]' ]]; then host=localhost; fi; \
 		echo "Order service on http://$$host:$$port (inventory API on :8081, payment API on :8082)"
-	$(GO) run ./cmd/orders all
+	DATABASE_URL='$(ORDERS_APP_DATABASE_URL)' INVENTORY_DATABASE_URL='$(INVENTORY_APP_DATABASE_URL)' \
+		PAYMENT_DATABASE_URL='$(PAYMENT_APP_DATABASE_URL)' AUTH_DEV_MODE=true $(GO) run ./cmd/orders all
+
+token: ## Print a development token: make token CUSTOMER=c-42 [ROLE=operator]
+	@$(GO) run ./cmd/orders token --customer '$(or $(CUSTOMER),c-42)' --role '$(or $(ROLE),customer)'
 
 test: services fuzz-tools ## Run all tests against the local PostgreSQL and Kafka, a short API fuzzing, then the short failure tests
 	@# -short: the short versions of the long suites (the scale-out test); `make test-chaos` runs them in full.

@@ -2,7 +2,9 @@
 # Starts, stops and checks the services the Order service needs on a
 # development or CI machine:
 #
-#   PostgreSQL  127.0.0.1:$PGPORT    (role orders/orders, databases orders and orders_test)
+#   PostgreSQL  127.0.0.1:$PGPORT    (role orders/orders, databases orders and orders_test;
+#                                     the services' roles orders_app, inventory_app, payment_app,
+#                                     each with its name as password)
 #   Kafka       127.0.0.1:$KAFKA_PORT (single node, KRaft broker+controller)
 #
 # Usage: scripts/services.sh [COMMAND]
@@ -247,6 +249,19 @@ ALTER DATABASE orders_test OWNER TO orders;
 GRANT pg_signal_backend TO orders;
 -- pg_stat_statements with every database's statement texts.
 GRANT pg_read_all_stats TO orders;
+-- Least privilege: the services' roles (password = name, for local use).
+-- The migrations, run as the owner orders, grant each its own tables.
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['orders_app', 'inventory_app', 'payment_app'] LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
+		END IF;
+	END LOOP;
+END
+$$;
 SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
  WHERE EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')\gexec
 SQL
@@ -260,6 +275,22 @@ SELECT 'CREATE DATABASE orders OWNER orders'
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders')\gexec
 SELECT 'CREATE DATABASE orders_test OWNER orders'
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders_test')\gexec
+SQL
+	# Where orders may create roles (docker compose makes it a superuser).
+	psql -X -q "postgres://orders:orders@$HOST:$PGPORT/postgres?sslmode=disable" -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<'SQL' || true
+-- Least privilege: the services' roles (password = name, for local use).
+-- The migrations, run as the owner orders, grant each its own tables.
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['orders_app', 'inventory_app', 'payment_app'] LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
+		END IF;
+	END LOOP;
+END
+$$;
 SQL
 }
 

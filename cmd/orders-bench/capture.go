@@ -16,6 +16,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/httpapi"
+	"github.com/orderflow/orders/ports/httpauth"
 )
 
 // statement is one SQL statement as the service sent it, with its
@@ -49,8 +50,9 @@ func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, err
 	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", bytes.NewReader(orderBody()))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", authorization)
 	w := httptest.NewRecorder()
-	httpapi.NewHandler(application, nil).ServeHTTP(w, req)
+	httpapi.NewHandler(application, httpauth.Development(), nil).ServeHTTP(w, req)
 	if w.Code != http.StatusCreated {
 		return nil, fmt.Errorf("capture: POST /orders answered %d: %s", w.Code, w.Body)
 	}

@@ -170,6 +170,7 @@ func (e *environment) serviceEnv(db database, topics map[string]string) map[stri
 		"KAFKA_BROKERS": strings.Join(e.brokers, ","),
 		"LOG_LEVEL":     "warn",
 		"METRICS_ADDR":  "off",
+		"AUTH_DEV_MODE": "true", // the requests carry development-key tokens (loadgen.go)
 	}
 	for k, v := range topics {
 		env[k] = v

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/orderflow/orders/ports/httpauth"
 )
 
 // skus is the catalogue the load generator orders from; the end-to-end run
@@ -18,6 +20,17 @@ import (
 const skus = 100
 
 func skuName(i int) string { return fmt.Sprintf("BENCH-%03d", i) }
+
+// authorization is the header of the benchmark's requests: an operator's
+// token (it places orders for any customer) under the development key,
+// which the services it starts accept (serviceEnv sets AUTH_DEV_MODE).
+var authorization = func() string {
+	token, err := httpauth.Development().Issue(httpauth.Principal{Subject: "bench", Role: httpauth.RoleOperator}, 48*time.Hour)
+	if err != nil {
+		panic(err) // a constant principal and key
+	}
+	return "Bearer " + token
+}()
 
 // placer places valid orders on the API at base over keep-alive
 // connections.
@@ -48,6 +61,7 @@ func (p *placer) place(ctx context.Context) (string, error) {
 		return "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", authorization)
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return "", err

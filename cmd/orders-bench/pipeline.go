@@ -129,6 +129,7 @@ func (p *pipeline) stockUp(ctx context.Context) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", authorization)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err

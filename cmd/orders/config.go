@@ -26,6 +26,7 @@ type Config struct {
 	Outbox    OutboxConfig
 	Consumers ConsumersConfig
 	Log       LogConfig
+	Auth      AuthConfig  // auth.go
 	bench     benchConfig // measurement switches of the benchmark's build only
 }
 
@@ -228,6 +229,8 @@ func (c Config) Validate() error {
 	bad(c.Consumers.InboxRetention < 0, "INBOX_RETENTION", "a positive duration such as 168h", c.Consumers.InboxRetention)
 	bad(c.Consumers.PaymentDeclineAbove == nil || *c.Consumers.PaymentDeclineAbove < 0, "PAYMENT_DECLINE_ABOVE", "minor units (a non-negative integer)", deref(c.Consumers.PaymentDeclineAbove))
 	bad(c.Log.Format != "text" && c.Log.Format != "json", "LOG_FORMAT", "text or json", fmt.Sprintf("%q", c.Log.Format))
+	errs = append(errs, c.validateNames()...)
+	errs = append(errs, c.Auth.validate()...)
 	return errors.Join(errs...)
 }
 

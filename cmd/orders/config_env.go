@@ -77,6 +77,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.Log.Format = strings.ToLower(p.str("LOG_FORMAT"))
 
+	c.Auth = loadAuthConfig(&p)
 	c.bench = loadBenchConfig(&p)
 	return c, errors.Join(p.errs...)
 }

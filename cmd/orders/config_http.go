@@ -18,8 +18,8 @@ type HTTPLimits struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	// OrderCreateRate (ORDER_CREATE_RATE, orders per second) and
-	// OrderCreateBurst (ORDER_CREATE_BURST) limit POST /orders per client
-	// IP address: over it, 429 with Retry-After.
+	// OrderCreateBurst (ORDER_CREATE_BURST) limit POST /orders per
+	// customer (operators are not limited): over it, 429 with Retry-After.
 	OrderCreateRate  float64
 	OrderCreateBurst int
 }

@@ -155,6 +155,10 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"PAYMENT_DECLINE_ABOVE", "10.50", `PAYMENT_DECLINE_ABOVE: want an integer, got "10.50"`},
 		{"LOG_LEVEL", "loud", `LOG_LEVEL: want debug, info, warn or error, got "loud"`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT: want text or json, got "xml"`},
+		{"ORDERS_TOPIC", `orders"; DROP TABLE orders; --`, `ORDERS_TOPIC: want 1 to 249 letters, digits, '.', '_' or '-'`},
+		{"SAGA_CONSUMER_GROUP", "saga group", `SAGA_CONSUMER_GROUP: want 1 to 249 letters`},
+		{"AUTH_JWT_KEY", "short", "AUTH_JWT_KEY: want at least 32 bytes, got 5"},
+		{"AUTH_DEV_MODE", "yes please", `AUTH_DEV_MODE: want true or false, got "yes please"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {

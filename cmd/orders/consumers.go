@@ -53,7 +53,7 @@ func runInventory(ctx context.Context, r *root) error {
 	r.logger.InfoContext(ctx, "inventory running", "consumes", t.Orders, "publishes", t.Inventory, "group", c.InventoryGroup, "http", r.cfg.HTTP.Inventory)
 	return runDownstream(ctx, r, downstream{
 		consumer: consumer, outbox: outbox.Inventory, db: db, inbox: messagestore.InventoryTables.Inbox,
-		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application),
+		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application, r.auth),
 	})
 }
 
@@ -86,7 +86,7 @@ func runPayment(ctx context.Context, r *root) error {
 		"group", c.PaymentGroup, "http", r.cfg.HTTP.Payment, "decline_above", *c.PaymentDeclineAbove)
 	return runDownstream(ctx, r, downstream{
 		consumer: consumer, outbox: outbox.Payment, db: db, inbox: messagestore.PaymentTables.Inbox,
-		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application),
+		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application, r.auth),
 	})
 }
 

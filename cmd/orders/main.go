@@ -32,6 +32,8 @@ commands:
   rebuild-read-models
             replay the event store into fresh read models
   tail      print the order events on Kafka (-follow to keep reading)
+  token     print a bearer token for the APIs:
+            token --customer ID [--role customer|operator] [--ttl 1h]
 
 Configuration comes from the environment; see README.md.`
 
@@ -86,6 +88,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	switch cmd {
 	case "tail":
 		return runTail(ctx, r, args)
+	case "token":
+		return runToken(cfg.Auth, args, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil
@@ -96,6 +100,12 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	}
 	if err := checkPool(cmd, cfg); err != nil {
 		return err
+	}
+	if servesHTTP(cmd) {
+		var err error
+		if r.auth, err = cfg.Auth.authenticator(ctx, logger); err != nil {
+			return err
+		}
 	}
 	pools, closePools, err := openPools(ctx, cmd, cfg.Database)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/ports/httpauth"
 )
 
 // root is what main builds once and hands to every runner: the
@@ -29,6 +30,7 @@ type root struct {
 	// service (databases.go); services on one URL share a pool.
 	pools  map[string]*sql.DB
 	logger *slog.Logger
+	auth   *httpauth.Authenticator // the APIs' token checker; nil for commands that serve none
 	// registry holds the process's metrics; relayMetrics, in it, count the
 	// work of every relay the process runs (labelled by outbox).
 	registry     *prometheus.Registry

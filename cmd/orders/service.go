@@ -44,7 +44,7 @@ func runAPI(ctx context.Context, r *root) error {
 	}
 	limits := r.cfg.HTTP.Limits
 	srv := newHTTPServer(r.cfg.HTTP.API,
-		httpapi.NewHandler(application, nil, httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst)), limits)
+		httpapi.NewHandler(application, r.auth, nil, httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst)), limits)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go expireIdempotencyKeys(ctx, r, 10*time.Minute)

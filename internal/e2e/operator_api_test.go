@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/ports/httpauth"
 )
 
 // TestOperatorAPIsAnswerWithProblems checks the inventory's and the payment
@@ -53,6 +56,27 @@ func TestOperatorAPIsAnswerWithProblems(t *testing.T) {
 	}
 	if got := s.stock(t, "BOOK"); got.OnHand != 3 || got.Reserved != 2 || got.Available != 1 {
 		t.Errorf("stock = %+v", got)
+	}
+
+	// Operators only: no token is a 401, a customer's a 403.
+	customer := "Bearer " + testenv.Token(t, "c", httpauth.RoleCustomer)
+	for _, r := range []struct {
+		client      *http.Client
+		method, url string
+	}{
+		{s.inventoryClient, http.MethodGet, stockURL + "BOOK"},
+		{s.inventoryClient, http.MethodPut, stockURL + "BOOK"},
+		{s.paymentsClient, http.MethodGet, s.PaymentsURL + "/payments?order_id=" + o.ID},
+	} {
+		if st := call(t, r.client, r.method, r.url, map[string]string{"Authorization": ""}, map[string]int64{"on_hand": 9}, nil); st != http.StatusUnauthorized {
+			t.Errorf("%s %s without a token: status %d, want 401", r.method, r.url, st)
+		}
+		if st := call(t, r.client, r.method, r.url, map[string]string{"Authorization": customer}, map[string]int64{"on_hand": 9}, nil); st != http.StatusForbidden {
+			t.Errorf("%s %s with a customer's token: status %d, want 403", r.method, r.url, st)
+		}
+	}
+	if got := s.stock(t, "BOOK"); got.OnHand != 3 {
+		t.Errorf("refused requests changed the stock: %+v", got)
 	}
 
 	if st := call(t, s.paymentsClient, http.MethodGet, s.PaymentsURL+"/payments", nil, nil, nil); st != http.StatusBadRequest {

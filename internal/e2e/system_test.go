@@ -139,17 +139,20 @@ func startSystem(t *testing.T, opts options) *system {
 		_ = kafkaPub.Close()
 	})
 
-	ordersSrv := httptest.NewServer(httpapi.NewHandler(orders, nil))
-	inventorySrv := httptest.NewServer(inventoryhttp.NewHandler(inventoryApp))
-	paymentsSrv := httptest.NewServer(paymenthttp.NewHandler(paymentApp))
+	ordersSrv := httptest.NewServer(httpapi.NewHandler(orders, testenv.Auth(), nil))
+	inventorySrv := httptest.NewServer(inventoryhttp.NewHandler(inventoryApp, testenv.Auth()))
+	paymentsSrv := httptest.NewServer(paymenthttp.NewHandler(paymentApp, testenv.Auth()))
 	t.Cleanup(ordersSrv.Close)
 	t.Cleanup(inventorySrv.Close)
 	t.Cleanup(paymentsSrv.Close)
 	s.OrdersURL, s.InventoryURL, s.PaymentsURL = ordersSrv.URL, inventorySrv.URL, paymentsSrv.URL
-	s.client = &http.Client{Timeout: 30 * time.Second}
-	s.inventoryClient = testenv.ConformingClient(t, inventoryhttp.OpenAPI)
+	// Operators: they place orders for any customer, ship, and use the
+	// inventory and payment APIs.
+	operator := testenv.OperatorToken(t)
+	s.client = testenv.WithBearer(&http.Client{Timeout: 30 * time.Second}, operator)
+	s.inventoryClient = testenv.WithBearer(testenv.ConformingClient(t, inventoryhttp.OpenAPI), operator)
 	s.inventoryClient.Timeout = 30 * time.Second
-	s.paymentsClient = testenv.ConformingClient(t, paymenthttp.OpenAPI)
+	s.paymentsClient = testenv.WithBearer(testenv.ConformingClient(t, paymenthttp.OpenAPI), operator)
 	s.paymentsClient.Timeout = 30 * time.Second
 	return s
 }

@@ -3,7 +3,6 @@ package scaleouttest
 import (
 	"context"
 	"database/sql"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -38,13 +37,7 @@ func TestEachServiceOnItsOwnDatabase(t *testing.T) {
 		"PAYMENT_HTTP_ADDR="+testenv.FreeAddr(t), "DATABASE_MAX_CONNS=24")...)
 	s.waitHTTP(all, apiAddr, "/healthz")
 	s.waitHTTP(all, inventoryAddr, "/inventory/stock/BOOK")
-	req, _ := http.NewRequest(http.MethodPut, "http://"+inventoryAddr+"/inventory/stock/BOOK", strings.NewReader(`{"on_hand": 5}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT stock: %v %v", resp, err)
-	}
-	_ = resp.Body.Close()
+	s.setStock(inventoryAddr, "BOOK", 5)
 
 	t.Log("orders all answers")
 	id, err := s.placeOrder(context.Background(), apiAddr, []item{{SKU: "BOOK", Quantity: 2, UnitPrice: 1299}})

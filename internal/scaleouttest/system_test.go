@@ -28,7 +28,7 @@ type system struct {
 func newSystem(t *testing.T, partitions int32) *system {
 	t.Helper()
 	brokers := testenv.Kafka(t)
-	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: &http.Client{Timeout: 30 * time.Second}}
+	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: testenv.WithBearer(&http.Client{Timeout: 30 * time.Second}, testenv.OperatorToken(t))}
 	orders := testenv.Topic(t, brokers, partitions)
 	suffix := strings.TrimPrefix(orders, "test.")
 	s.env = []string{
@@ -48,6 +48,7 @@ func newSystem(t *testing.T, partitions int32) *system {
 		"METRICS_ADDR=off",
 		"FORWARDER_IDLE_POLL_INTERVAL=200ms",
 		"LOG_LEVEL=info",
+		testenv.AuthEnv,
 	}
 	return s
 }
@@ -96,6 +97,25 @@ func (s *system) waitHTTP(p *testenv.Process, addr, path string) {
 			s.t.Fatalf("%s never answered on %s: %v", p.Name, addr, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// setStock sets a SKU's units on hand through the inventory API.
+func (s *system) setStock(inventoryAddr, sku string, onHand int) {
+	s.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPut, "http://"+inventoryAddr+"/inventory/stock/"+sku,
+		strings.NewReader(fmt.Sprintf(`{"on_hand": %d}`, onHand)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("PUT stock of %s: %v", sku, err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("PUT stock of %s: %s", sku, resp.Status)
 	}
 }
 

@@ -71,11 +71,13 @@ func newMemoryAPI(t *testing.T) *testAPI {
 
 func serve(t *testing.T, application app.Application, stored func(t *testing.T) storedCounts) *testAPI {
 	t.Helper()
-	srv := httptest.NewServer(httpapi.NewHandler(application, nil))
+	srv := httptest.NewServer(httpapi.NewHandler(application, testenv.Auth(), nil))
 	t.Cleanup(srv.Close)
+	// An operator by default: it may name any customer; auth_test.go
+	// sends customers' tokens of its own.
 	return &testAPI{
 		URL: srv.URL, App: application, stored: stored,
-		client: openapitest.ConformingClient(t, httpapi.OpenAPI),
+		client: testenv.WithBearer(openapitest.ConformingClient(t, httpapi.OpenAPI), testenv.OperatorToken(t)),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orders/internal/openapitest"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
+	"github.com/orderflow/orders/ports/httpauth"
 )
 
 func TestLimitsOfARequest(t *testing.T) {
@@ -36,9 +37,9 @@ func TestLimitsOfARequest(t *testing.T) {
 func TestOrderCreationIsRateLimitedPerClient(t *testing.T) {
 	t.Parallel()
 	application, _ := testenv.MemoryApplication(t)
-	srv := httptest.NewServer(httpapi.NewHandler(application, nil, httpapi.WithCreateRateLimit(0.001, 2)))
+	srv := httptest.NewServer(httpapi.NewHandler(application, testenv.Auth(), nil, httpapi.WithCreateRateLimit(0.001, 2)))
 	t.Cleanup(srv.Close)
-	client := openapitest.ConformingClient(t, httpapi.OpenAPI)
+	client := testenv.WithBearer(openapitest.ConformingClient(t, httpapi.OpenAPI), testenv.Token(t, "c-1", httpauth.RoleCustomer))
 
 	var statuses []int
 	for range 3 {
@@ -57,8 +58,18 @@ func TestOrderCreationIsRateLimitedPerClient(t *testing.T) {
 	if fmt.Sprint(statuses) != "[201 201 429]" {
 		t.Errorf("statuses %v, want a burst of 2 then 429", statuses)
 	}
+	// Operators (trusted tools placing for many customers) are not limited.
+	operator := testenv.WithBearer(openapitest.ConformingClient(t, httpapi.OpenAPI), testenv.OperatorToken(t))
+	resp, err := operator.Post(srv.URL+"/orders", "application/json", strings.NewReader(validOrder))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("an operator's order after the customer's limit: status %d, want 201", resp.StatusCode)
+	}
 	// Reads are not limited.
-	resp, err := client.Get(srv.URL + "/orders?customer_id=c-1")
+	resp, err = client.Get(srv.URL + "/orders?customer_id=c-1")
 	if err != nil {
 		t.Fatal(err)
 	}

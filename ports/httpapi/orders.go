@@ -45,7 +45,12 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	in := order.PlaceInput{CustomerID: req.CustomerID, Currency: req.Currency, Items: make([]order.ItemInput, len(req.Items))}
+	customer, err := placingCustomer(r, req.CustomerID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	in := order.PlaceInput{CustomerID: customer, Currency: req.Currency, Items: make([]order.ItemInput, len(req.Items))}
 	for i, it := range req.Items {
 		in.Items[i] = order.ItemInput(it)
 	}
@@ -73,6 +78,9 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
 	o, err := s.app.Queries.GetOrder.Handle(r.Context(), query.GetOrder{OrderID: order.ID(r.PathValue("id"))})
+	if err == nil && !mayRead(r, o) {
+		err = order.ErrNotFound // another customer's order: as if there were none
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -91,8 +99,13 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	customer, err := listingCustomer(r, q.Get("customer_id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.app.Queries.CustomerOrders.Handle(r.Context(), query.CustomerOrders{
-		CustomerID: q.Get("customer_id"),
+		CustomerID: customer,
 		Limit:      limit,
 		Cursor:     q.Get("cursor"),
 	})
@@ -108,6 +121,10 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkOwner(r, order.ID(r.PathValue("id"))); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	events, err := s.app.Queries.OrderEvents.Handle(r.Context(), query.OrderEvents{OrderID: order.ID(r.PathValue("id"))})
 	if err != nil {
 		writeError(w, r, err)
@@ -134,6 +151,10 @@ func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.checkOwner(r, id); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	expected, err := s.ifMatchVersion(r, id)
 	if err != nil {
 		writeError(w, r, err)
@@ -144,6 +165,9 @@ func (s *server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) shipOrder(w http.ResponseWriter, r *http.Request) {
+	if !requireOperator(w, r) {
+		return
+	}
 	id := order.ID(r.PathValue("id"))
 	expected, err := s.ifMatchVersion(r, id)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/orderflow/orders/internal/testenv"
 )
 
 func TestPlaceThenGetOrder(t *testing.T) {
@@ -102,6 +104,7 @@ func TestRoutingErrorsAreProblems(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		req.Header.Set("Authorization", "Bearer "+testenv.OperatorToken(t))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

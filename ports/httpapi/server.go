@@ -4,8 +4,10 @@ package httpapi
 import (
 	_ "embed"
 	"net/http"
+	"strings"
 
 	"github.com/orderflow/orders/app"
+	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )
 
@@ -20,9 +22,11 @@ type server struct {
 	createLimit *clientLimiter // nil: no limit (ratelimit.go)
 }
 
-// NewHandler returns the HTTP API of the application. extra routes (such
-// as /metrics) are mounted beside the API's own.
-func NewHandler(application app.Application, extra map[string]http.Handler, opts ...Option) http.Handler {
+// NewHandler returns the HTTP API of the application, every route but
+// /healthz and /openapi.yaml behind auth's bearer tokens. extra routes
+// (such as /metrics) are mounted beside the API's own, without
+// authentication.
+func NewHandler(application app.Application, auth *httpauth.Authenticator, extra map[string]http.Handler, opts ...Option) http.Handler {
 	s := &server{app: application}
 	for _, opt := range opts {
 		opt(s)
@@ -39,8 +43,10 @@ func NewHandler(application app.Application, extra map[string]http.Handler, opts
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	public := []string{"/healthz", "/openapi.yaml"}
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
+		public = append(public, pattern[strings.LastIndexByte(pattern, ' ')+1:]) // "GET /metrics" → "/metrics"
 	}
-	return httpio.Wrap(mux)
+	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: public}))
 }

@@ -10,6 +10,7 @@ import (
 
 	app "github.com/orderflow/orders/app/inventory"
 	domain "github.com/orderflow/orders/domain/inventory"
+	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )
 
@@ -24,8 +25,9 @@ type server struct {
 	app app.Application
 }
 
-// NewHandler returns the inventory's HTTP API.
-func NewHandler(application app.Application) http.Handler {
+// NewHandler returns the inventory's HTTP API: operators only (auth's
+// bearer tokens with the operator role), but for /healthz and /openapi.yaml.
+func NewHandler(application app.Application, auth *httpauth.Authenticator) http.Handler {
 	s := &server{app: application}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /inventory/stock/{sku}", s.getStock)
@@ -35,7 +37,7 @@ func NewHandler(application app.Application) http.Handler {
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	return httpio.Wrap(mux)
+	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
 }
 
 type stockResponse struct {

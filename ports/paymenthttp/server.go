@@ -9,6 +9,7 @@ import (
 	"time"
 
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )
 
@@ -21,8 +22,10 @@ type server struct {
 	app app.Application
 }
 
-// NewHandler returns the payment service's HTTP API.
-func NewHandler(application app.Application) http.Handler {
+// NewHandler returns the payment service's HTTP API: operators only
+// (auth's bearer tokens with the operator role), but for /healthz and
+// /openapi.yaml.
+func NewHandler(application app.Application, auth *httpauth.Authenticator) http.Handler {
 	s := &server{app: application}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /payments", s.listPayments)
@@ -31,7 +34,7 @@ func NewHandler(application app.Application) http.Handler {
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	return httpio.Wrap(mux)
+	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
 }
 
 type paymentResponse struct {

@@ -14,7 +14,7 @@ import (
 // headers are set, a panic becomes a 500 problem, the correlation ID is
 // read or made, each request is logged at debug level, and the router's
 // plain-text 404 and 405 answers become problems.
-func Wrap(mux *http.ServeMux) http.Handler {
+func Wrap(mux http.Handler) http.Handler {
 	return securityHeaders(recoverer(correlation.HTTP(logRequests(problemsForRouting(mux)))))
 }
 

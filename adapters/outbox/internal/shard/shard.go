@@ -18,11 +18,36 @@ import (
 
 // MessagesTable is the quoted name of a SQL topic's messages table, as
 // watermill-sql's PostgreSQL adapters name it.
-func MessagesTable(topic string) string { return `"watermill_` + topic + `"` }
+func MessagesTable(topic string) string { return `"watermill_` + checkedTopic(topic) + `"` }
 
 // OffsetsTable is the quoted name of a SQL topic's table of consumer-group
 // positions.
-func OffsetsTable(topic string) string { return `"watermill_offsets_` + topic + `"` }
+func OffsetsTable(topic string) string { return `"watermill_offsets_` + checkedTopic(topic) + `"` }
+
+// maxTopicLength keeps "watermill_offsets_" + topic within PostgreSQL's
+// 63-byte identifiers.
+const maxTopicLength = 45
+
+// checkedTopic returns topic when it is ASCII letters, digits, '_', '.'
+// and '-', starting with a letter or digit (watermill-sql's topic names,
+// without '$' and ':'); it panics otherwise. Topics are built from a
+// validated outbox.Config, so a bad one is a programming error, and it
+// must never reach SQL: it is quoted into table names.
+func checkedTopic(topic string) string {
+	ok := topic != "" && len(topic) <= maxTopicLength && isAlnum(topic[0])
+	for i := 0; ok && i < len(topic); i++ {
+		c := topic[i]
+		ok = isAlnum(c) || c == '_' || c == '.' || c == '-'
+	}
+	if !ok {
+		panic(fmt.Sprintf("outbox SQL topic %q: want letters, digits, '_', '.' or '-', starting with a letter or digit, at most %d bytes", topic, maxTopicLength))
+	}
+	return topic
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // DDL creates the messages and offsets tables of one SQL topic. The
 // migrations write the same statements out (migrations/00010, 00023).
