@@ -139,7 +139,8 @@ type settling struct {
 	LagLeft           []groupLag // each group's lag at the end of the wait
 }
 
-// settle polls every 100 ms, from the moment from, until every order in
+// settle polls every 100 ms (every second while more than 200 orders are
+// still open), from the moment from, until every order in
 // the database has ended and no consumer group lags, or timeout. atEnded
 // runs once, when the last order has ended.
 func settle(ctx context.Context, db *sql.DB, m *lagMeter, from time.Time, timeout time.Duration, atEnded func()) (settling, error) {
@@ -180,6 +181,13 @@ func settle(ctx context.Context, db *sql.DB, m *lagMeter, from time.Time, timeou
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
-		time.Sleep(100 * time.Millisecond)
+		// The count scans the orders table (8.8% of PostgreSQL's statement
+		// time in a burst when polled every 100 ms): poll often only near
+		// the end, where the moment matters.
+		if notEnded > 200 {
+			time.Sleep(time.Second)
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
