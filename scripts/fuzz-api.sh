@@ -14,7 +14,8 @@
 #   SCHEMATHESIS      the st binary (the Makefile installs a pinned one)
 #   FUZZ_API_URL      fuzz this service (e.g. http://localhost:8080) instead
 #   FUZZ_API_AUTH     an Authorization header value sent with every request,
-#                     e.g. "Bearer eyJ..."
+#                     e.g. "Bearer eyJ..." (default with its own API: a
+#                     customer's token under the development key)
 #   TEST_DATABASE_URL the PostgreSQL server the fuzz database is created on
 set -euo pipefail
 
@@ -47,7 +48,7 @@ if [[ -z $url ]]; then
 	DATABASE_URL=$db_url bin/orders migrate >"$log" 2>&1
 	# Order creation is rate-limited per client: the fuzzer is one client
 	# that creates thousands, so its limit is raised here.
-	DATABASE_URL=$db_url HTTP_ADDR=127.0.0.1:$port METRICS_ADDR=off \
+	DATABASE_URL=$db_url HTTP_ADDR=127.0.0.1:$port METRICS_ADDR=off AUTH_DEV_MODE=true \
 		ORDER_CREATE_RATE=${ORDER_CREATE_RATE:-10000} ORDER_CREATE_BURST=${ORDER_CREATE_BURST:-10000} \
 		bin/orders api >>"$log" 2>&1 &
 	api_pid=$!
@@ -60,6 +61,12 @@ if [[ -z $url ]]; then
 	echo "orders api on $url (database $fuzz_db, log $log)"
 fi
 
+# A customer's token under the development key of the API started above
+# (FUZZ_API_AUTH for a service of your own): the API's main client. Its
+# 403s (another customer's ID, shipping) are documented answers.
+if [[ -z ${FUZZ_API_AUTH:-} && -z ${FUZZ_API_URL:-} ]]; then
+	FUZZ_API_AUTH="Bearer $(bin/orders token --customer c-fuzz --ttl 2h 2>/dev/null)"
+fi
 auth=()
 if [[ -n ${FUZZ_API_AUTH:-} ]]; then
 	auth=(--header "Authorization: $FUZZ_API_AUTH")

@@ -98,3 +98,11 @@ func TestABadReasonIsRefusedBeforeAnyPrecondition(t *testing.T) {
 		expectProblem(t, resp, 422, "urn:orders:problem:validation")
 	})
 }
+
+func TestAnEmptyCustomerIDIsRefusedNotTakenAsTheTokens(t *testing.T) {
+	eachBackend(t, func(t *testing.T, api *testAPI) {
+		expectProblem(t, api.get(t, "/orders?customer_id="), 400, "urn:orders:problem:invalid-parameter")
+		expectProblem(t, api.post(t, "/orders", `{"customer_id": "", "currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": 1}]}`),
+			422, "urn:orders:problem:validation")
+	})
+}

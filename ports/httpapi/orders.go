@@ -18,7 +18,7 @@ import (
 )
 
 type placeOrderRequest struct {
-	CustomerID string             `json:"customer_id"`
+	CustomerID *string            `json:"customer_id"` // nil: the token's subject
 	Currency   string             `json:"currency"`
 	Items      []placeOrderItemIn `json:"items"`
 }
@@ -45,7 +45,12 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	customer, err := placingCustomer(r, req.CustomerID)
+	if req.CustomerID != nil && *req.CustomerID == "" { // present but empty: not "the token's"
+		writeError(w, r, &httpio.RequestError{Problem: httpio.Problem{Type: httpio.TypeValidation, Title: "The order is invalid",
+			Status: http.StatusUnprocessableEntity, Detail: "customer_id must not be empty; leave it out to place for yourself"}})
+		return
+	}
+	customer, err := placingCustomer(r, deref(req.CustomerID))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -98,6 +103,10 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		limit = n
+	}
+	if q.Has("customer_id") && q.Get("customer_id") == "" { // present but empty: not "my own"
+		writeError(w, r, httpio.InvalidParameter("customer_id", "must not be empty; leave it out to list your own orders"))
+		return
 	}
 	customer, err := listingCustomer(r, q.Get("customer_id"))
 	if err != nil {
@@ -268,4 +277,11 @@ func toOrderResponse(o query.Order) orderResponse {
 		Total: o.Total, Version: o.Version, CancelReason: o.CancelReason, CancelDetail: o.CancelDetail,
 		PaymentID: o.PaymentID, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt,
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
