@@ -69,7 +69,7 @@ func (p *Publisher) lockShards(ctx context.Context, uow *pgtx.UnitOfWork, shards
 		dest[i] = new(any)
 	}
 	dest[len(topics)] = &xid
-	if err := uow.Tx.QueryRowContext(ctx, shard.AnnounceQuery(topics)).Scan(dest...); err != nil {
+	if err := uow.QueryRowContext(ctx, shard.AnnounceQuery(topics)).Scan(dest...); err != nil {
 		return fmt.Errorf("take the writer lock of outbox %s: %w", p.cfg.Outbox.Name, err)
 	}
 	if xid.Valid {

@@ -1,33 +1,35 @@
 package outbox
 
 import (
-	"database/sql"
-	"errors"
+	"context"
+	"fmt"
 
-	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
-// insertAdapter is the watermill-sql SchemaAdapter of the Publisher: it
-// only inserts; the relay has the adapter that reads.
-type insertAdapter struct{}
-
-var errWriteOnly = errors.New("the outbox publisher's schema adapter only inserts")
-
-func (insertAdapter) InsertQuery(topic string, msgs message.Messages) (watermillsql.Query, error) {
-	return shard.InsertQuery(topic, msgs)
+// shardInserter is the message.Publisher under Watermill's forwarder
+// publisher: it inserts the envelopes into the SQL topic's table on the
+// unit of work's transaction, with the statement of shard.InsertQuery,
+// through the unit of work (so prepared when its statements are). It
+// replaces watermill-sql's Publisher, which ran the same statement but
+// only unprepared and without the caller's context.
+type shardInserter struct {
+	ctx context.Context
+	uow *pgtx.UnitOfWork
 }
 
-func (insertAdapter) SelectQuery(string, string, watermillsql.OffsetsAdapter) watermillsql.Query {
-	return watermillsql.Query{}
+func (i shardInserter) Publish(topic string, msgs ...*message.Message) error {
+	q, err := shard.InsertQuery(topic, msgs)
+	if err != nil {
+		return err
+	}
+	if _, err := i.uow.ExecContext(i.ctx, q.Query, q.Args...); err != nil {
+		return fmt.Errorf("insert messages into %s: %w", topic, err)
+	}
+	return nil
 }
 
-func (insertAdapter) UnmarshalMessage(watermillsql.Scanner) (watermillsql.Row, error) {
-	return watermillsql.Row{}, errWriteOnly
-}
-
-func (insertAdapter) SchemaInitializingQueries(string) []watermillsql.Query { return nil }
-
-func (insertAdapter) SubscribeIsolationLevel() sql.IsolationLevel { return sql.LevelDefault }
+func (shardInserter) Close() error { return nil }

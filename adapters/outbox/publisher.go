@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill"
-	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -31,10 +30,11 @@ func (c *PublisherConfig) setDefaults() { c.Outbox.setDefaults() }
 func (c PublisherConfig) Validate() error { return c.Outbox.Validate() }
 
 // Publisher writes messages into the outbox on the caller's transaction:
-// watermill-sql's Publisher on the transaction, wrapped by Watermill's
+// an insert on the unit of work (shardInserter), wrapped by Watermill's
 // forwarder publisher, so each message is stored in the forwarder envelope
 // that names its Kafka topic (framed by Marshaler), into the shard of its
-// partition key.
+// partition key. One statement per shard written, with every message of
+// the shard.
 type Publisher struct {
 	cfg    PublisherConfig
 	logger watermill.LoggerAdapter
@@ -80,15 +80,9 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 	if err := p.lockShards(ctx, uow, shards); err != nil {
 		return err
 	}
-	sqlPublisher, err := watermillsql.NewPublisher(uow.Tx, watermillsql.PublisherConfig{
-		SchemaAdapter:        insertAdapter{},
-		AutoInitializeSchema: false, // DDL on the business transaction would commit it
-	}, p.logger)
-	if err != nil {
-		return fmt.Errorf("outbox publisher: %w", err)
-	}
+	inserter := shardInserter{ctx: ctx, uow: uow}
 	for shard, shardMsgs := range byShard {
-		envelopes := forwarder.NewPublisher(sqlPublisher, forwarder.PublisherConfig{
+		envelopes := forwarder.NewPublisher(inserter, forwarder.PublisherConfig{
 			ForwarderTopic: p.cfg.Outbox.SQLTopic(shard),
 			Marshaler:      Marshaler{},
 		})

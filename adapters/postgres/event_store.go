@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,11 +24,17 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// appendEvents stores an order's new events in the store's own format
-// and returns them with their new event IDs. A stale expected version
+// appendAndProject stores an order's new events in the store's own format
+// and writes its read model row, in one statement (one round trip), and
+// returns the events with their new event IDs. A stale expected version
 // surfaces as command.ErrConcurrentUpdate through the unique (stream_id,
-// version).
-func appendEvents(ctx context.Context, uow *pgtx.UnitOfWork, id order.ID, events []order.RecordedEvent) ([]storedEvent, error) {
+// version); the statement then fails as a whole, read model included.
+func appendAndProject(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order, events []order.RecordedEvent) ([]storedEvent, error) {
+	id := o.ID()
+	args, err := readModelRow(o)
+	if err != nil {
+		return nil, err
+	}
 	stored := make([]storedEvent, 0, len(events))
 	for _, re := range events {
 		eventType, schemaVersion, data, err := encodeEvent(re.Event)
@@ -35,19 +42,53 @@ func appendEvents(ctx context.Context, uow *pgtx.UnitOfWork, id order.ID, events
 			return nil, err
 		}
 		e := storedEvent{EventID: uuid.NewString(), RecordedEvent: re}
-		_, err = uow.Tx.ExecContext(ctx, `
-			INSERT INTO order_events (event_id, stream_id, version, event_type, schema_version, data, occurred_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			e.EventID, string(id), re.Version, eventType, schemaVersion, data, re.OccurredAt)
-		if isUniqueViolation(err, streamVersionConstraint) {
-			return nil, fmt.Errorf("append version %d to order %s: %w", re.Version, id, command.ErrConcurrentUpdate)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("append event to order %s: %w", id, err)
-		}
+		args = append(args, e.EventID, string(id), re.Version, eventType, schemaVersion, data, re.OccurredAt)
 		stored = append(stored, e)
 	}
+	_, err = uow.ExecContext(ctx, appendAndProjectQuery(len(events)), args...)
+	if isUniqueViolation(err, streamVersionConstraint) {
+		return nil, fmt.Errorf("append version %d to order %s: %w", events[0].Version, id, command.ErrConcurrentUpdate)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("append events to order %s: %w", id, err)
+	}
 	return stored, nil
+}
+
+// appendAndProjectQueries holds the statement for the usual event counts,
+// so that a write does not build its text.
+var appendAndProjectQueries = func() []string {
+	qs := make([]string, 5)
+	for n := 1; n < len(qs); n++ {
+		qs[n] = buildAppendAndProjectQuery(n)
+	}
+	return qs
+}()
+
+func appendAndProjectQuery(events int) string {
+	if events < len(appendAndProjectQueries) {
+		return appendAndProjectQueries[events]
+	}
+	return buildAppendAndProjectQuery(events)
+}
+
+// buildAppendAndProjectQuery is the insert of n events with the read
+// model's upsert in a WITH: its twelve parameters come first, then seven
+// per event. Every writer runs this statement, so all take their row
+// locks in the same order (the executor runs the main insert before an
+// unreferenced WITH), as they did with two statements: events first.
+func buildAppendAndProjectQuery(events int) string {
+	var b strings.Builder
+	b.WriteString("WITH read_model AS (" + upsertReadModel + ")\n")
+	b.WriteString("INSERT INTO order_events (event_id, stream_id, version, event_type, schema_version, data, occurred_at) VALUES ")
+	for i := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := readModelParams + 7*i
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
+	}
+	return b.String()
 }
 
 // storedEvent is an event as the store holds it: its ID and its place in

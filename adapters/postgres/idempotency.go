@@ -19,14 +19,14 @@ import (
 // with the transaction, also when its process dies.
 func lookUpIdempotencyKey(ctx context.Context, uow *pgtx.UnitOfWork, key *command.IdempotencyKey) (order.ID, bool, error) {
 	var locked bool
-	if err := uow.Tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, key.Key).Scan(&locked); err != nil {
+	if err := uow.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, key.Key).Scan(&locked); err != nil {
 		return "", false, fmt.Errorf("lock idempotency key: %w", err)
 	}
 	if !locked {
 		return "", false, command.ErrRequestInProgress
 	}
 	var fingerprint, orderID string
-	err := uow.Tx.QueryRowContext(ctx, `SELECT fingerprint, order_id FROM idempotency_keys WHERE key = $1`, key.Key).Scan(&fingerprint, &orderID)
+	err := uow.QueryRowContext(ctx, `SELECT fingerprint, order_id FROM idempotency_keys WHERE key = $1`, key.Key).Scan(&fingerprint, &orderID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
@@ -40,7 +40,7 @@ func lookUpIdempotencyKey(ctx context.Context, uow *pgtx.UnitOfWork, key *comman
 }
 
 func storeIdempotencyKey(ctx context.Context, uow *pgtx.UnitOfWork, key *command.IdempotencyKey, id order.ID) error {
-	_, err := uow.Tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, fingerprint, order_id) VALUES ($1, $2, $3)`,
+	_, err := uow.ExecContext(ctx, `INSERT INTO idempotency_keys (key, fingerprint, order_id) VALUES ($1, $2, $3)`,
 		key.Key, key.Fingerprint, string(id))
 	if err != nil {
 		return fmt.Errorf("store idempotency key: %w", err)

@@ -47,8 +47,8 @@ type OrderRepositoryConfig struct {
 //	  look up the idempotency key               (Add with a key; idempotency.go)
 //	  load the order's events                   (Update; event_store.go)
 //	  the domain decides                        (fn)
-//	  append the new events                     (event_store.go)
-//	  project the read model                    (order_projection.go)
+//	  append the new events and project the     (event_store.go, order_projection.go:
+//	  read model                                 one statement)
 //	  publish the outbox messages               (order_messages.go, Outbox)
 //	  store the idempotency key                 (Add with a key)
 //	COMMIT
@@ -56,8 +56,11 @@ type OrderRepositoryConfig struct {
 //
 // The inbox record comes first: a second delivery of the message fails at
 // once with inbox.ErrDuplicate, and a concurrent one waits for the first.
+//
+// Its statements run prepared (pgtx.Statements): one round trip each,
+// neither parsed nor planned again.
 type OrderRepository struct {
-	db     *sql.DB
+	stmts  *pgtx.Statements
 	outbox Outbox
 	cfg    OrderRepositoryConfig
 }
@@ -78,13 +81,17 @@ func NewOrderRepository(db *sql.DB, outbox Outbox, cfg OrderRepositoryConfig) (*
 			return nil, fmt.Errorf("order repository: %w", err)
 		}
 	}
-	return &OrderRepository{db: db, outbox: outbox, cfg: cfg}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderRepository{stmts: stmts, outbox: outbox, cfg: cfg}, nil
 }
 
 // Add stores a new order, and its idempotency key when given.
 func (r *OrderRepository) Add(ctx context.Context, o *order.Order, key *command.IdempotencyKey) (order.ID, bool, error) {
 	id, replayed := o.ID(), false
-	err := pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+	err := r.stmts.Do(ctx, func(uow *pgtx.UnitOfWork) error {
 		if err := r.outbox.Announce(ctx, uow, string(id)); err != nil {
 			return err
 		}
@@ -117,14 +124,14 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key
 	if !msg.IsZero() && r.cfg.InboxTable == "" {
 		return fmt.Errorf("order %s: update caused by message %s, but the repository has no inbox", id, msg.MessageID)
 	}
-	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+	return r.stmts.Do(ctx, func(uow *pgtx.UnitOfWork) error {
 		if err := r.outbox.Announce(ctx, uow, string(id)); err != nil {
 			return err
 		}
 		if err := messagestore.RecordInbox(ctx, uow, r.cfg.InboxTable, msg); err != nil {
 			return err
 		}
-		o, err := loadOrder(ctx, uow.Tx, id)
+		o, err := loadOrder(ctx, uow, id)
 		if err != nil {
 			return err
 		}
@@ -143,11 +150,8 @@ func (r *OrderRepository) save(ctx context.Context, uow *pgtx.UnitOfWork, o *ord
 	if len(changes) == 0 {
 		return nil
 	}
-	stored, err := appendEvents(ctx, uow, o.ID(), changes)
+	stored, err := appendAndProject(ctx, uow, o, changes)
 	if err != nil {
-		return err
-	}
-	if err := projectOrder(ctx, uow, o); err != nil {
 		return err
 	}
 	msgs, err := outboxMessages(ctx, o.ID(), stored)

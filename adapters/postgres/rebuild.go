@@ -21,7 +21,8 @@ func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 	rebuilt := 0
 	err := pgtx.Do(ctx, db, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
-		// Writers append an event, then update the read model; taking this
+		// Writers append their events and update the read model in one
+		// statement, which locks both tables as it starts; taking this
 		// lock first makes every writer either finish before the rebuild
 		// reads the store or wait until it commits.
 		if _, err := tx.ExecContext(ctx, `LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE`); err != nil {

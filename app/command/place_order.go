@@ -25,6 +25,10 @@ type PlaceOrder struct {
 type PlaceOrderResult struct {
 	OrderID  order.ID
 	Replayed bool
+	// Order is the new order as it was stored, for an answer that needs
+	// no read-back; nil for a replay (the order stored the first time may
+	// have changed since: read it).
+	Order *order.Order
 }
 
 // PlaceOrderHandler places orders.
@@ -46,7 +50,9 @@ func NewPlaceOrderHandler(repo OrderRepository, now func() time.Time) (PlaceOrde
 
 // Handle validates the order and stores it with its OrderPlaced event.
 func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlaceOrderResult, error) {
-	o, err := order.Place(cmd.OrderID, cmd.Order, h.now())
+	// Whole microseconds: what PostgreSQL's timestamptz keeps, so the
+	// placed order answered from memory shows the times a read of it shows.
+	o, err := order.Place(cmd.OrderID, cmd.Order, h.now().Truncate(time.Microsecond))
 	if err != nil {
 		return PlaceOrderResult{}, err
 	}
@@ -62,7 +68,10 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlaceOrd
 	if err != nil {
 		return PlaceOrderResult{}, err
 	}
-	return PlaceOrderResult{OrderID: id, Replayed: replayed}, nil
+	if replayed {
+		return PlaceOrderResult{OrderID: id, Replayed: true}, nil
+	}
+	return PlaceOrderResult{OrderID: id, Order: o}, nil
 }
 
 // fingerprint identifies a request's content: the same order input gives

@@ -27,8 +27,8 @@ type phase struct {
 	// the inventory consumer's reservation (its transaction's now()). No
 	// clock marks the commit itself, so each comes as two bounds: Low takes
 	// the commit at the moment the API's 201 arrived (it answers after the
-	// commit and a read-back, so under load this is late and Low can even be
-	// negative); High takes it at the writing transaction's start
+	// commit, so under load this is late and Low can even be negative);
+	// High takes it at the writing transaction's start
 	// (order_events.recorded_at), which is before the commit. The true
 	// figure lies between.
 	ToKafka, ToEffect latencyBounds

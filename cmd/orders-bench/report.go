@@ -99,7 +99,7 @@ func (r *results) printRelay(w io.Writer) {
 
 func (r *results) printEndToEnd(w io.Writer, e *e2eResult) {
 	fmt.Fprintf(w, "## End to end: %s (%s per rate)\n\n", e.processes(), r.Options.Latency)
-	fmt.Fprintln(w, "No clock marks the commit: \"low\" starts at the API's 201 (after the commit and a read-back; late under load),")
+	fmt.Fprintln(w, "No clock marks the commit: \"low\" starts at the API's 201 (after the commit; late under load),")
 	fmt.Fprintln(w, "\"high\" at the writing transaction's start (before its commit). The true latency lies between.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| rate | from → to | n | p50 | p90 | p99 | max |")

@@ -69,7 +69,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	placed, err := s.app.Queries.GetOrder.Handle(r.Context(), query.GetOrder{OrderID: result.OrderID})
+	placed, err := s.orderAfterPlacing(r, result)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -23,7 +23,7 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 	if err := ValidateTable(table); err != nil {
 		return fmt.Errorf("record message %s: %w", key.MessageID, err)
 	}
-	res, err := uow.Tx.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
+	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
 		ON CONFLICT (consumer, message_id) DO NOTHING`, key.Consumer, key.MessageID, time.Now())
 	if err != nil {
 		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)

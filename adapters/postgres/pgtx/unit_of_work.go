@@ -10,12 +10,54 @@ import (
 // UnitOfWork is one PostgreSQL transaction and what is to happen once it
 // has committed. The steps of a business transaction (events, read model,
 // outbox messages, inbox record, idempotency key) each take the unit of
-// work and write on its Tx; a step that must act only after the commit
-// (waking the relay, say) registers it with AfterCommit.
+// work and write on its transaction, through its ExecContext,
+// QueryContext and QueryRowContext (prepared when the unit of work came
+// from Statements.Do) or on Tx itself; a step that must act only after
+// the commit (waking the relay, say) registers it with AfterCommit.
 type UnitOfWork struct {
 	Tx          *sql.Tx
+	stmts       *Statements // nil: statements run unprepared
 	afterCommit []func()
 	done        map[any]bool
+}
+
+// ExecContext runs query on the transaction, prepared when it can be.
+func (u *UnitOfWork) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if stmt := u.statement(ctx, query); stmt != nil { //nolint:sqlclosecheck // the transaction closes it as it ends
+		return stmt.ExecContext(ctx, args...)
+	}
+	return u.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query on the transaction, prepared when it can be.
+func (u *UnitOfWork) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if stmt := u.statement(ctx, query); stmt != nil { //nolint:sqlclosecheck // the transaction closes it as it ends
+		return stmt.QueryContext(ctx, args...)
+	}
+	return u.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query on the transaction, prepared when it can be.
+func (u *UnitOfWork) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt := u.statement(ctx, query); stmt != nil { //nolint:sqlclosecheck // the transaction closes it as it ends
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return u.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// statement is query's prepared statement bound to the transaction, nil
+// when the unit of work runs statements unprepared or query cannot be
+// prepared. The transaction closes it when it ends; the statement stays
+// prepared on the connection for the next transaction.
+func (u *UnitOfWork) statement(ctx context.Context, query string) *sql.Stmt {
+	if u.stmts == nil {
+		return nil
+	}
+	stmt := u.stmts.statement(ctx, query)
+	if stmt == nil {
+		return nil
+	}
+	return u.Tx.StmtContext(ctx, stmt)
 }
 
 // Once reports whether key is new to this unit of work, and records it: a
@@ -43,11 +85,15 @@ func (u *UnitOfWork) AfterCommit(fn func()) {
 // commit. The commit's error is returned, never dropped: a failed commit
 // means nothing was written.
 func Do(ctx context.Context, db *sql.DB, fn func(uow *UnitOfWork) error) error {
+	return run(ctx, db, nil, fn)
+}
+
+func run(ctx context.Context, db *sql.DB, stmts *Statements, fn func(uow *UnitOfWork) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	uow := &UnitOfWork{Tx: tx}
+	uow := &UnitOfWork{Tx: tx, stmts: stmts}
 	if err := fn(uow); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
