@@ -226,6 +226,23 @@ pg_wait() { # seconds
 	done
 }
 
+# Least privilege: the services' roles (password = name, for local use).
+# The migrations, run as the owner orders, grant each its own tables.
+PG_SERVICE_ROLES_SQL=$(cat <<'SQL'
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['orders_app', 'inventory_app', 'payment_app'] LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
+		END IF;
+	END LOOP;
+END
+$$;
+SQL
+)
+
 pg_ensure_role_and_dbs_local() {
 	# pg_signal_backend: the tests drop their databases WITH (FORCE), which
 	# must be allowed to end an autovacuum worker on them.
@@ -249,22 +266,10 @@ ALTER DATABASE orders_test OWNER TO orders;
 GRANT pg_signal_backend TO orders;
 -- pg_stat_statements with every database's statement texts.
 GRANT pg_read_all_stats TO orders;
--- Least privilege: the services' roles (password = name, for local use).
--- The migrations, run as the owner orders, grant each its own tables.
-DO $$
-DECLARE
-	r text;
-BEGIN
-	FOREACH r IN ARRAY ARRAY['orders_app', 'inventory_app', 'payment_app'] LOOP
-		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
-			EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
-		END IF;
-	END LOOP;
-END
-$$;
 SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
  WHERE EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')\gexec
 SQL
+	as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres >/dev/null <<<"$PG_SERVICE_ROLES_SQL"
 }
 
 # For a PostgreSQL this script cannot administer (docker compose, another
@@ -277,21 +282,7 @@ SELECT 'CREATE DATABASE orders_test OWNER orders'
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'orders_test')\gexec
 SQL
 	# Where orders may create roles (docker compose makes it a superuser).
-	psql -X -q "postgres://orders:orders@$HOST:$PGPORT/postgres?sslmode=disable" -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<'SQL' || true
--- Least privilege: the services' roles (password = name, for local use).
--- The migrations, run as the owner orders, grant each its own tables.
-DO $$
-DECLARE
-	r text;
-BEGIN
-	FOREACH r IN ARRAY ARRAY['orders_app', 'inventory_app', 'payment_app'] LOOP
-		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
-			EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
-		END IF;
-	END LOOP;
-END
-$$;
-SQL
+	psql -X -q "postgres://orders:orders@$HOST:$PGPORT/postgres?sslmode=disable" -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<<"$PG_SERVICE_ROLES_SQL" || true
 }
 
 pg_check_login() {

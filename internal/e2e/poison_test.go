@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/internal/testenv"
 )
 
 // TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues puts two
@@ -70,7 +71,7 @@ func TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues(t *testing.T)
 		// order: the poisoned one first, the cancellation last (events the
 		// consumer had not reached yet, such as OrderConfirmed, between).
 		var parked []string
-		waitFor(t, 30*time.Second, c.consumer+" parking the cancellation", func() (bool, string) {
+		testenv.WaitFor(t, 30*time.Second, c.consumer+" parking the cancellation", func() (bool, string) {
 			parked = s.parkedTypes(t, c.table, victim.ID)
 			return len(parked) > 0 && parked[len(parked)-1] == "OrderCancelled", fmt.Sprint(parked)
 		})
@@ -79,7 +80,7 @@ func TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues(t *testing.T)
 		}
 		// Each parked message and the garbage are on the dead-letter topic.
 		var records []kafka.Record
-		waitFor(t, 30*time.Second, c.consumer+" dead letters", func() (bool, string) {
+		testenv.WaitFor(t, 30*time.Second, c.consumer+" dead letters", func() (bool, string) {
 			records = countRecords(t, s.Brokers, c.dlq)
 			return len(records) == len(parked)+1, fmt.Sprintf("%d records, %d parked", len(records), len(parked))
 		})
@@ -114,7 +115,7 @@ func TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues(t *testing.T)
 
 func (s *system) waitForStatus(t *testing.T, id, status string) {
 	t.Helper()
-	waitFor(t, 60*time.Second, "order "+id+" "+status, func() (bool, string) {
+	testenv.WaitFor(t, 60*time.Second, "order "+id+" "+status, func() (bool, string) {
 		var got string
 		if err := s.DB.QueryRow(`SELECT status FROM orders WHERE id = $1`, id).Scan(&got); err != nil {
 			t.Fatal(err)

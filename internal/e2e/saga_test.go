@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orders/internal/testenv"
 )
 
 // The 200-order scenario. Every order is one of three kinds:
@@ -146,7 +148,7 @@ func runScenario(t *testing.T, opts options) summary {
 	placedIn := time.Since(started)
 
 	// Every order reaches confirmed or cancelled.
-	waitFor(t, 90*time.Second, "every order confirmed or cancelled", func() (bool, string) {
+	testenv.WaitFor(t, 90*time.Second, "every order confirmed or cancelled", func() (bool, string) {
 		counts := s.statusCounts(t)
 		return counts["confirmed"]+counts["cancelled"] == orderCount, fmt.Sprint(counts)
 	})
@@ -177,7 +179,7 @@ func runScenario(t *testing.T, opts options) summary {
 	}
 
 	// The compensations and commits happen.
-	waitFor(t, 60*time.Second, "refunds of the cancelled orders and stock commits of the shipped ones", func() (bool, string) {
+	testenv.WaitFor(t, 60*time.Second, "refunds of the cancelled orders and stock commits of the shipped ones", func() (bool, string) {
 		var refunded, committed, held int
 		err := s.DB.QueryRow(`SELECT
 			(SELECT count(*) FROM payments WHERE status = 'refunded'),

@@ -258,22 +258,6 @@ func eachRow(t *testing.T, db *sql.DB, query string, args []any, scan func(rows 
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // countRecords counts the records of a Kafka topic.
 func countRecords(t *testing.T, brokers []string, topic string) []kafka.Record {
 	t.Helper()
