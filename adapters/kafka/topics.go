@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -51,7 +52,25 @@ func EnsureTopicPartitions(brokers []string, topic string, partitions int32) (To
 	return tp, err
 }
 
+// partitionCount describes a topic the broker said exists. A topic created
+// a moment ago (by another process, or on a broker that just started) can
+// be missing from the metadata for a while: that is waited out, briefly.
 func partitionCount(admin sarama.ClusterAdmin, topic string) (int32, error) {
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		var n int32
+		if n, err = describePartitions(admin, topic); err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, sarama.ErrUnknownTopicOrPartition) && !errors.Is(err, sarama.ErrLeaderNotAvailable) {
+			return 0, err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return 0, err
+}
+
+func describePartitions(admin sarama.ClusterAdmin, topic string) (int32, error) {
 	meta, err := admin.DescribeTopics([]string{topic})
 	if err != nil {
 		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
