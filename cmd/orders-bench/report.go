@@ -23,6 +23,7 @@ type results struct {
 	Drain     *drainResult
 	Relay     *relayResult
 	EndToEnd  []*e2eResult // the API and forwarder alone, then with the consumers
+	Shards    []*e2eResult // the API and forwarder alone, per orders-outbox shard count
 	// Downstream is the `make run` topology: burst and sustained rates.
 	Downstream *downstreamResult
 }
@@ -50,6 +51,7 @@ func (r *results) print(w io.Writer) {
 	for _, e := range r.EndToEnd {
 		r.printEndToEnd(w, e)
 	}
+	r.printShards(w)
 	r.printDownstream(w)
 	r.printTargets(w)
 }

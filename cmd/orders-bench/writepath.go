@@ -64,14 +64,18 @@ type api struct {
 	base string
 }
 
-func startAPI(ctx context.Context, e *environment, db database, topic string, outboxDisabled bool) (*api, error) {
+// startAPI starts `orders api` on db; extra adds to its environment (an
+// empty value is left out).
+func startAPI(ctx context.Context, e *environment, db database, topic string, extra map[string]string) (*api, error) {
 	addr, err := freeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
 	env := e.serviceEnv(db, map[string]string{"ORDERS_TOPIC": topic, "HTTP_ADDR": addr})
-	if outboxDisabled {
-		env["OUTBOX_DISABLED"] = "true"
+	for k, v := range extra {
+		if v != "" {
+			env[k] = v
+		}
 	}
 	c, err := startOrders(e.ordersBin, "api", e.dir, env)
 	if err != nil {
@@ -116,12 +120,12 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 	}
 	res.Script = script
 
-	with, err := startAPI(ctx, e, dbs["write"], topic, false)
+	with, err := startAPI(ctx, e, dbs["write"], topic, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = with.stop() }()
-	without, err := startAPI(ctx, e, dbs["nooutbox"], topic, true)
+	without, err := startAPI(ctx, e, dbs["nooutbox"], topic, map[string]string{"OUTBOX_DISABLED": "true"})
 	if err != nil {
 		return nil, err
 	}
