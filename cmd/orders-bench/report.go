@@ -76,6 +76,9 @@ func (r *results) printWritePath(w io.Writer) {
 			s.ServiceCPU.LoadGenerator, s.NoOutboxCPU.API, s.NoOutboxCPU.Postgres, s.PgbenchCPU, s.PgbenchServerCPU)
 	}
 	fmt.Fprintf(w, "\npeak RSS: API %s, API without outbox %s\n\n", mib(wp.APIPeakRSS), mib(wp.NoOutboxPeakRSS))
+	if wp.APIProfile != "" {
+		fmt.Fprintf(w, "where the API's CPU goes at %d clients: `go tool pprof -top %s %s`\n\n", referenceClients, wp.OrdersBinary, wp.APIProfile)
+	}
 }
 
 func (r *results) printRelay(w io.Writer) {

@@ -47,6 +47,10 @@ type writePathResult struct {
 	// backlog the drain section forwards.
 	Backlog database
 	Topic   string
+	// APIProfile is a CPU profile of the API at the reference client
+	// count, taken after the rounds; read it with `go tool pprof -top
+	// OrdersBinary APIProfile`.
+	APIProfile, OrdersBinary string
 }
 
 func (r *writePathResult) step(clients int) *writeStep {
@@ -120,7 +124,11 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 	}
 	res.Script = script
 
-	with, err := startAPI(ctx, e, dbs["write"], topic, nil)
+	pprofAddr, err := freeAddr(ctx)
+	if err != nil {
+		return nil, err
+	}
+	with, err := startAPI(ctx, e, dbs["write"], topic, map[string]string{"PPROF_ADDR": pprofAddr})
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +209,11 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 			res.MaxRate, res.MaxRateClients = step.Service, clients
 		}
 	}
+	if res.APIProfile, err = profileAPI(ctx, with, "http://"+pprofAddr, referenceClients, o, e.dir); err != nil {
+		return nil, err
+	}
+	res.OrdersBinary = e.ordersBin
+	fmt.Fprintf(log, "  API CPU profile at %d clients: go tool pprof -top %s %s\n", referenceClients, res.OrdersBinary, res.APIProfile)
 	res.APIPeakRSS = with.process().peak()
 	res.NoOutboxPeakRSS = without.process().peak()
 	if err := with.stop(); err != nil {
