@@ -262,7 +262,7 @@ func TestEachTopicHasItsPartitions(t *testing.T) {
 }
 
 func TestMetricsAddressInUseSaysWhatToSet(t *testing.T) {
-	stop, err := serveMetrics(context.Background(), "127.0.0.1:0", prometheus.NewRegistry())
+	stop, err := serveOps(context.Background(), "127.0.0.1:0", prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestMetricsAddressInUseSaysWhatToSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = ln.Close() }()
-	_, err = serveMetrics(context.Background(), ln.Addr().String(), prometheus.NewRegistry())
+	_, err = serveOps(context.Background(), ln.Addr().String(), prometheus.NewRegistry(), nil)
 	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR=:9091") {
 		t.Fatalf("second metrics server on %s: %v, want an error naming METRICS_ADDR", ln.Addr(), err)
 	}
