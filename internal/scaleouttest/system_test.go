@@ -134,31 +134,6 @@ func (s *system) placeOrder(ctx context.Context, apiAddr string, items []item) (
 	return out.ID, nil
 }
 
-// waitEnded waits until every order in ids is confirmed or cancelled.
-func waitEnded(t *testing.T, db *sql.DB, ids []string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var open int
-		err := db.QueryRow(`SELECT count(*) FROM unnest($1::uuid[]) AS p(id)
-			LEFT JOIN orders o ON o.id = p.id WHERE o.status IS NULL OR o.status NOT IN ('confirmed', 'cancelled')`,
-			pqArray(ids)).Scan(&open)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if open == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d orders did not reach confirmed or cancelled within %v", open, len(ids), within)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// pqArray is ids as a PostgreSQL array literal.
-func pqArray(ids []string) string { return "{" + strings.Join(ids, ",") + "}" }
-
 // count runs a count query on db.
 func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 	t.Helper()
