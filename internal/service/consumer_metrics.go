@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	wmetrics "github.com/ThreeDotsLabs/watermill/components/metrics"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderflow/orders/adapters/metrics"
@@ -48,4 +50,13 @@ func newConsumerMetrics(name string, cfg ConsumerConfig, logger *slog.Logger, to
 		return nil, nil, fmt.Errorf("register the lag of consumer %s: %w", name, err)
 	}
 	return counters, &lagCollector{reg: cfg.Registerer, lag: lag}, nil
+}
+
+// addRouterMetrics adds Watermill's own router metrics (handler execution
+// time, messages received, publish time; names watermill_*) to router;
+// without a Registerer, none. The routers of one process share them.
+func addRouterMetrics(router *message.Router, reg prometheus.Registerer) {
+	if reg != nil {
+		wmetrics.NewPrometheusMetricsBuilder(reg, "watermill", "").AddPrometheusRouterMetrics(router)
+	}
 }
