@@ -78,6 +78,7 @@ func TestConsumerMetricsCountRealMessages(t *testing.T) {
 		`orders_consumer_messages_parked_total{consumer="inventory",event_type="unknown"}`:              1,
 		`orders_consumer_messages_dead_lettered_total{consumer="inventory",event_type="unknown"}`:       1,
 		`orders_consumer_handler_failures_total{consumer="inventory",event_type="unknown"}`:             1,
+		`orders_consumer_parked_messages{consumer="inventory"}`:                                         1,
 		`orders_consumer_handler_duration_seconds_count{consumer="inventory",event_type="OrderPlaced"}`: 4,
 	}
 	testenv.WaitFor(t, 60*time.Second, "the counters", func() (bool, string) {
