@@ -106,3 +106,21 @@ func TestNilReporterAndContextWithoutOneDoNothing(t *testing.T) {
 		t.Errorf("From(NewContext(r)) = %p, want %p", got, want)
 	}
 }
+
+func TestStopReportsHowFarFailedWorkCame(t *testing.T) {
+	clock, out := newClock(), &bytes.Buffer{}
+	r := progress.New("outbox reshard", "shards", progress.Options{Logger: logTo(out), Now: clock.Now})
+	r.Start(12)
+	clock.advance(time.Second)
+	r.Add(3)
+	r.Stop()
+	r.Finish() // after Stop: nothing
+
+	got := lines(out.String())
+	if len(got) != 2 {
+		t.Fatalf("want a start and a stopped line, got:\n%s", out.String())
+	}
+	if last := decode(t, got[1]); last["msg"] != "outbox reshard stopped" || last["done"] != 3.0 || last["total"] != 12.0 {
+		t.Errorf("stopped line: %v", last)
+	}
+}
