@@ -64,7 +64,11 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 	case "status":
 		return outboxStatus(ctx, db, ob)
 	case "repair":
-		done, err := admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
+		var done []string
+		err := withProgress(ctx, r, "outbox repair", "shards", func(ctx context.Context) (err error) {
+			done, err = admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
+			return err
+		})
 		for _, d := range done {
 			fmt.Println(d)
 		}
@@ -78,7 +82,10 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 		if err := flags.Parse(args[1:]); err != nil {
 			return err
 		}
-		if err := admin.ChangeShards(ctx, db, ob.Name, *shards); err != nil {
+		err := withProgress(ctx, r, "outbox reshard", "shards", func(ctx context.Context) error {
+			return admin.ChangeShards(ctx, db, ob.Name, *shards)
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS=%d\n", ob.Name, *shards, *shards)

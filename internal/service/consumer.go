@@ -86,7 +86,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 	}
 	logger := cfg.Logger.With("consumer", name)
 	wlogger := watermill.NewSlogLogger(logger)
-	counters, lag, err := newConsumerMetrics(name, cfg, logger, topics)
+	counters, lag, err := newConsumerMetrics(name, cfg, logger, lot, topics)
 	if err != nil {
 		return nil, nil, err
 	}
