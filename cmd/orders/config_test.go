@@ -56,7 +56,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			MaxRetries: 5, InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
 			PaymentDeclineAbove: ptr(int64(100_000)),
 		},
-		Log: LogConfig{Level: slog.LevelInfo, Format: "text"},
+		Log: LogConfig{Level: slog.LevelInfo, Format: defaultLogFormat()},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)

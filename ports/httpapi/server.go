@@ -48,5 +48,5 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator, extra
 		mux.Handle(pattern, h)
 		public = append(public, pattern[strings.LastIndexByte(pattern, ' ')+1:]) // "GET /metrics" → "/metrics"
 	}
-	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: public}))
+	return httpio.Wrap(auth.Middleware(httpio.NameSpanByRoute(mux), httpauth.Policy{Public: public}))
 }

@@ -37,7 +37,7 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator) http.
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
+	return httpio.Wrap(auth.Middleware(httpio.NameSpanByRoute(mux), httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
 }
 
 type stockResponse struct {
