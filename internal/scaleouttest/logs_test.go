@@ -16,9 +16,9 @@ import (
 // role (the order API, inventory, payment, the saga and the relay of each
 // of the three outboxes: 7), and nothing per message. 12 leaves room for a
 // line or two more per process (a metrics or health listener, tracing on,
-// a shutdown summary) and is far below the 150-odd INFO lines Watermill's
-// routers, subscribers and forwarders logged before (one per handler per
-// shard, at start and at stop).
+// a shutdown summary) and is far below the 190 INFO lines that the same run
+// logged before, most of them Watermill's (its routers, subscribers and
+// forwarders, one line per handler per shard, at start and at stop).
 const maxInfoLines = 12
 
 // TestOrdersAllLogsASummaryAndStopsWithoutErrors runs `orders all` as a
