@@ -45,6 +45,8 @@ type Adapters struct {
 	// StoreMetrics counts the repository's version conflicts and
 	// idempotent replays; nil counts nothing.
 	StoreMetrics command.StoreMetrics
+	// Tracer opens the handlers' spans; nil traces nothing.
+	Tracer decorator.Tracer
 }
 
 // NewApplication builds every handler on the adapters and wraps each in
@@ -65,16 +67,16 @@ func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsCl
 	}
 	return Application{
 		Commands: Commands{
-			PlaceOrder:             decorator.ApplyCommandWithResultDecorators(placeOrder, logger, metrics),
-			CancelOrder:            decorator.ApplyCommandDecorators(cancelOrder, logger, metrics),
-			ShipOrder:              decorator.ApplyCommandDecorators(shipOrder, logger, metrics),
-			RecordStockReservation: decorator.ApplyCommandDecorators(recordStock, logger, metrics),
-			RecordPayment:          decorator.ApplyCommandDecorators(recordPayment, logger, metrics),
+			PlaceOrder:             decorator.ApplyCommandWithResultDecorators(placeOrder, logger, metrics, a.Tracer),
+			CancelOrder:            decorator.ApplyCommandDecorators(cancelOrder, logger, metrics, a.Tracer),
+			ShipOrder:              decorator.ApplyCommandDecorators(shipOrder, logger, metrics, a.Tracer),
+			RecordStockReservation: decorator.ApplyCommandDecorators(recordStock, logger, metrics, a.Tracer),
+			RecordPayment:          decorator.ApplyCommandDecorators(recordPayment, logger, metrics, a.Tracer),
 		},
 		Queries: Queries{
-			GetOrder:       decorator.ApplyQueryDecorators(getOrder, logger, metrics),
-			CustomerOrders: decorator.ApplyQueryDecorators(customerOrders, logger, metrics),
-			OrderEvents:    decorator.ApplyQueryDecorators(orderEvents, logger, metrics),
+			GetOrder:       decorator.ApplyQueryDecorators(getOrder, logger, metrics, a.Tracer),
+			CustomerOrders: decorator.ApplyQueryDecorators(customerOrders, logger, metrics, a.Tracer),
+			OrderEvents:    decorator.ApplyQueryDecorators(orderEvents, logger, metrics, a.Tracer),
 		},
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	"github.com/orderflow/orders/internal/tracing"
 )
 
 // PublisherConfig configures a Publisher.
@@ -68,6 +69,9 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 	if len(msgs) == 0 {
 		return nil
 	}
+	// The row carries the writer's trace context (the command's span), so
+	// the relay and the consumers continue its trace.
+	tracing.Inject(ctx, msgs...)
 	byShard := make(map[int][]*message.Message, 1)
 	shards := make([]int, 0, 1)
 	for _, msg := range msgs {

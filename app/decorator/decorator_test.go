@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestCommandDecoratorsMeasureAndLogEachCommandOnce(t *testing.T) {
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			metrics := &recordedMetrics{}
-			h := decorator.ApplyCommandDecorators[cancelThing](handlerFunc(func(context.Context, cancelThing) error { return tt.err }), logger, metrics)
+			h := decorator.ApplyCommandDecorators[cancelThing](handlerFunc(func(context.Context, cancelThing) error { return tt.err }), logger, metrics, nil)
 
 			err := h.Handle(context.Background(), cancelThing{ID: "o-1"})
 
@@ -71,7 +72,7 @@ func TestQueryDecoratorsPassTheResultThrough(t *testing.T) {
 	metrics := &recordedMetrics{}
 	h := decorator.ApplyQueryDecorators[lookUp, string](queryFunc(func(_ context.Context, q lookUp) (string, error) {
 		return "found " + q.ID, nil
-	}), slog.New(slog.DiscardHandler), metrics)
+	}), slog.New(slog.DiscardHandler), metrics, nil)
 
 	got, err := h.Handle(context.Background(), lookUp{ID: "x"})
 
@@ -80,5 +81,34 @@ func TestQueryDecoratorsPassTheResultThrough(t *testing.T) {
 	}
 	if len(metrics.observed) != 1 || metrics.observed[0] != "query lookUp ok" {
 		t.Errorf("observed %v", metrics.observed)
+	}
+}
+
+// recordedSpans is a Tracer that records the spans opened and how they ended.
+type recordedSpans struct{ spans []string }
+
+type spanKey struct{}
+
+func (r *recordedSpans) Start(ctx context.Context, name string) (context.Context, func(error)) {
+	return context.WithValue(ctx, spanKey{}, name), func(err error) {
+		r.spans = append(r.spans, fmt.Sprintf("%s failed=%v", name, err != nil))
+	}
+}
+
+func TestCommandsRunInASpanOfTheirName(t *testing.T) {
+	tracer := &recordedSpans{}
+	var inSpan any
+	h := decorator.ApplyCommandDecorators[cancelThing](handlerFunc(func(ctx context.Context, _ cancelThing) error {
+		inSpan = ctx.Value(spanKey{})
+		return errors.New("refused")
+	}), slog.New(slog.DiscardHandler), nil, tracer)
+
+	_ = h.Handle(context.Background(), cancelThing{})
+
+	if inSpan != "command cancelThing" {
+		t.Errorf("the handler ran in span %v, want command cancelThing", inSpan)
+	}
+	if len(tracer.spans) != 1 || tracer.spans[0] != "command cancelThing failed=true" {
+		t.Errorf("spans %v, want one failed command cancelThing", tracer.spans)
 	}
 }

@@ -35,6 +35,8 @@ type Adapters struct {
 	Repository     Repository
 	StockReadModel StockReadModel
 	Now            func() time.Time
+	// Tracer opens the handlers' spans; nil traces nothing.
+	Tracer decorator.Tracer
 }
 
 // NewApplication builds every handler on the adapters and wraps each in
@@ -51,13 +53,13 @@ func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsCl
 	}
 	return Application{
 		Commands: Commands{
-			ReserveStock: decorator.ApplyCommandWithResultDecorators(reserve, logger, metrics),
-			ReleaseStock: decorator.ApplyCommandDecorators(release, logger, metrics),
-			CommitStock:  decorator.ApplyCommandDecorators(commit, logger, metrics),
-			SetStock:     decorator.ApplyCommandDecorators(setStock, logger, metrics),
+			ReserveStock: decorator.ApplyCommandWithResultDecorators(reserve, logger, metrics, a.Tracer),
+			ReleaseStock: decorator.ApplyCommandDecorators(release, logger, metrics, a.Tracer),
+			CommitStock:  decorator.ApplyCommandDecorators(commit, logger, metrics, a.Tracer),
+			SetStock:     decorator.ApplyCommandDecorators(setStock, logger, metrics, a.Tracer),
 		},
 		Queries: Queries{
-			GetStockLevel: decorator.ApplyQueryDecorators(stockLevel, logger, metrics),
+			GetStockLevel: decorator.ApplyQueryDecorators(stockLevel, logger, metrics, a.Tracer),
 		},
 	}, nil
 }

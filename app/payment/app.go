@@ -36,6 +36,8 @@ type Adapters struct {
 	Gateway    Gateway
 	ReadModel  ReadModel
 	Now        func() time.Time
+	// Tracer opens the handlers' spans; nil traces nothing.
+	Tracer decorator.Tracer
 }
 
 // NewApplication builds every handler on the adapters and wraps each in
@@ -51,12 +53,12 @@ func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsCl
 	}
 	return Application{
 		Commands: Commands{
-			OpenPayment:   decorator.ApplyCommandDecorators(open, logger, metrics),
-			ChargePayment: decorator.ApplyCommandWithResultDecorators(charge, logger, metrics),
-			CancelPayment: decorator.ApplyCommandWithResultDecorators(cancel, logger, metrics),
+			OpenPayment:   decorator.ApplyCommandDecorators(open, logger, metrics, a.Tracer),
+			ChargePayment: decorator.ApplyCommandWithResultDecorators(charge, logger, metrics, a.Tracer),
+			CancelPayment: decorator.ApplyCommandWithResultDecorators(cancel, logger, metrics, a.Tracer),
 		},
 		Queries: Queries{
-			PaymentsOfOrder: decorator.ApplyQueryDecorators(payments, logger, metrics),
+			PaymentsOfOrder: decorator.ApplyQueryDecorators(payments, logger, metrics, a.Tracer),
 		},
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ type ConsumersConfig struct {
 // LogConfig is the process's one logger.
 type LogConfig struct {
 	Level  slog.Level // LOG_LEVEL: debug, info, warn, error
-	Format string     // LOG_FORMAT: text or json
+	Format string     // LOG_FORMAT: text or json; by default text on a terminal, json otherwise
 }
 
 const (
@@ -183,8 +184,18 @@ func (c *Config) setDefaults() {
 	if s.PaymentDeclineAbove == nil {
 		s.PaymentDeclineAbove = ptr(int64(paymentgateway.DefaultDeclineAbove))
 	}
-	c.Log.Format = or(c.Log.Format, "text")
+	c.Log.Format = or(c.Log.Format, defaultLogFormat())
 	c.Shutdown.setDefaults()
+}
+
+// defaultLogFormat is text for a person at a terminal (`make run`) and
+// JSON for everything else: a container's or a service manager's log
+// collector, a file, a test.
+func defaultLogFormat() string {
+	if info, err := os.Stderr.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+		return "text"
+	}
+	return "json"
 }
 
 // Validate reports every setting that is out of range, each naming its

@@ -56,7 +56,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			MaxRetries: 5, InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
 			PaymentDeclineAbove: ptr(int64(100_000)),
 		},
-		Log:      LogConfig{Level: slog.LevelInfo, Format: "text"},
+		Log:      LogConfig{Level: slog.LevelInfo, Format: defaultLogFormat()},
 		Shutdown: ShutdownConfig{GracePeriod: 30 * time.Second, ReadyDelay: ptr(2 * time.Second)},
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -105,6 +105,11 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if err := checkPool(cmd, cfg); err != nil {
 		return err
 	}
+	stopTracing, err := startTracing(ctx, cmd, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	if servesHTTP(cmd) {
 		var err error
 		if r.auth, err = cfg.Auth.authenticator(ctx, logger); err != nil {

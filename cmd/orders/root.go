@@ -16,6 +16,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/internal/logging"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/httpauth"
 )
@@ -103,15 +104,16 @@ func (r *root) newMetrics(cmd string) error {
 }
 
 // wlogger is the process's logger for Watermill components.
-func (r *root) wlogger() watermill.LoggerAdapter { return watermill.NewSlogLogger(r.logger) }
+func (r *root) wlogger() watermill.LoggerAdapter { return logging.Watermill(r.logger) }
 
-// newLogger returns the process's logger, writing to w.
+// newLogger returns the process's logger, writing to w; each line logged
+// with a context carries its correlation, trace and span IDs.
 func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.Level}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(logging.NewContextHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logging.NewContextHandler(slog.NewTextHandler(w, opts)))
 }
 
 // openDB opens a pool on the database at dbURL, sized by c; c has its defaults (setDefaults).

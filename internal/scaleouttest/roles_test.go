@@ -2,6 +2,7 @@ package scaleouttest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -15,18 +16,7 @@ import (
 // confirmed.
 func TestServicesRunAsTheirOwnRoles(t *testing.T) {
 	s := newSystem(t, 3)
-	db, ownerURL := testenv.EmptyDBWithURL(t)
-	if out, err := s.run([]string{"DATABASE_URL=" + ownerURL}, "migrate"); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	apiAddr, inventoryAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
-	all := s.start("orders all", "all",
-		"DATABASE_URL="+testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["orders"]),
-		"INVENTORY_DATABASE_URL="+testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["inventory"]),
-		"PAYMENT_DATABASE_URL="+testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["payment"]),
-		"HTTP_ADDR="+apiAddr, "INVENTORY_HTTP_ADDR="+inventoryAddr, "PAYMENT_HTTP_ADDR="+testenv.FreeAddr(t), "DATABASE_MAX_CONNS=24")
-	s.waitHTTP(all, apiAddr, "/healthz")
-	s.waitHTTP(all, inventoryAddr, "/healthz")
+	db, all, apiAddr, inventoryAddr := s.startAllAsRoles()
 	s.setStock(inventoryAddr, "BOOK", 5)
 
 	id, err := s.placeOrder(context.Background(), apiAddr, []item{{SKU: "BOOK", Quantity: 2, UnitPrice: 1299}})
@@ -41,4 +31,26 @@ func TestServicesRunAsTheirOwnRoles(t *testing.T) {
 	if !all.Running() {
 		t.Fatal("orders all ended")
 	}
+}
+
+// startAllAsRoles migrates a fresh database as its owner and starts
+// `orders all` on it with each service logged in as its own role, with
+// env added; it returns once the order and inventory APIs answer.
+func (s *system) startAllAsRoles(env ...string) (db *sql.DB, all *testenv.Process, apiAddr, inventoryAddr string) {
+	s.t.Helper()
+	t := s.t
+	db, ownerURL := testenv.EmptyDBWithURL(t)
+	if out, err := s.run([]string{"DATABASE_URL=" + ownerURL}, "migrate"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	apiAddr, inventoryAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
+	all = s.start("orders all", "all", append([]string{
+		"DATABASE_URL=" + testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["orders"]),
+		"INVENTORY_DATABASE_URL=" + testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["inventory"]),
+		"PAYMENT_DATABASE_URL=" + testenv.RoleURL(t, ownerURL, testenv.ServiceRoles["payment"]),
+		"HTTP_ADDR=" + apiAddr, "INVENTORY_HTTP_ADDR=" + inventoryAddr, "PAYMENT_HTTP_ADDR=" + testenv.FreeAddr(t), "DATABASE_MAX_CONNS=24",
+	}, env...)...)
+	s.waitHTTP(all, apiAddr, "/healthz")
+	s.waitHTTP(all, inventoryAddr, "/healthz")
+	return db, all, apiAddr, inventoryAddr
 }

@@ -39,5 +39,6 @@ func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderReposi
 		OrderEvents:    events,
 		Now:            time.Now,
 		StoreMetrics:   tel.Store,
+		Tracer:         tel.Tracer,
 	}, tel.Logger, tel.Metrics)
 }

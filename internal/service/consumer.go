@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/app/decorator"
+	"github.com/orderflow/orders/internal/logging"
 	"github.com/orderflow/orders/ports/messaging"
 )
 
@@ -85,7 +86,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 		return nil, nil, err
 	}
 	logger := cfg.Logger.With("consumer", name)
-	wlogger := watermill.NewSlogLogger(logger)
+	wlogger := logging.Watermill(logger)
 	counters, lag, err := newConsumerMetrics(name, cfg, logger, lot, topics)
 	if err != nil {
 		return nil, nil, err

@@ -25,7 +25,7 @@ func NewInventoryApplication(db *sql.DB, outbox inventorystore.Outbox, inventory
 	if err != nil {
 		return app.Application{}, err
 	}
-	return app.NewApplication(app.Adapters{Repository: repo, StockReadModel: readModel, Now: time.Now}, tel.Logger, tel.Metrics)
+	return app.NewApplication(app.Adapters{Repository: repo, StockReadModel: readModel, Now: time.Now, Tracer: tel.Tracer}, tel.Logger, tel.Metrics)
 }
 
 // NewInventoryConsumer returns the inventory's router on the order events

@@ -26,7 +26,7 @@ func NewPaymentApplication(db *sql.DB, outbox paymentstore.Outbox, gateway app.G
 	if err != nil {
 		return app.Application{}, err
 	}
-	return app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now}, tel.Logger, tel.Metrics)
+	return app.NewApplication(app.Adapters{Repository: repo, Gateway: gateway, ReadModel: readModel, Now: time.Now, Tracer: tel.Tracer}, tel.Logger, tel.Metrics)
 }
 
 // NewPaymentConsumer returns the payment service's router on the order

@@ -53,6 +53,6 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator, extra
 		mux.Handle(pattern, h)
 		public = append(public, pattern[strings.LastIndexByte(pattern, ' ')+1:]) // "GET /metrics" → "/metrics"
 	}
-	api := httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: public}))
+	api := httpio.Wrap(auth.Middleware(httpio.NameSpanByRoute(mux), httpauth.Policy{Public: public}))
 	return httpio.Instrument("orders", s.metrics, mux, api)
 }

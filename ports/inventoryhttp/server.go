@@ -48,7 +48,7 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator, opts 
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	api := httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
+	api := httpio.Wrap(auth.Middleware(httpio.NameSpanByRoute(mux), httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
 	return httpio.Instrument("inventory", s.metrics, mux, api)
 }
 

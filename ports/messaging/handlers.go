@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orders/internal/contracts/envelope"
 	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/internal/tracing"
 )
 
 // handlerGroup is the handlers of one subscribed topic: one router handler
@@ -58,11 +59,12 @@ func (h Handlers) Consumer() string { return h.consumer }
 
 // handle runs msg through the handler of its event type, with the router's
 // innermost middleware (a panic becomes an error, the correlation ID goes
-// into the context, an unreadable message fails). An event no handler
-// wants is done, as in the router.
+// into the context, an unreadable message fails), in a span continuing
+// the message's trace. An event no handler wants is done, as in the
+// router.
 func (h Handlers) handle(ctx context.Context, msg *message.Message) error {
 	msg.SetContext(ctx)
-	run := middleware.Recoverer(correlation.Watermill(requireReadable(h.dispatch))) //nolint:contextcheck // the handlers run on the message's context, which is ctx
+	run := tracing.Consumer(h.consumer, eventName)(middleware.Recoverer(correlation.Watermill(requireReadable(h.dispatch)))) //nolint:contextcheck // the handlers run on the message's context, which is ctx
 	_, err := run(msg)
 	return err
 }
@@ -77,4 +79,9 @@ func (h Handlers) dispatch(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	return nil, handler.Handle(msg.Context(), event)
+}
+
+// eventName names a message's event in its span: the envelope's event name.
+func eventName(msg *message.Message) string {
+	return msg.Metadata.Get(envelope.MetadataEventName)
 }

@@ -5,12 +5,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/internal/logging"
+	"github.com/orderflow/orders/internal/tracing"
 )
 
 // Config configures one service's router.
@@ -75,6 +76,8 @@ func (c Config) Validate() error {
 // NewRouter returns a Watermill router whose every handler runs in this
 // middleware chain, outermost first:
 //
+//   - tracing: the message is handled in a span of its own, continuing the
+//     trace of its traceparent header;
 //   - PoisonQueue: a message that failed for good is published to the
 //     dead-letter topic (with the reason in its metadata) and acknowledged;
 //   - countOutcome: counts the messages handled and dead-lettered;
@@ -107,7 +110,7 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	wlogger := watermill.NewSlogLogger(logger)
+	wlogger := logging.Watermill(logger)
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
 	if err != nil {
 		return nil, err
@@ -127,6 +130,9 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 		},
 		Logger: wlogger,
 	}
+	// Outermost: the message's span covers its retries, parking and
+	// dead-lettering, and continues the trace its headers carry.
+	router.AddMiddleware(tracing.Consumer(cfg.Consumer, eventName))
 	router.AddMiddleware(
 		poison,
 		countOutcome(cfg.Consumer, cfg.Metrics),
@@ -162,6 +168,6 @@ func newEventProcessor(router *message.Router, subscriber message.Subscriber, to
 		},
 		AckOnUnknownEvent: true,
 		Marshaler:         marshaler{},
-		Logger:            watermill.NewSlogLogger(logger),
+		Logger:            logging.Watermill(logger),
 	})
 }

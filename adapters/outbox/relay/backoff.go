@@ -104,6 +104,8 @@ func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool,
 		b.wait(b.idle, true)
 	case err != nil && isRetryableConflict(err):
 		return 0
+	case err != nil && b.stopping(err):
+		return 0 // a query that the relay's stop cancelled has not failed
 	case err != nil:
 		b.errBackoff = min(max(2*b.errBackoff, errBackoffStart), errBackoffMax)
 		logger.Error("Outbox query failed, retrying", err, watermill.LogFields{"wait_time": b.errBackoff})
@@ -161,6 +163,16 @@ func (b *backoffManager) wait(d time.Duration, wakeable bool) {
 	case <-timer.C:
 	case <-wake:
 	case <-b.done:
+	}
+}
+
+// stopping reports an error of a query cancelled because the relay stops.
+func (b *backoffManager) stopping(err error) bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return errors.Is(err, context.Canceled)
 	}
 }
 

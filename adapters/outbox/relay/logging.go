@@ -6,11 +6,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 )
 
-// quietLogger passes on info and errors and drops trace and debug logs.
-// Watermill's subscriber and router log each message at those levels,
-// and build the log fields (and, through With, a new logger) before the
-// logger can tell that the level is off: quietLogger skips that work, and
-// applies the fields With adds only when something is logged.
+// quietLogger passes on errors, logs info at debug level and drops trace
+// and debug logs. Watermill's subscriber and router log each message at
+// trace and debug level, and build the log fields (and, through With, a
+// new logger) before the logger can tell that the level is off:
+// quietLogger skips that work, and applies the fields With adds only when
+// something is logged. Their info lines (a subscriber or router of each
+// shard starting and stopping) are details of the relay's start-up summary.
 type quietLogger struct {
 	next   watermill.LoggerAdapter
 	fields watermill.LogFields
@@ -25,7 +27,7 @@ func (l quietLogger) Error(msg string, err error, fields watermill.LogFields) {
 }
 
 func (l quietLogger) Info(msg string, fields watermill.LogFields) {
-	l.next.Info(msg, l.fields.Add(fields))
+	l.next.Debug(msg, l.fields.Add(fields))
 }
 
 func (quietLogger) Debug(string, watermill.LogFields) {}

@@ -98,7 +98,10 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 	if p.careful || p.async == nil {
 		p.mu.Unlock()
 		start := time.Now()
-		if err := p.out.Publish(topic, msg); err != nil {
+		end := startForward(topic, msg)
+		err := p.out.Publish(topic, msg)
+		end(err)
+		if err != nil {
 			return err // the delivery middleware retries it in place
 		}
 		p.obs.acked(start, created)
@@ -121,13 +124,16 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 	p.mu.Unlock()
 
 	start := time.Now()
+	end := startForward(topic, msg)
 	err := p.async.PublishAsync(topic, msg, func(err error) {
+		end(err)
 		p.settle(key, err)
 		if err == nil {
 			p.obs.acked(start, created)
 		}
 	})
 	if err != nil {
+		end(err)
 		p.settle(key, nil)
 		return err // not sent: the delivery middleware retries it in place
 	}

@@ -10,12 +10,13 @@ import (
 	"github.com/orderflow/orders/internal/correlation"
 )
 
-// Wrap runs an API's routes under the shared middleware: the security
-// headers are set, a panic becomes a 500 problem, the correlation ID is
-// read or made, each request is logged at debug level, and the router's
-// plain-text 404 and 405 answers become problems.
+// Wrap runs an API's routes under the shared middleware: the request is
+// traced (see traced and NameSpanByRoute), the security headers are set, a
+// panic becomes a 500 problem, the correlation ID is read or made, each
+// request is logged at debug level, and the router's plain-text 404 and
+// 405 answers become problems.
 func Wrap(mux http.Handler) http.Handler {
-	return securityHeaders(recoverer(correlation.HTTP(logRequests(problemsForRouting(mux)))))
+	return traced(securityHeaders(recoverer(correlation.HTTP(logRequests(problemsForRouting(mux))))))
 }
 
 // recoverer turns a panic in a handler into a 500 problem instead of a
@@ -52,7 +53,7 @@ func logRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		slog.DebugContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start), "correlation_id", correlation.ID(r.Context()))
+			"status", rec.status, "duration", time.Since(start)) // the correlation ID comes from the context
 	})
 }
 
