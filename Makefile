@@ -36,7 +36,7 @@ SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
 FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
-	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos clean \
+	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos test-rolling-restart clean \
 	fuzz-api fuzz-tools
 
 help: ## List the targets
@@ -118,6 +118,9 @@ bench-forwarder: services ## The forwarder alone beside the stock Watermill forw
 
 test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP, consumers killed and added
 	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/ ./internal/scaleouttest/
+
+test-rolling-restart: services ## Every process SIGTERMed and restarted one by one, three rounds, under a steady load of orders
+	$(GO) test -count=1 -p 1 -timeout 20m -v ./internal/rollingrestarttest/
 
 clean: ## Remove build output
 	rm -rf bin

@@ -42,12 +42,16 @@ type Adapters struct {
 	CustomerOrders query.CustomerOrdersReadModel
 	OrderEvents    query.OrderEventsReadModel
 	Now            func() time.Time
+	// StoreMetrics counts the repository's version conflicts and
+	// idempotent replays; nil counts nothing.
+	StoreMetrics command.StoreMetrics
 }
 
 // NewApplication builds every handler on the adapters and wraps each in
 // the decorators: the one place where that happens. A nil logger is
 // slog.Default(); nil metrics record nothing.
 func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsClient) (Application, error) {
+	a.Orders = command.ObservedRepository(a.Orders, a.StoreMetrics)
 	placeOrder, err1 := command.NewPlaceOrderHandler(a.Orders, a.Now)
 	cancelOrder, err2 := command.NewCancelOrderHandler(a.Orders, a.Now)
 	shipOrder, err3 := command.NewShipOrderHandler(a.Orders, a.Now)

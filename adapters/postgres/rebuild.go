@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/domain/order"
+	"github.com/orderflow/orders/internal/progress"
 )
 
 // rebuildBatch is how many streams the rebuild folds per round trip.
@@ -16,9 +17,10 @@ const rebuildBatch = 500
 // RebuildReadModels replaces the orders read model with one folded from the
 // whole event store, in one transaction: readers see the old read model
 // until it commits, and writers wait for it (the table is locked), so no
-// event is missed. It returns the number of orders rebuilt.
+// event is missed. It returns the number of orders rebuilt, and reports
+// its progress to the Reporter ctx carries (progress.From).
 func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
-	rebuilt := 0
+	rebuilt, report := 0, progress.From(ctx)
 	err := pgtx.Do(ctx, db, func(uow *pgtx.UnitOfWork) error {
 		tx := uow.Tx
 		// Writers append their events and update the read model in one
@@ -30,6 +32,13 @@ func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM orders`); err != nil {
 			return fmt.Errorf("clear read model: %w", err)
+		}
+		if report != nil {
+			var total int64
+			if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT stream_id) FROM order_events`).Scan(&total); err != nil {
+				return fmt.Errorf("count streams: %w", err)
+			}
+			report.Start(total)
 		}
 		after := "00000000-0000-0000-0000-000000000000"
 		for {
@@ -49,6 +58,7 @@ func RebuildReadModels(ctx context.Context, db *sql.DB) (int, error) {
 					return err
 				}
 				rebuilt++
+				report.Add(1)
 			}
 			after = ids[len(ids)-1]
 		}

@@ -40,7 +40,7 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 	halfRate := wp.MaxRate / 2
 	fmt.Fprintf(log, "downstream: orders all; a burst of %d orders from %d clients, then %.0f and %.0f orders/s for %s each\n",
 		o.BurstOrders, o.BurstClients, o.SustainedLowRate, halfRate, o.Sustained)
-	p, err := preparePipeline(ctx, e)
+	p, err := preparePipeline(ctx, e, 0)
 	if err != nil {
 		return nil, err
 	}

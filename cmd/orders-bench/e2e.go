@@ -53,6 +53,7 @@ type usage struct {
 // e2eResult is the end-to-end section.
 type e2eResult struct {
 	Consumers []string
+	Shards    int // of the orders outbox; 0: the default
 	Phases    []*phase
 	// IdleCPU is each process's share of one core while nothing is placed.
 	IdleCPU    []usage
@@ -63,9 +64,9 @@ type e2eResult struct {
 // measureEndToEnd runs the API, the forwarder and the consumers as
 // processes and places orders at each rate in turn. Without the inventory
 // among the consumers it measures commit → Kafka alone.
-func measureEndToEnd(ctx context.Context, e *environment, o options, consumers []string, rates []float64, log io.Writer) (*e2eResult, error) {
+func measureEndToEnd(ctx context.Context, e *environment, o options, consumers []string, rates []float64, shards int, log io.Writer) (*e2eResult, error) {
 	fmt.Fprintf(log, "end to end: orders api, forward%s as processes; rates %.0f orders/s\n", listed(consumers), rates)
-	p, err := startPipeline(ctx, e, consumers)
+	p, err := startPipeline(ctx, e, consumers, shards)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func measureEndToEnd(ctx context.Context, e *environment, o options, consumers [
 		return nil, err
 	}
 
-	res := &e2eResult{Consumers: consumers}
+	res := &e2eResult{Consumers: consumers, Shards: shards}
 	groups := append([]processGroup{}, asGroups(p.processes())...)
 	groups = append(groups, postgresServer{}, kafkaProc)
 	for _, rate := range rates {

@@ -65,6 +65,10 @@ type options struct {
 	Sustained                 time.Duration // each sustained rate
 	SustainedLowRate          float64
 	EndTimeout                time.Duration // wait for the end states after a phase's last placement
+	// The shard sweep (shards.go): orders-outbox shard counts, each phase's
+	// length and idle window.
+	Shards                  []int
+	ShardLatency, ShardIdle time.Duration
 }
 
 func fullOptions() options {
@@ -74,6 +78,7 @@ func fullOptions() options {
 		Relay:       true,
 		Pgbench:     "/usr/lib/postgresql/15/bin/pgbench",
 		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, EndTimeout: 5 * time.Minute,
+		Shards: []int{1, 2, 4, 8}, ShardLatency: 20 * time.Second, ShardIdle: 10 * time.Second,
 	}
 }
 
@@ -82,6 +87,7 @@ func shortOptions() options {
 	o.Step, o.Warmup, o.Rounds = 2*time.Second, 500*time.Millisecond, 1
 	o.Latency, o.Idle, o.Relay = 5*time.Second, 5*time.Second, false
 	o.BurstOrders, o.Sustained, o.EndTimeout = 500, 5*time.Second, 2*time.Minute
+	o.Shards = nil
 	return o
 }
 
@@ -100,6 +106,7 @@ func main() {
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
 	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
 	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
+	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
 
@@ -108,6 +115,10 @@ func main() {
 		o = shortOptions()
 	}
 	if err := o.apply(*clients, *step, *rounds, *latency, *idle, *consumers, *relay, *relayArgs, *pgbench, *out, *imgDir); err != nil {
+		fmt.Fprintln(os.Stderr, "orders-bench:", err)
+		os.Exit(2)
+	}
+	if err := o.applyShards(*shards); err != nil {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(2)
 	}
@@ -214,11 +225,14 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	// consumers (commit → their effect).
 	rates := []float64{o.LowRate, res.WritePath.MaxRate / 2}
 	for _, consumers := range [][]string{nil, o.Consumers} {
-		r, err := measureEndToEnd(ctx, e, o, consumers, rates, w)
+		r, err := measureEndToEnd(ctx, e, o, consumers, rates, 0, w)
 		if err != nil {
 			return nil, fmt.Errorf("end to end: %w", err)
 		}
 		res.EndToEnd = append(res.EndToEnd, r)
+	}
+	if res.Shards, err = measureShards(ctx, e, o, rates, w); err != nil {
+		return nil, fmt.Errorf("shard sweep: %w", err)
 	}
 	if res.Downstream, err = measureDownstream(ctx, e, o, res.WritePath, w); err != nil {
 		return nil, fmt.Errorf("downstream: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +27,9 @@ type pipeline struct {
 var allConsumers = []string{"inventory", "payment", "saga"}
 
 // preparePipeline creates the pipeline's fresh database (migrated) and
-// topics, and names its consumer groups; nothing runs yet.
-func preparePipeline(ctx context.Context, e *environment) (_ *pipeline, err error) {
+// topics, and names its consumer groups; nothing runs yet. shards > 0
+// gives the orders outbox that many shards instead of the default.
+func preparePipeline(ctx context.Context, e *environment, shards int) (_ *pipeline, err error) {
 	p := &pipeline{e: e}
 	if p.db, err = e.newDatabase(ctx, "e2e"); err != nil {
 		return nil, err
@@ -49,11 +51,18 @@ func preparePipeline(ctx context.Context, e *environment) (_ *pipeline, err erro
 		e.cleanups = append(e.cleanups, func() { _ = e.deleteGroup(group) })
 	}
 	p.env = e.serviceEnv(p.db, topics)
-	return p, runOrders(ctx, e.ordersBin, "migrate", p.env)
+	if err := runOrders(ctx, e.ordersBin, "migrate", p.env); err != nil {
+		return nil, err
+	}
+	if shards > 0 {
+		p.env["OUTBOX_SHARDS"] = strconv.Itoa(shards)
+		return p, reshard(ctx, p.db, shards)
+	}
+	return p, nil
 }
 
-func startPipeline(ctx context.Context, e *environment, consumers []string) (_ *pipeline, err error) {
-	p, err := preparePipeline(ctx, e)
+func startPipeline(ctx context.Context, e *environment, consumers []string, shards int) (_ *pipeline, err error) {
+	p, err := preparePipeline(ctx, e, shards)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +71,7 @@ func startPipeline(ctx context.Context, e *environment, consumers []string) (_ *
 			p.stop()
 		}
 	}()
-	if p.api, err = startAPI(ctx, e, p.db, p.topic, false); err != nil {
+	if p.api, err = startAPI(ctx, e, p.db, p.topic, map[string]string{"OUTBOX_SHARDS": p.env["OUTBOX_SHARDS"]}); err != nil {
 		return nil, err
 	}
 	p.children = append(p.children, p.api.child)

@@ -23,6 +23,7 @@ type results struct {
 	Drain     *drainResult
 	Relay     *relayResult
 	EndToEnd  []*e2eResult // the API and forwarder alone, then with the consumers
+	Shards    []*e2eResult // the API and forwarder alone, per orders-outbox shard count
 	// Downstream is the `make run` topology: burst and sustained rates.
 	Downstream *downstreamResult
 }
@@ -50,6 +51,7 @@ func (r *results) print(w io.Writer) {
 	for _, e := range r.EndToEnd {
 		r.printEndToEnd(w, e)
 	}
+	r.printShards(w)
 	r.printDownstream(w)
 	r.printTargets(w)
 }
@@ -74,6 +76,9 @@ func (r *results) printWritePath(w io.Writer) {
 			s.ServiceCPU.LoadGenerator, s.NoOutboxCPU.API, s.NoOutboxCPU.Postgres, s.PgbenchCPU, s.PgbenchServerCPU)
 	}
 	fmt.Fprintf(w, "\npeak RSS: API %s, API without outbox %s\n\n", mib(wp.APIPeakRSS), mib(wp.NoOutboxPeakRSS))
+	if wp.APIProfile != "" {
+		fmt.Fprintf(w, "where the API's CPU goes at %d clients: `go tool pprof -top %s %s`\n\n", referenceClients, wp.OrdersBinary, wp.APIProfile)
+	}
 }
 
 func (r *results) printRelay(w io.Writer) {

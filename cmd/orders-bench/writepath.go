@@ -47,6 +47,10 @@ type writePathResult struct {
 	// backlog the drain section forwards.
 	Backlog database
 	Topic   string
+	// APIProfile is a CPU profile of the API at the reference client
+	// count, taken after the rounds; read it with `go tool pprof -top
+	// OrdersBinary APIProfile`.
+	APIProfile, OrdersBinary string
 }
 
 func (r *writePathResult) step(clients int) *writeStep {
@@ -64,14 +68,18 @@ type api struct {
 	base string
 }
 
-func startAPI(ctx context.Context, e *environment, db database, topic string, outboxDisabled bool) (*api, error) {
+// startAPI starts `orders api` on db; extra adds to its environment (an
+// empty value is left out).
+func startAPI(ctx context.Context, e *environment, db database, topic string, extra map[string]string) (*api, error) {
 	addr, err := freeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
 	env := e.serviceEnv(db, map[string]string{"ORDERS_TOPIC": topic, "HTTP_ADDR": addr})
-	if outboxDisabled {
-		env["OUTBOX_DISABLED"] = "true"
+	for k, v := range extra {
+		if v != "" {
+			env[k] = v
+		}
 	}
 	c, err := startOrders(e.ordersBin, "api", e.dir, env)
 	if err != nil {
@@ -116,12 +124,16 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 	}
 	res.Script = script
 
-	with, err := startAPI(ctx, e, dbs["write"], topic, false)
+	pprofAddr, err := freeAddr(ctx)
+	if err != nil {
+		return nil, err
+	}
+	with, err := startAPI(ctx, e, dbs["write"], topic, map[string]string{"PPROF_ADDR": pprofAddr})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = with.stop() }()
-	without, err := startAPI(ctx, e, dbs["nooutbox"], topic, true)
+	without, err := startAPI(ctx, e, dbs["nooutbox"], topic, map[string]string{"OUTBOX_DISABLED": "true"})
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +209,11 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 			res.MaxRate, res.MaxRateClients = step.Service, clients
 		}
 	}
+	if res.APIProfile, err = profileAPI(ctx, with, "http://"+pprofAddr, referenceClients, o, e.dir); err != nil {
+		return nil, err
+	}
+	res.OrdersBinary = e.ordersBin
+	fmt.Fprintf(log, "  API CPU profile at %d clients: go tool pprof -top %s %s\n", referenceClients, res.OrdersBinary, res.APIProfile)
 	res.APIPeakRSS = with.process().peak()
 	res.NoOutboxPeakRSS = without.process().peak()
 	if err := with.stop(); err != nil {

@@ -26,8 +26,9 @@ type Config struct {
 	Outbox    OutboxConfig
 	Consumers ConsumersConfig
 	Log       LogConfig
-	Auth      AuthConfig  // auth.go
-	bench     benchConfig // measurement switches of the benchmark's build only
+	Auth      AuthConfig     // auth.go
+	Shutdown  ShutdownConfig // config_shutdown.go
+	bench     benchConfig    // measurement switches of the benchmark's build only
 }
 
 // DatabaseConfig is PostgreSQL and the pools each process opens: one per
@@ -183,6 +184,7 @@ func (c *Config) setDefaults() {
 		s.PaymentDeclineAbove = ptr(int64(paymentgateway.DefaultDeclineAbove))
 	}
 	c.Log.Format = or(c.Log.Format, "text")
+	c.Shutdown.setDefaults()
 }
 
 // Validate reports every setting that is out of range, each naming its
@@ -231,6 +233,7 @@ func (c Config) Validate() error {
 	bad(c.Log.Format != "text" && c.Log.Format != "json", "LOG_FORMAT", "text or json", fmt.Sprintf("%q", c.Log.Format))
 	errs = append(errs, c.validateNames()...)
 	errs = append(errs, c.Auth.validate()...)
+	errs = append(errs, c.Shutdown.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -78,6 +78,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Log.Format = strings.ToLower(p.str("LOG_FORMAT"))
 
 	c.Auth = loadAuthConfig(&p)
+	c.Shutdown = loadShutdownConfig(&p)
 	c.bench = loadBenchConfig(&p)
 	return c, errors.Join(p.errs...)
 }

@@ -56,7 +56,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			MaxRetries: 5, InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
 			PaymentDeclineAbove: ptr(int64(100_000)),
 		},
-		Log: LogConfig{Level: slog.LevelInfo, Format: "text"},
+		Log:      LogConfig{Level: slog.LevelInfo, Format: "text"},
+		Shutdown: ShutdownConfig{GracePeriod: 30 * time.Second, ReadyDelay: ptr(2 * time.Second)},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -262,7 +263,7 @@ func TestEachTopicHasItsPartitions(t *testing.T) {
 }
 
 func TestMetricsAddressInUseSaysWhatToSet(t *testing.T) {
-	stop, err := serveMetrics(context.Background(), "127.0.0.1:0", prometheus.NewRegistry())
+	stop, err := serveOps(context.Background(), "127.0.0.1:0", prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +273,7 @@ func TestMetricsAddressInUseSaysWhatToSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = ln.Close() }()
-	_, err = serveMetrics(context.Background(), ln.Addr().String(), prometheus.NewRegistry())
+	_, err = serveOps(context.Background(), ln.Addr().String(), prometheus.NewRegistry(), nil)
 	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR=:9091") {
 		t.Fatalf("second metrics server on %s: %v, want an error naming METRICS_ADDR", ln.Addr(), err)
 	}

@@ -26,6 +26,7 @@ func (r *root) consumer(group, dlq string) service.ConsumerConfig {
 		Retry:   messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
 		Logger:  r.logger,
 		Metrics: r.appMetrics, Registerer: r.registry,
+		CloseTimeout: r.cfg.Shutdown.GracePeriod,
 	}
 }
 
@@ -52,8 +53,8 @@ func runInventory(ctx context.Context, r *root) error {
 	}
 	r.logger.InfoContext(ctx, "inventory running", "consumes", t.Orders, "publishes", t.Inventory, "group", c.InventoryGroup, "http", r.cfg.HTTP.Inventory)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, outbox: outbox.Inventory, db: db, inbox: messagestore.InventoryTables.Inbox,
-		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application, r.auth),
+		name: "inventory", consumer: consumer, outbox: outbox.Inventory, db: db, inbox: messagestore.InventoryTables.Inbox,
+		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application, r.auth, inventoryhttp.WithMetrics(r.httpMetrics)),
 	})
 }
 
@@ -85,8 +86,8 @@ func runPayment(ctx context.Context, r *root) error {
 	r.logger.InfoContext(ctx, "payment service running", "consumes", t.Orders, "publishes", t.Payments,
 		"group", c.PaymentGroup, "http", r.cfg.HTTP.Payment, "decline_above", *c.PaymentDeclineAbove)
 	return runDownstream(ctx, r, downstream{
-		consumer: consumer, outbox: outbox.Payment, db: db, inbox: messagestore.PaymentTables.Inbox,
-		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application, r.auth),
+		name: "payment", consumer: consumer, outbox: outbox.Payment, db: db, inbox: messagestore.PaymentTables.Inbox,
+		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application, r.auth, paymenthttp.WithMetrics(r.httpMetrics)),
 	})
 }
 
@@ -99,15 +100,18 @@ type downstream struct {
 	apiName  string
 	apiAddr  string
 	api      http.Handler
+	name     string // the service's, for its parts' names
 }
 
 // runDownstream runs a downstream service's consumer, outbox forwarder,
 // operator API and inbox retention until one fails or ctx ends.
 func runDownstream(ctx context.Context, r *root, d downstream) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return d.consumer.Run(ctx) })
+	g.Go(r.parts.track(d.name+" consumer", func() error { return d.consumer.Run(ctx) }))
 	g.Go(func() error { return runRelay(ctx, r, d.outbox) })
-	g.Go(func() error { return serveHTTP(ctx, d.apiName, newHTTPServer(d.apiAddr, d.api, r.cfg.HTTP.Limits)) })
+	g.Go(r.parts.track(d.apiName, func() error {
+		return serveHTTP(ctx, d.apiName, newHTTPServer(d.apiAddr, d.api, r.cfg.HTTP.Limits), r.cfg.Shutdown.GracePeriod)
+	}))
 	g.Go(func() error {
 		deleteOldInboxRecords(ctx, r, d.db, d.inbox)
 		return nil
@@ -134,7 +138,7 @@ func runSaga(ctx context.Context, r *root) error {
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return consumer.Run(ctx) })
+	g.Go(r.parts.track("saga consumer", func() error { return consumer.Run(ctx) }))
 	g.Go(func() error {
 		deleteOldInboxRecords(ctx, r, r.db, messagestore.SagaTables.Inbox)
 		return nil
@@ -143,8 +147,9 @@ func runSaga(ctx context.Context, r *root) error {
 	return g.Wait()
 }
 
-// serveHTTP runs srv until ctx ends.
-func serveHTTP(ctx context.Context, name string, srv *http.Server) error {
+// serveHTTP runs srv until ctx ends, then stops accepting and gives the
+// requests in flight up to grace to finish.
+func serveHTTP(ctx context.Context, name string, srv *http.Server, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
@@ -152,7 +157,7 @@ func serveHTTP(ctx context.Context, name string, srv *http.Server) error {
 		return fmt.Errorf("%s on %s: %w", name, srv.Addr, err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("%s shutdown: %w", name, err)

@@ -65,6 +65,10 @@ func main() {
 func runUntilSignalled(cfg Config, logger *slog.Logger, cmd string, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	return run(ctx, cfg, logger, cmd, args)
 }
 
@@ -116,13 +120,20 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if err := r.newMetrics(cmd); err != nil {
 		return err
 	}
-	stopMetrics, err := serveConsumerMetrics(ctx, r, cmd)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
 	servePprof(ctx, cfg.HTTP.Pprof, logger)
-	return runner(ctx, r, args)
+	if !runsServices(cmd) {
+		return runner(ctx, r, args)
+	}
+	var ready *readiness
+	if cfg.HTTP.Metrics != "off" {
+		ready = newReadiness(r, cmd)
+		stopOps, err := serveOps(ctx, cfg.HTTP.Metrics, r.registry, ready)
+		if err != nil {
+			return err
+		}
+		defer stopOps() // last: /metrics and /readyz answer through the shutdown
+	}
+	return runGracefully(ctx, r, ready, func(ctx context.Context) error { return runner(ctx, r, args) })
 }
 
 func noArgs(fn func(context.Context, *root) error) func(context.Context, *root, []string) error {

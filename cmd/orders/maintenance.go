@@ -5,17 +5,36 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/postgres"
+	"github.com/orderflow/orders/internal/progress"
 )
 
 // runRebuild replays the event store into a fresh orders read model.
 func runRebuild(ctx context.Context, r *root) error {
 	start := time.Now()
-	n, err := postgres.RebuildReadModels(ctx, r.db)
+	var n int
+	err := withProgress(ctx, r, "rebuild-read-models", "orders", func(ctx context.Context) (err error) {
+		n, err = postgres.RebuildReadModels(ctx, r.db)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	r.logger.InfoContext(ctx, "read models rebuilt", "orders", n, "duration", time.Since(start))
 	return nil
+}
+
+// withProgress runs long admin work with a progress reporter in its
+// context: a line redrawn on stderr when it is a terminal, INFO lines
+// every few seconds otherwise.
+func withProgress(ctx context.Context, r *root, task, unit string, work func(context.Context) error) error {
+	report := progress.ForStderr(task, unit, r.logger)
+	err := work(progress.NewContext(ctx, report))
+	if err != nil {
+		report.Stop()
+	} else {
+		report.Finish()
+	}
+	return err
 }
 
 // expireIdempotencyKeys deletes idempotency keys past their retention,

@@ -7,35 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"syscall"
 	"text/tabwriter"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
 )
 
-// runOutboxForwarder runs the relay of the orders outbox, and the
-// process's /metrics, until ctx ends.
+// runOutboxForwarder runs the relay of the orders outbox until ctx ends.
 func runOutboxForwarder(ctx context.Context, r *root) error {
-	cfg := r.cfg
-	if err := ensureTopics(ctx, r, cfg.Topics.Orders); err != nil {
+	if err := ensureTopics(ctx, r, r.cfg.Topics.Orders); err != nil {
 		return err
 	}
-	if cfg.HTTP.Metrics != "off" {
-		stop, err := serveMetrics(ctx, cfg.HTTP.Metrics, r.registry)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	return runRelay(ctx, r, cfg.Outbox.ordersOutbox())
+	return runRelay(ctx, r, r.cfg.Outbox.ordersOutbox())
 }
 
 // untilDone calls fn until it succeeds or ctx ends, waiting up to 5s
@@ -55,30 +40,6 @@ func untilDone(ctx context.Context, logger *slog.Logger, what string, fn func() 
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
-}
-
-// serveMetrics serves /metrics on addr. The address is bound before it
-// returns, so a second process on the same host with the default
-// METRICS_ADDR fails at start-up with an error saying what to set (a
-// fall-back port would be one Prometheus does not scrape).
-func serveMetrics(ctx context.Context, addr string, registry *prometheus.Registry) (stop func(), err error) {
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("metrics server: %s is in use, by another orders process on this host? "+
-			"Give each process its own METRICS_ADDR (such as METRICS_ADDR=:9091), or METRICS_ADDR=off: %w", addr, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("metrics server on %s (METRICS_ADDR): %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }() // ends with Shutdown
-	return func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}, nil
 }
 
 const outboxUsage = `usage: orders outbox <command>
@@ -103,7 +64,11 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 	case "status":
 		return outboxStatus(ctx, db, ob)
 	case "repair":
-		done, err := admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
+		var done []string
+		err := withProgress(ctx, r, "outbox repair", "shards", func(ctx context.Context) (err error) {
+			done, err = admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
+			return err
+		})
 		for _, d := range done {
 			fmt.Println(d)
 		}
@@ -117,7 +82,10 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 		if err := flags.Parse(args[1:]); err != nil {
 			return err
 		}
-		if err := admin.ChangeShards(ctx, db, ob.Name, *shards); err != nil {
+		err := withProgress(ctx, r, "outbox reshard", "shards", func(ctx context.Context) error {
+			return admin.ChangeShards(ctx, db, ob.Name, *shards)
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS=%d\n", ob.Name, *shards, *shards)

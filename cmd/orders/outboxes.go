@@ -76,5 +76,5 @@ func runRelay(ctx context.Context, r *root, box outbox.Config) error {
 		return err
 	}
 	r.logger.InfoContext(ctx, "relay running", "outbox", box.Name, "shards", box.Shards)
-	return fwd.Run(ctx)
+	return r.parts.track("relay of the "+box.Name+" outbox", func() error { return fwd.Run(ctx) })()
 }

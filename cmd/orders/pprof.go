@@ -25,7 +25,7 @@ func servePprof(ctx context.Context, addr string, logger *slog.Logger) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	go func() {
-		if err := serveHTTP(ctx, "profiler", profilerServer(addr, mux)); err != nil {
+		if err := serveHTTP(ctx, "profiler", profilerServer(addr, mux), 5*time.Second); err != nil {
 			logger.WarnContext(ctx, "profiler stopped", "addr", addr, "err", err)
 		}
 	}()

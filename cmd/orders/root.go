@@ -36,6 +36,10 @@ type root struct {
 	registry     *prometheus.Registry
 	relayMetrics *relay.Metrics
 	appMetrics   *metrics.Prometheus
+	httpMetrics  *metrics.HTTP // nil for commands that serve no API
+	// parts are what the process runs, named for a shutdown that
+	// overruns its grace period (shutdown.go).
+	parts parts
 
 	publishersMu sync.Mutex
 	publishers   map[string]*outbox.Publisher // by outbox name; see outboxPublisher
@@ -69,9 +73,16 @@ func relayedOutboxes(cmd string, c Config) []outbox.Config {
 // relays' counters, and the backlog of every outbox the command relays.
 func (r *root) newMetrics(cmd string) error {
 	r.registry = prometheus.NewRegistry()
-	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		// The pool's waits show a process short of connections.
-		collectors.NewDBStatsCollector(r.db, "orders"))
+	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The pools' waits show a process short of connections; db_name is the
+	// first service on each pool (`inventory` and `payment` have no orders pool).
+	seen := map[*sql.DB]bool{}
+	for _, service := range servicesOf(cmd) {
+		if db := r.pools[service]; db != nil && !seen[db] {
+			seen[db] = true
+			r.registry.MustRegister(collectors.NewDBStatsCollector(db, service))
+		}
+	}
 	var err error
 	if r.relayMetrics, err = relay.NewMetrics(r.registry); err != nil {
 		return err
@@ -79,24 +90,16 @@ func (r *root) newMetrics(cmd string) error {
 	if r.appMetrics, err = metrics.NewPrometheus(r.registry); err != nil {
 		return err
 	}
+	if servesHTTP(cmd) {
+		if r.httpMetrics, err = metrics.NewHTTP(r.registry); err != nil {
+			return err
+		}
+	}
 	if boxes := relayedOutboxes(cmd, r.cfg); len(boxes) > 0 {
 		dbOf := func(box outbox.Config) *sql.DB { return r.dbOf(box.Name) }
 		return admin.RegisterBacklog(r.registry, dbOf, outbox.DefaultConsumerGroup, boxes...)
 	}
 	return nil
-}
-
-// serveConsumerMetrics serves /metrics (METRICS_ADDR) for the commands
-// that run consumers alone; `forward` and `all` serve it with their relay
-// (runOutboxForwarder). stop is never nil.
-func serveConsumerMetrics(ctx context.Context, r *root, cmd string) (stop func(), err error) {
-	switch cmd {
-	case "inventory", "payment", "saga":
-		if r.cfg.HTTP.Metrics != "off" {
-			return serveMetrics(ctx, r.cfg.HTTP.Metrics, r.registry)
-		}
-	}
-	return func() {}, nil
 }
 
 // wlogger is the process's logger for Watermill components.

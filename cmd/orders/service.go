@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/internal/service"
@@ -16,14 +14,20 @@ import (
 )
 
 func newApplication(ctx context.Context, r *root) (app.Application, error) {
+	tel := r.telemetry()
+	store, err := metrics.NewStore(r.registry)
+	if err != nil {
+		return app.Application{}, err
+	}
+	tel.Store = store
 	if ob := r.cfg.bench.apiOutbox(r.logger); ob != nil {
-		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders, r.telemetry())
+		return service.NewApplication(r.db, ob, r.cfg.Topics.Orders, tel)
 	}
 	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.ordersOutbox())
 	if err != nil {
 		return app.Application{}, err
 	}
-	return service.NewApplication(r.db, publisher, r.cfg.Topics.Orders, r.telemetry())
+	return service.NewApplication(r.db, publisher, r.cfg.Topics.Orders, tel)
 }
 
 // runAll runs every role in one process, on one pool.
@@ -43,24 +47,11 @@ func runAPI(ctx context.Context, r *root) error {
 		return err
 	}
 	limits := r.cfg.HTTP.Limits
-	srv := newHTTPServer(r.cfg.HTTP.API,
-		httpapi.NewHandler(application, r.auth, nil, httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst)), limits)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	srv := newHTTPServer(r.cfg.HTTP.API, httpapi.NewHandler(application, r.auth, nil,
+		httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst), httpapi.WithMetrics(r.httpMetrics)), limits)
 	go expireIdempotencyKeys(ctx, r, 10*time.Minute)
 	r.logger.InfoContext(ctx, "HTTP API listening", "addr", r.cfg.HTTP.API)
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http shutdown: %w", err)
-	}
-	return nil
+	return r.parts.track("HTTP API", func() error { return serveHTTP(ctx, "HTTP API", srv, r.cfg.Shutdown.GracePeriod) })()
 }
 
 func runForwarder(ctx context.Context, r *root) error {

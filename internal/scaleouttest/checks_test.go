@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // onHand is the stock of every SKU in the test: far more than the orders take.
@@ -23,25 +22,6 @@ func stockUp(t *testing.T, db *sql.DB, n int) []string {
 		skus = append(skus, sku)
 	}
 	return skus
-}
-
-// waitReleased waits until the inventory released the stock of every
-// cancelled order: it does so on OrderCancelled, after the order ended.
-func waitReleased(t *testing.T, db *sql.DB, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		held := count(t, db, `SELECT count(*) FROM inventory_reservations r JOIN orders o ON o.id = r.order_id
-			WHERE o.status = 'cancelled' AND r.status = 'held'`)
-		if held == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("the stock of %d cancelled orders is still held after %v", held, within)
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
 }
 
 // The events of an order that ends each way, in version order from 1.

@@ -44,7 +44,7 @@ func TestEachServiceOnItsOwnDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitEnded(t, ordersDB, []string{id}, 90*time.Second)
+	testenv.WaitOrdersEnded(t, ordersDB, []string{id}, 90*time.Second)
 	t.Log("order ended")
 	var status string
 	if err := ordersDB.QueryRow(`SELECT status FROM orders WHERE id = $1`, id).Scan(&status); err != nil || status != "confirmed" {

@@ -33,7 +33,7 @@ func TestServicesRunAsTheirOwnRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitEnded(t, db, []string{id}, 90*time.Second)
+	testenv.WaitOrdersEnded(t, db, []string{id}, 90*time.Second)
 	var status string
 	if err := db.QueryRow(`SELECT status FROM orders WHERE id = $1`, id).Scan(&status); err != nil || status != "confirmed" {
 		t.Fatalf("order %s: %q %v, want confirmed", id, status, err)

@@ -87,9 +87,9 @@ func TestConsumersScaleOut(t *testing.T) {
 	for id := range placed {
 		ids = append(ids, id)
 	}
-	waitEnded(t, db, ids, 5*time.Minute)
+	testenv.WaitOrdersEnded(t, db, ids, 5*time.Minute)
 	t.Logf("all %d orders ended %v after the first placement", len(ids), time.Since(start).Round(time.Millisecond))
-	waitReleased(t, db, time.Minute)
+	testenv.WaitStockReleased(t, db, time.Minute)
 	for _, role := range roles {
 		for _, p := range instances[role] {
 			if !p.Running() {

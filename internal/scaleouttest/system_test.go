@@ -29,27 +29,7 @@ func newSystem(t *testing.T, partitions int32) *system {
 	t.Helper()
 	brokers := testenv.Kafka(t)
 	s := &system{t: t, binary: testenv.BuildOrders(t), brokers: brokers, client: testenv.WithBearer(&http.Client{Timeout: 30 * time.Second}, testenv.OperatorToken(t))}
-	orders := testenv.Topic(t, brokers, partitions)
-	suffix := strings.TrimPrefix(orders, "test.")
-	s.env = []string{
-		"KAFKA_BROKERS=" + strings.Join(brokers, ","),
-		"ORDERS_TOPIC=" + orders,
-		"INVENTORY_TOPIC=" + testenv.Topic(t, brokers, partitions),
-		"PAYMENTS_TOPIC=" + testenv.Topic(t, brokers, partitions),
-		"INVENTORY_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
-		"PAYMENT_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
-		"SAGA_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
-		fmt.Sprintf("ORDERS_TOPIC_PARTITIONS=%d", partitions),
-		"DLQ_TOPIC_PARTITIONS=1",
-		"INVENTORY_CONSUMER_GROUP=inventory." + suffix,
-		"PAYMENT_CONSUMER_GROUP=payment." + suffix,
-		"SAGA_CONSUMER_GROUP=order-saga." + suffix,
-		"DATABASE_MAX_CONNS=12",
-		"METRICS_ADDR=off",
-		"FORWARDER_IDLE_POLL_INTERVAL=200ms",
-		"LOG_LEVEL=info",
-		testenv.AuthEnv,
-	}
+	s.env = append(testenv.SystemEnv(t, brokers, partitions), "METRICS_ADDR=off", "LOG_LEVEL=info")
 	return s
 }
 
@@ -153,31 +133,6 @@ func (s *system) placeOrder(ctx context.Context, apiAddr string, items []item) (
 	}
 	return out.ID, nil
 }
-
-// waitEnded waits until every order in ids is confirmed or cancelled.
-func waitEnded(t *testing.T, db *sql.DB, ids []string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var open int
-		err := db.QueryRow(`SELECT count(*) FROM unnest($1::uuid[]) AS p(id)
-			LEFT JOIN orders o ON o.id = p.id WHERE o.status IS NULL OR o.status NOT IN ('confirmed', 'cancelled')`,
-			pqArray(ids)).Scan(&open)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if open == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d orders did not reach confirmed or cancelled within %v", open, len(ids), within)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// pqArray is ids as a PostgreSQL array literal.
-func pqArray(ids []string) string { return "{" + strings.Join(ids, ",") + "}" }
 
 // count runs a count query on db.
 func count(t *testing.T, db *sql.DB, query string, args ...any) int {

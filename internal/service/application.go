@@ -38,5 +38,6 @@ func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderReposi
 		CustomerOrders: orders,
 		OrderEvents:    events,
 		Now:            time.Now,
+		StoreMetrics:   tel.Store,
 	}, tel.Logger, tel.Metrics)
 }

@@ -36,8 +36,12 @@ type ConsumerConfig struct {
 	// nothing.
 	Metrics decorator.MetricsClient
 	// Registerer, when set, gets the consumer's message counters, handler
-	// durations and lag per partition (adapters/metrics).
+	// durations and lag per partition (adapters/metrics), and Watermill's
+	// router metrics.
 	Registerer prometheus.Registerer
+	// CloseTimeout bounds how long the router waits for the messages in
+	// flight when it stops; 0: the router's default (30s).
+	CloseTimeout time.Duration
 }
 
 func (c ConsumerConfig) validate() error {
@@ -82,7 +86,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 	}
 	logger := cfg.Logger.With("consumer", name)
 	wlogger := watermill.NewSlogLogger(logger)
-	counters, lag, err := newConsumerMetrics(name, cfg, logger, topics)
+	counters, lag, err := newConsumerMetrics(name, cfg, logger, lot, topics)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,13 +97,14 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 	}
 	c.Router, err = messaging.NewRouter(messaging.Config{
 		Consumer: name, DeadLetterTopic: cfg.DeadLetterTopic, Retry: cfg.Retry, DuplicateDelivery: cfg.DuplicateDelivery,
-		Metrics: counters,
+		Metrics: counters, CloseTimeout: cfg.CloseTimeout,
 	}, lot, c.deadLetters, logger)
 	if err != nil {
 		_ = c.deadLetters.Close()
 		_ = lag.close()
 		return nil, nil, err
 	}
+	addRouterMetrics(c.Router, cfg.Registerer)
 	subscriber, err := newSubscriber(name, cfg, wlogger)
 	if err != nil {
 		_ = c.deadLetters.Close()

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	inventoryapp "github.com/orderflow/orders/app/inventory"
 	"github.com/orderflow/orders/internal/contracts/orderevents"
@@ -70,7 +69,7 @@ func TestConsumerMetricsCountRealMessages(t *testing.T) {
 		`{"event_id":%q,"event_type":"OrderTeleported","schema_version":1,"order_id":%q,"occurred_at":"2026-01-01T00:00:00Z","data":{}}`, poisonID, poisonOrder))
 	poison.Metadata.Set("name", "OrderTeleported")
 	poison.Metadata.Set("partition_key", poisonOrder)
-	publish(t, brokers, ordersTopic, append(msgs, msgs[0], poison)...)
+	testenv.PublishToKafka(t, brokers, ordersTopic, append(msgs, msgs[0], poison)...)
 
 	want := map[string]float64{
 		`orders_consumer_messages_handled_total{consumer="inventory",event_type="OrderPlaced"}`:         4,
@@ -78,6 +77,7 @@ func TestConsumerMetricsCountRealMessages(t *testing.T) {
 		`orders_consumer_messages_parked_total{consumer="inventory",event_type="unknown"}`:              1,
 		`orders_consumer_messages_dead_lettered_total{consumer="inventory",event_type="unknown"}`:       1,
 		`orders_consumer_handler_failures_total{consumer="inventory",event_type="unknown"}`:             1,
+		`orders_consumer_parked_messages{consumer="inventory"}`:                                         1,
 		`orders_consumer_handler_duration_seconds_count{consumer="inventory",event_type="OrderPlaced"}`: 4,
 	}
 	testenv.WaitFor(t, 60*time.Second, "the counters", func() (bool, string) {
@@ -150,18 +150,4 @@ func series(name string, m *dto.Metric) string {
 		labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
 	}
 	return name + "{" + strings.Join(labels, ",") + "}"
-}
-
-func publish(t *testing.T, brokers []string, topic string, msgs ...*message.Message) {
-	t.Helper()
-	pub, err := kafka.NewPublisher(brokers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pub.Close() }()
-	for _, m := range msgs { // one at a time: in this order on their partitions
-		if err := pub.Publish(topic, m); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

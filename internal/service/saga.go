@@ -3,6 +3,7 @@ package service
 import (
 	"database/sql"
 
+	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/ports/messaging"
@@ -16,9 +17,17 @@ const SagaConsumerName = "order-saga"
 // application on a repository that records each consumed message in the
 // saga's inbox, in the transaction of its effect.
 func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryTopic, paymentsTopic string, cfg ConsumerConfig) (*Consumer, error) {
+	tel := Telemetry{Logger: cfg.Logger, Metrics: cfg.Metrics}
+	if cfg.Registerer != nil {
+		store, err := metrics.NewStore(cfg.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		tel.Store = store
+	}
 	application, err := newApplication(db, outbox, postgres.OrderRepositoryConfig{
 		EventsTopic: ordersTopic, InboxTable: messagestore.SagaTables.Inbox,
-	}, Telemetry{Logger: cfg.Logger, Metrics: cfg.Metrics})
+	}, tel)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/orderflow/orders/adapters/metrics"
+	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/decorator"
 )
 
@@ -12,6 +13,9 @@ import (
 type Telemetry struct {
 	Logger  *slog.Logger
 	Metrics decorator.MetricsClient
+	// Store counts the order store's version conflicts and idempotent
+	// replays; nil counts nothing.
+	Store command.StoreMetrics
 }
 
 // withDefaults fills what is missing: slog's default logger, no metrics

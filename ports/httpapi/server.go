@@ -20,7 +20,12 @@ var OpenAPI []byte
 type server struct {
 	app         app.Application
 	createLimit *clientLimiter // nil: no limit (ratelimit.go)
+	metrics     httpio.Metrics // nil: none
 }
+
+// WithMetrics records every request's route, status and duration in m
+// (adapters/metrics implements it).
+func WithMetrics(m httpio.Metrics) Option { return func(s *server) { s.metrics = m } }
 
 // NewHandler returns the HTTP API of the application, every route but
 // /healthz and /openapi.yaml behind auth's bearer tokens. extra routes
@@ -48,5 +53,6 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator, extra
 		mux.Handle(pattern, h)
 		public = append(public, pattern[strings.LastIndexByte(pattern, ' ')+1:]) // "GET /metrics" → "/metrics"
 	}
-	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: public}))
+	api := httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: public}))
+	return httpio.Instrument("orders", s.metrics, mux, api)
 }

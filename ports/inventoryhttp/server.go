@@ -22,13 +22,24 @@ var OpenAPI []byte
 const typeBelowReserved = "urn:orders:problem:stock-below-reserved"
 
 type server struct {
-	app app.Application
+	app     app.Application
+	metrics httpio.Metrics // nil: none
 }
+
+// Option configures the handler NewHandler returns.
+type Option func(*server)
+
+// WithMetrics records every request's route, status and duration in m
+// (adapters/metrics implements it).
+func WithMetrics(m httpio.Metrics) Option { return func(s *server) { s.metrics = m } }
 
 // NewHandler returns the inventory's HTTP API: operators only (auth's
 // bearer tokens with the operator role), but for /healthz and /openapi.yaml.
-func NewHandler(application app.Application, auth *httpauth.Authenticator) http.Handler {
+func NewHandler(application app.Application, auth *httpauth.Authenticator, opts ...Option) http.Handler {
 	s := &server{app: application}
+	for _, opt := range opts {
+		opt(s)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /inventory/stock/{sku}", s.getStock)
 	mux.HandleFunc("PUT /inventory/stock/{sku}", s.putStock)
@@ -37,7 +48,8 @@ func NewHandler(application app.Application, auth *httpauth.Authenticator) http.
 		_, _ = w.Write(OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	return httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
+	api := httpio.Wrap(auth.Middleware(mux, httpauth.Policy{Public: []string{"/healthz", "/openapi.yaml"}, OperatorsOnly: true}))
+	return httpio.Instrument("inventory", s.metrics, mux, api)
 }
 
 type stockResponse struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
+	"github.com/orderflow/orders/internal/progress"
 )
 
 // Repair mends every stalled shard of the outbox for consumerGroup, each
@@ -22,18 +23,23 @@ import (
 //     restore in theirs, and the position is moved to the last restored row
 //     it had passed: what was forwarded before the restore stays forwarded,
 //     everything written since is forwarded (see rebase).
+//
+// It reports the shards done to the Reporter ctx carries (progress.From).
 func Repair(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup string) ([]string, error) {
 	shards, err := recordedShards(ctx, db, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Shards = shards
+	report := progress.From(ctx)
+	report.Start(int64(shards))
 	var done []string
 	for _, topic := range cfg.SQLTopics() {
 		action, err := repairShard(ctx, db, topic, consumerGroup)
 		if err != nil {
 			return done, fmt.Errorf("repair %s: %w", topic, err)
 		}
+		report.Add(1)
 		if action != "" {
 			done = append(done, topic+": "+action)
 		}

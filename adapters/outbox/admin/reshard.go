@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
+	"github.com/orderflow/orders/internal/progress"
 )
 
 // ChangeShards changes the number of shards of an outbox, safely: in one
@@ -17,7 +18,8 @@ import (
 // shards with each group at their start, records the new count and drops
 // the old shards. Writers and forwarders still running with the old count
 // then fail on the missing tables, and refuse to start again until their
-// OUTBOX_SHARDS is the new count.
+// OUTBOX_SHARDS is the new count. It reports the old shards checked and
+// the new ones created to the Reporter ctx carries (progress.From).
 func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -46,6 +48,8 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 	if held > 0 {
 		return fmt.Errorf("outbox %s has %d held order(s): replay or skip them first (`orders outbox dead-letters list`)", name, held)
 	}
+	report := progress.From(ctx)
+	report.Start(int64(current + shards))
 	groups := map[string]bool{}
 	for _, topic := range old.SQLTopics() {
 		if _, err := tx.ExecContext(ctx, `LOCK TABLE `+shard.MessagesTable(topic)+` IN EXCLUSIVE MODE`); err != nil {
@@ -70,6 +74,7 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 		for _, g := range topicGroups {
 			groups[g] = true
 		}
+		report.Add(1)
 	}
 	groupList := make([]string, 0, len(groups))
 	for g := range groups {
@@ -81,6 +86,7 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 	if err := createShards(ctx, tx, next, groupList); err != nil {
 		return err
 	}
+	report.Add(int64(shards))
 	if _, err := tx.ExecContext(ctx, `UPDATE outbox_layouts SET shards = $2, changed_at = now() WHERE name = $1`, name, shards); err != nil {
 		return err
 	}

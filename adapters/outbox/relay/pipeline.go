@@ -192,6 +192,10 @@ func newObserver(m *Metrics, outbox, topic string) observer {
 	if m == nil {
 		return observer{}
 	}
+	// Dead letters and held messages start at 0, so that an alert on
+	// their increase sees the first one.
+	m.deadLettered.WithLabelValues(outbox, topic)
+	m.held.WithLabelValues(outbox, topic)
 	return observer{
 		forwarded: m.forwarded.WithLabelValues(outbox, topic),
 		publish:   m.publish.WithLabelValues(outbox),

@@ -42,6 +42,16 @@ func (p *ParkingLot) IsParked(ctx context.Context, consumer, orderKey string) (b
 	return parked, nil
 }
 
+// CountParked returns how many messages the consumer has parked now.
+func (p *ParkingLot) CountParked(ctx context.Context, consumer string) (int64, error) {
+	var n int64
+	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM `+p.tables.Parked+` WHERE consumer = $1`, consumer).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count parked messages: %w", err)
+	}
+	return n, nil
+}
+
 // Park stores msg for the order with the reason it was set aside. Parking
 // a message twice (a redelivery) keeps the first record.
 func (p *ParkingLot) Park(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) error {

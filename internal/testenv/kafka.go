@@ -1,0 +1,26 @@
+package testenv
+
+import (
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/kafka"
+)
+
+// PublishToKafka sends msgs to topic one at a time, so they land in this
+// order on their partitions. It sends a copy of each: a test may send the
+// same message twice, as a redelivery.
+func PublishToKafka(t testing.TB, brokers []string, topic string, msgs ...*message.Message) {
+	t.Helper()
+	pub, err := kafka.NewPublisher(brokers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pub.Close() }()
+	for _, m := range msgs {
+		if err := pub.Publish(topic, m.Copy()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
