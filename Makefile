@@ -124,3 +124,9 @@ test-rolling-restart: services ## Every process SIGTERMed and restarted one by o
 
 clean: ## Remove build output
 	rm -rf bin
+
+# Native Go fuzzing: every FuzzXxx target, one after the other (their seeds
+# and found inputs under testdata/fuzz run in every `go test` already).
+.PHONY: fuzz
+fuzz: services ## Run every Go fuzz target for FUZZTIME each (default 60s); FUZZ=regexp picks targets
+	FUZZTIME='$(or $(FUZZTIME),60s)' bash scripts/fuzz.sh '$(or $(FUZZ),.)'

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/orderflow/orders/domain/order"
@@ -38,11 +39,14 @@ var storedSchemas = map[string]storedSchema{
 }
 
 func decodeStored[E order.Event](data json.RawMessage) (order.Event, error) {
-	var e E
+	var e *E // stays nil for a JSON null, which is no event
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, err
 	}
-	return e, nil
+	if e == nil {
+		return nil, errors.New("the stored data is null")
+	}
+	return *e, nil
 }
 
 // encodeEvent returns an event's type, current storage schema version and

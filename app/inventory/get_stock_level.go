@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"errors"
+
+	domain "github.com/orderflow/orders/domain/inventory"
 )
 
 // GetStockLevel asks how many units of a SKU there are.
@@ -25,5 +27,8 @@ func NewGetStockLevelHandler(readModel StockReadModel) (GetStockLevelHandler, er
 
 // Handle returns the SKU's stock, or ErrUnknownSKU.
 func (h GetStockLevelHandler) Handle(ctx context.Context, q GetStockLevel) (StockLevel, error) {
+	if !domain.ValidSKU(q.SKU) { // never stocked: SetStock refuses it
+		return StockLevel{}, ErrUnknownSKU
+	}
 	return h.readModel.StockLevel(ctx, q.SKU)
 }

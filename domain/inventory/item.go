@@ -6,7 +6,7 @@ package inventory
 
 import (
 	"fmt"
-	"unicode/utf8"
+	"strings"
 )
 
 // Limits on stock levels and SKUs.
@@ -44,13 +44,25 @@ func NewItem(sku string, onHand, reserved int64) (*Item, error) {
 // NoStock returns a SKU that has never been stocked.
 func NoStock(sku string) *Item { return &Item{sku: sku} }
 
+// validSKU holds a SKU to the rule of the order service's SKUs (1 to 64
+// printable ASCII characters, no spaces): a SKU no order can name is of no
+// use, and text such as NUL or invalid UTF-8 cannot be stored at all.
 func validSKU(sku, field string, v *validation) {
-	switch n := utf8.RuneCountInString(sku); {
-	case n == 0:
+	switch {
+	case sku == "":
 		v.add(field, "must not be empty")
-	case n > MaxSKULength:
+	case len(sku) > MaxSKULength:
 		v.add(field, "must be at most %d characters", MaxSKULength)
+	case strings.IndexFunc(sku, func(r rune) bool { return r < '!' || r > '~' }) >= 0:
+		v.add(field, "must be printable ASCII characters without spaces")
 	}
+}
+
+// ValidSKU reports whether sku can name stock.
+func ValidSKU(sku string) bool {
+	var v validation
+	validSKU(sku, "sku", &v)
+	return v.err() == nil
 }
 
 // SKU returns the stock keeping unit.

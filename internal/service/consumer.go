@@ -92,7 +92,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 		return nil, nil, err
 	}
 	c := &Consumer{lag: lag}
-	if c.deadLetters, err = kafka.NewPublisher(cfg.Brokers, wlogger); err != nil {
+	if c.deadLetters, err = kafka.NewDeadLetterPublisher(cfg.Brokers, wlogger); err != nil {
 		_ = lag.close()
 		return nil, nil, err
 	}

@@ -51,6 +51,10 @@ func deadLetterable(err error) bool {
 	return !errors.As(err, &u) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
+// retryable reports whether a failed message is handled again (with
+// backoff) before it is dead-lettered: not when retrying cannot help.
+func retryable(err error) bool { return !isPermanent(err) && deadLetterable(err) }
+
 func permanentf(format string, args ...any) error {
 	return Permanent(fmt.Errorf(format, args...))
 }

@@ -125,10 +125,8 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 		MaxInterval:         cfg.Retry.MaxInterval,
 		Multiplier:          2,
 		RandomizationFactor: 0.2,
-		ShouldRetry: func(p middleware.RetryParams) bool {
-			return !isPermanent(p.Err) && deadLetterable(p.Err)
-		},
-		Logger: wlogger,
+		ShouldRetry:         func(p middleware.RetryParams) bool { return retryable(p.Err) },
+		Logger:              wlogger,
 	}
 	// Outermost: the message's span covers its retries, parking and
 	// dead-lettering, and continues the trace its headers carry.

@@ -28,9 +28,13 @@ func NewReadModel(db *sql.DB) (*ReadModel, error) {
 
 // PaymentsOfOrder implements app.ReadModel.
 func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []app.Payment, err error) {
-	if _, err := uuid.Parse(orderID); err != nil {
+	id, err := uuid.Parse(orderID)
+	if err != nil {
 		return []app.Payment{}, nil // no payment belongs to an ID that is not a UUID
 	}
+	// The canonical form: uuid.Parse also reads forms PostgreSQL does not
+	// (urn:uuid:…), and the column compares UUIDs, not their spelling.
+	orderID = id.String()
 	rows, err := m.db.QueryContext(ctx, `
 		SELECT order_id, amount, currency, status, payment_id, refund_id, reason, created_at, updated_at
 		FROM payments WHERE order_id = $1`, orderID)

@@ -55,14 +55,15 @@ func (e Envelope) Message() (*message.Message, error) {
 }
 
 // FromMessage reads the envelope a message carries. It refuses a message
-// without an ID, a payload that is not an envelope, and an envelope that
+// without an ID, a payload that is not a whole envelope (a field missing
+// or null), and an envelope that
 // contradicts its message (another event ID, another event name).
 func FromMessage(msg *message.Message) (Envelope, error) {
 	if msg.UUID == "" {
 		return Envelope{}, errors.New("message has no ID")
 	}
-	var env Envelope
-	if err := json.Unmarshal(msg.Payload, &env); err != nil {
+	env, err := DecodeData[Envelope](json.RawMessage(msg.Payload)) // every field but version
+	if err != nil {
 		return Envelope{}, fmt.Errorf("message %s: payload is not an event envelope: %w", msg.UUID, err)
 	}
 	if env.EventID != msg.UUID {

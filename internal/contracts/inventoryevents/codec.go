@@ -22,8 +22,8 @@ var codec = envelope.Codec[Event]{
 }
 
 func decode[E Event](data json.RawMessage) (Event, error) {
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
+	e, err := envelope.DecodeData[E](data) // strict: no field left out
+	if err != nil {
 		return nil, err
 	}
 	return e, nil

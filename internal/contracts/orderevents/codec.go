@@ -33,8 +33,8 @@ var schemas = map[string]schema{
 }
 
 func decode[E Event](data json.RawMessage) (Event, error) {
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
+	e, err := envelope.DecodeData[E](data) // strict: no field left out
+	if err != nil {
 		return nil, err
 	}
 	return e, nil
