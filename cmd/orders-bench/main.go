@@ -65,6 +65,7 @@ type options struct {
 	Sustained                 time.Duration // each sustained rate
 	SustainedLowRate          float64
 	EndTimeout                time.Duration // wait for the end states after a phase's last placement
+	Downstream bool // run the downstream section
 	// The shard sweep (shards.go): orders-outbox shard counts, each phase's
 	// length and idle window.
 	Shards                  []int
@@ -78,7 +79,7 @@ func fullOptions() options {
 		Relay:       true,
 		Pgbench:     "/usr/lib/postgresql/15/bin/pgbench",
 		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, EndTimeout: 5 * time.Minute,
-		Shards: []int{1, 2, 4, 8}, ShardLatency: 20 * time.Second, ShardIdle: 10 * time.Second,
+		Downstream: true, Shards: []int{1, 2, 4, 8}, ShardLatency: 20 * time.Second, ShardIdle: 10 * time.Second,
 	}
 }
 
@@ -106,6 +107,7 @@ func main() {
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
 	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
 	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
+	downstream := flag.Bool("downstream", true, "run the downstream section (orders all: burst and sustained rates)")
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
@@ -122,6 +124,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(2)
 	}
+	o.Downstream = *downstream
 	o.BurstOrders = cmp.Or(max(*burst, 0), o.BurstOrders)
 	o.Sustained, o.EndTimeout = cmp.Or(max(*sustained, 0), o.Sustained), cmp.Or(max(*endTimeout, 0), o.EndTimeout)
 	if err := runUntilSignalled(o); err != nil {
@@ -234,8 +237,10 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	if res.Shards, err = measureShards(ctx, e, o, rates, w); err != nil {
 		return nil, fmt.Errorf("shard sweep: %w", err)
 	}
-	if res.Downstream, err = measureDownstream(ctx, e, o, res.WritePath, w); err != nil {
-		return nil, fmt.Errorf("downstream: %w", err)
+	if o.Downstream {
+		if res.Downstream, err = measureDownstream(ctx, e, o, res.WritePath, w); err != nil {
+			return nil, fmt.Errorf("downstream: %w", err)
+		}
 	}
 	res.Elapsed = time.Since(started)
 
