@@ -65,7 +65,7 @@ type options struct {
 	Sustained                 time.Duration // each sustained rate
 	SustainedLowRate          float64
 	EndTimeout                time.Duration // wait for the end states after a phase's last placement
-	Downstream bool // run the downstream section
+	Downstream                bool          // run the downstream section
 	// The shard sweep (shards.go): orders-outbox shard counts, each phase's
 	// length and idle window.
 	Shards                  []int
