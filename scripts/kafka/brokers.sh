@@ -277,12 +277,19 @@ kafka_up() {
 }
 
 kafka_stop_node() { # N [SIGNAL]: prints what it did; returns 1 when node N is no broker of ours
-	local pid i signal=${2:-TERM}
+	local pid signal=${2:-TERM}
 	kafka_node "$1"
 	if ! pid=$(kafka_pid); then
 		return 1
 	fi
 	kill -"$signal" "$pid" 2>/dev/null || true
+	kafka_wait_exit "$pid" "$signal"
+}
+
+# kafka_wait_exit PID SIGNAL: waits for the current node's broker, signalled
+# with SIGNAL, to exit (SIGKILL after 30 s), and says so.
+kafka_wait_exit() {
+	local pid=$1 signal=$2 i
 	for ((i = 0; i < 60; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.5
@@ -300,16 +307,20 @@ kafka_stop_node() { # N [SIGNAL]: prints what it did; returns 1 when node N is n
 }
 
 kafka_stop() { # every node of ours; returns 1 when there was none
-	local n pid any=1
+	local n pid entry stopping=()
 	# All at once: a node stopping alone waits for a quorum the others are leaving.
 	for n in $(kafka_nodes); do
 		kafka_node "$n"
-		if pid=$(kafka_pid); then kill -TERM "$pid" 2>/dev/null || true; fi
+		if pid=$(kafka_pid); then
+			kill -TERM "$pid" 2>/dev/null || true
+			stopping+=("$n:$pid")
+		fi
 	done
-	for n in $(kafka_nodes); do
-		kafka_stop_node "$n" && any=0
+	for entry in "${stopping[@]}"; do
+		kafka_node "${entry%%:*}"
+		kafka_wait_exit "${entry#*:}" TERM
 	done
-	return "$any"
+	((${#stopping[@]} > 0))
 }
 
 kafka_status() {
