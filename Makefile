@@ -15,6 +15,12 @@ PGPORT ?= 5432
 KAFKA_PORT ?= 9092
 DATABASE_URL ?= postgres://orders:orders@127.0.0.1:$(PGPORT)/orders?sslmode=disable
 TEST_DATABASE_URL ?= postgres://orders:orders@127.0.0.1:$(PGPORT)/orders_test?sslmode=disable
+# CLUSTER=3: `make services` starts three KRaft brokers (KAFKA_PORT, +2, +4)
+# instead of one; the other targets then reach all three.
+ifneq ($(filter-out 1,$(CLUSTER)),)
+KAFKA_BROKERS ?= $(shell for ((n = 0; n < $(CLUSTER); n++)); do printf '%s127.0.0.1:%d' "$${sep:-}" $$(($(KAFKA_PORT) + 2 * n)); sep=,; done)
+export KAFKA_CLUSTER := $(CLUSTER)
+endif
 KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 HTTP_ADDR ?= :8080
 export PGPORT KAFKA_PORT DATABASE_URL TEST_DATABASE_URL KAFKA_BROKERS HTTP_ADDR
@@ -37,14 +43,14 @@ FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
 
 .PHONY: help services services-down services-status build migrate run test test-unit \
 	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos test-rolling-restart clean \
-	fuzz-api fuzz-tools
+	fuzz-api fuzz-tools chaos chaos-short
 
 help: ## List the targets
 	@echo "Usage: make TARGET"
 	@echo
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-services: ## Start PostgreSQL and Kafka (reuses whatever already runs)
+services: ## Start PostgreSQL and Kafka (reuses whatever already runs); CLUSTER=3: three Kafka brokers
 	@$(SERVICES) up
 
 services-down: ## Stop the services that `make services` started
@@ -121,6 +127,17 @@ test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a
 
 test-rolling-restart: services ## Every process SIGTERMed and restarted one by one, three rounds, under a steady load of orders
 	$(GO) test -count=1 -p 1 -timeout 20m -v ./internal/rollingrestarttest/
+
+# The whole system under faults, on a PostgreSQL and a three-broker Kafka
+# cluster of its own (ports 5462 and 9302-9307, 9312-9314, 9322-9324; see
+# scripts/chaos.sh), started and stopped by the run.
+CHAOS_SHORT_SCENARIOS := TestChaos/(kill|leader|network-cut)$$
+
+chaos: ## The whole system under faults: every scenario, the table written to docs/reliability.md (30 minutes and more)
+	CHAOS_REPORT='$(CURDIR)/docs/reliability.md' CHAOS_COMMAND='make chaos' bash scripts/chaos.sh -timeout 120m -v
+
+chaos-short: ## A short version of `make chaos`: three scenarios at a low rate, short faults (a few minutes)
+	bash scripts/chaos.sh -short -timeout 20m -run '$(CHAOS_SHORT_SCENARIOS)'
 
 clean: ## Remove build output
 	rm -rf bin

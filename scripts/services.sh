@@ -5,7 +5,9 @@
 #   PostgreSQL  127.0.0.1:$PGPORT    (role orders/orders, databases orders and orders_test;
 #                                     the services' roles orders_app, inventory_app, payment_app,
 #                                     each with its name as password)
-#   Kafka       127.0.0.1:$KAFKA_PORT (single node, KRaft broker+controller)
+#   Kafka       127.0.0.1:$KAFKA_PORT (single node, KRaft broker+controller), or with
+#               KAFKA_CLUSTER=3 three of them, a three-voter quorum, on KAFKA_PORT,
+#               KAFKA_PORT+2, KAFKA_PORT+4 (scripts/kafka/brokers.sh has the layout)
 #
 # Usage: scripts/services.sh [COMMAND]
 #
@@ -13,8 +15,11 @@
 #   down              stop the services this script started (others are left alone)
 #   status            say whether each service answers (exit 1 if one does not)
 #   restart-postgres  restart the local PostgreSQL cluster (fast shutdown)
-#   stop-kafka        stop the broker started by this script (its data is kept)
-#   start-kafka       start the broker again (its data is kept)
+#   stop-kafka        stop the brokers started by this script (their data is kept)
+#   start-kafka       start the brokers again (their data is kept)
+#   stop-broker N     stop broker N of the cluster (SIGTERM); kill-broker N: SIGKILL
+#   start-broker N    start broker N again
+#   brokers           print the brokers' addresses, as KAFKA_BROKERS wants them
 #
 # Services that already answer (a local cluster, docker compose, ...) are reused.
 # PostgreSQL is installed with apt-get when it is missing; Kafka's jars are
@@ -22,9 +27,10 @@
 # logs, pid file) lives outside the work tree, in $ORDERS_SERVICES_DIR
 # (default: ${XDG_CACHE_HOME:-$HOME/.cache}/orders-services).
 #
-# Environment: KAFKA_VERSION (4.1.1), PGPORT (5432), KAFKA_PORT (9092),
+# Environment: KAFKA_VERSION (4.1.1), KAFKA_CLUSTER (1), PGPORT (5432), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_WAIT_SECONDS (30),
-# KAFKA_WAIT_SECONDS (90), ORDERS_SERVICES_DIR.
+# KAFKA_WAIT_SECONDS (90), ORDERS_SERVICES_DIR, KAFKA_LIBS_DIR (where the Kafka jars
+# are fetched: $ORDERS_SERVICES_DIR/kafka/libs; state dirs may share one).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -39,16 +45,16 @@ KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS:-90}
 HOST=127.0.0.1
 
 STATE_DIR=${ORDERS_SERVICES_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/orders-services}
+# KAFKA_CLUSTER: 1 broker, or a cluster of that many (at most 5); unset, the
+# size the last `up` in this state dir started.
+KAFKA_CLUSTER=${KAFKA_CLUSTER:-$(cat "$STATE_DIR/kafka.cluster" 2>/dev/null || echo 1)}
+[[ $KAFKA_CLUSTER =~ ^[1-5]$ ]] || { echo "error: KAFKA_CLUSTER: want 1 to 5, got '$KAFKA_CLUSTER'" >&2; exit 2; }
 LOG_DIR=$STATE_DIR/logs
 KAFKA_DIR=$STATE_DIR/kafka
-KAFKA_LIBS=$KAFKA_DIR/libs/$KAFKA_VERSION
+KAFKA_LIBS=${KAFKA_LIBS_DIR:-$KAFKA_DIR/libs}/$KAFKA_VERSION
 KAFKA_LIBS_MARKER=$KAFKA_LIBS/.complete
-KAFKA_DATA=$KAFKA_DIR/data
-KAFKA_PROPS=$KAFKA_DIR/server.properties
 KAFKA_CLUSTER_ID_FILE=$KAFKA_DIR/cluster.id
-KAFKA_PID_FILE=$STATE_DIR/kafka.pid
-KAFKA_LOG=$LOG_DIR/kafka.log   # broker log (log4j2, scripts/kafka/log4j2.properties)
-KAFKA_OUT=$LOG_DIR/kafka.out   # JVM stdout/stderr
+KAFKA_CLUSTER_FILE=$STATE_DIR/kafka.cluster # the cluster size `up` last started
 PG_MARKER=$STATE_DIR/postgres.started # "VERSION CLUSTER" of the cluster this script started
 KAFKAPING=$STATE_DIR/bin/kafkaping
 
@@ -414,211 +420,10 @@ postgres_restart() {
 }
 
 # --------------------------------------------------------------------------
-# Kafka
+# Kafka: scripts/kafka/brokers.sh
 
-KAFKAPING_OK=0
-# Builds scripts/kafkaping once into the state dir (again when its source or
-# the module files change). Without it the Kafka check is a plain TCP probe.
-kafkaping_build() {
-	local src=$REPO_DIR/scripts/kafkaping/main.go
-	if [[ -x $KAFKAPING && $KAFKAPING -nt $src && $KAFKAPING -nt $REPO_DIR/go.mod && $KAFKAPING -nt $REPO_DIR/go.sum ]]; then
-		KAFKAPING_OK=1
-		return 0
-	fi
-	if ! command -v go >/dev/null 2>&1; then
-		warn "kafka: go not found; checking the broker with a TCP probe only"
-		return 0
-	fi
-	mkdir -p "$(dirname "$KAFKAPING")"
-	if (cd "$REPO_DIR" && go build -buildvcs=false -o "$KAFKAPING.tmp" ./scripts/kafkaping) >"$LOG_DIR/kafkaping-build.log" 2>&1; then
-		mv -f "$KAFKAPING.tmp" "$KAFKAPING"
-		KAFKAPING_OK=1
-	else
-		show_log "$LOG_DIR/kafkaping-build.log"
-		warn "kafka: could not build scripts/kafkaping; checking the broker with a TCP probe only"
-	fi
-}
-
-kafka_answers() {
-	tcp_open "$HOST" "$KAFKA_PORT" || return 1
-	if [[ $KAFKAPING_OK -eq 1 ]]; then
-		"$KAFKAPING" -q -brokers "$HOST:$KAFKA_PORT" -timeout 3s >/dev/null 2>&1
-	fi
-}
-
-kafka_pid() { # prints the pid of the broker this script started, if it runs
-	local pid
-	[[ -f $KAFKA_PID_FILE ]] || return 1
-	pid=$(cat "$KAFKA_PID_FILE")
-	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-		ps -p "$pid" -o args= 2>/dev/null | grep -q 'kafka\.Kafka'; then
-		echo "$pid"
-		return 0
-	fi
-	rm -f "$KAFKA_PID_FILE"
-	return 1
-}
-
-kafka_need_tools() {
-	if ! command -v java >/dev/null 2>&1; then
-		say "kafka: java not found, installing a JRE with apt-get"
-		apt_install default-jre-headless >"$LOG_DIR/java-install.log" 2>&1 ||
-			{ show_log "$LOG_DIR/java-install.log"; die "could not install java"; }
-	fi
-	if [[ ! -f $KAFKA_LIBS_MARKER ]] && ! command -v mvn >/dev/null 2>&1; then
-		say "kafka: mvn not found, installing maven with apt-get"
-		apt_install maven >"$LOG_DIR/maven-install.log" 2>&1 ||
-			{ show_log "$LOG_DIR/maven-install.log"; die "could not install maven"; }
-	fi
-}
-
-kafka_fetch() {
-	if [[ -f $KAFKA_LIBS_MARKER && -f $KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar ]]; then
-		return 0
-	fi
-	local tmp=$KAFKA_LIBS.tmp work=$KAFKA_DIR/fetch flog=$LOG_DIR/kafka-fetch.log
-	say "kafka: fetching Apache Kafka $KAFKA_VERSION with Maven into $KAFKA_LIBS (log: $flog)"
-	rm -rf "$tmp" "$work"
-	mkdir -p "$tmp" "$work"
-	# Maven runs on a copy of the pom so that its target/ stays out of the work tree.
-	cp "$SCRIPT_DIR/kafka/pom.xml" "$work/pom.xml"
-	if ! mvn -q -B -Dstyle.color=never -f "$work/pom.xml" -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs.dir="$tmp" package >"$flog" 2>&1 9>&-; then
-		show_log "$flog"
-		die "Maven could not fetch Apache Kafka $KAFKA_VERSION"
-	fi
-	if [[ ! -f $tmp/kafka_2.13-$KAFKA_VERSION.jar ]]; then
-		show_log "$flog"
-		die "Maven finished but $tmp/kafka_2.13-$KAFKA_VERSION.jar is missing"
-	fi
-	rm -rf "$KAFKA_LIBS" "$work"
-	mv "$tmp" "$KAFKA_LIBS"
-	echo "$KAFKA_VERSION" >"$KAFKA_LIBS_MARKER"
-}
-
-kafka_java() { # runs a Kafka main class with the fetched jars
-	java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-		-Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.properties" \
-		-cp "$KAFKA_LIBS/*" "$@"
-}
-
-kafka_write_props() {
-	mkdir -p "$KAFKA_DATA"
-	cat >"$KAFKA_PROPS" <<EOF
-# Written by scripts/services.sh: single-node KRaft broker+controller for development.
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$KAFKA_DATA
-num.partitions=6
-auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-EOF
-}
-
-kafka_format() {
-	[[ -f $KAFKA_DATA/meta.properties ]] && return 0
-	local id
-	if [[ -s $KAFKA_CLUSTER_ID_FILE ]]; then
-		id=$(cat "$KAFKA_CLUSTER_ID_FILE")
-	else
-		id=$(kafka_java kafka.tools.StorageTool random-uuid 2>>"$KAFKA_OUT" | tail -n 1) ||
-			{ show_log "$KAFKA_OUT"; die "kafka-storage random-uuid failed"; }
-		[[ -n $id ]] || die "kafka-storage random-uuid printed nothing"
-		echo "$id" >"$KAFKA_CLUSTER_ID_FILE"
-	fi
-	rm -rf "$KAFKA_DATA"
-	mkdir -p "$KAFKA_DATA"
-	if ! kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1; then
-		show_log "$KAFKA_OUT" "$KAFKA_LOG"
-		die "formatting the Kafka storage in $KAFKA_DATA failed"
-	fi
-}
-
-kafka_wait() { # seconds [pid]: wait until the broker answers metadata
-	local deadline=$((SECONDS + $1)) pid=${2:-}
-	until kafka_answers; do
-		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-			warn "kafka: the broker process $pid exited"
-			return 1
-		fi
-		((SECONDS < deadline)) || return 1
-		sleep 1
-	done
-}
-
-# kafka_start: fetch, format and start the broker in the background.
-kafka_start() {
-	local pid
-	kafka_need_tools
-	kafka_fetch
-	kafka_write_props
-	kafka_format
-	if [[ -s $KAFKA_OUT ]]; then mv -f "$KAFKA_OUT" "$KAFKA_OUT.1"; fi
-	# exec_detached + nohup: the broker outlives this script and its terminal.
-	(cd "$STATE_DIR" && exec_detached nohup java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-		-Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.properties" \
-		-cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >>"$KAFKA_OUT" 2>&1) &
-	pid=$!
-	echo "$pid" >"$KAFKA_PID_FILE"
-	if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
-		show_log "$KAFKA_LOG" "$KAFKA_OUT"
-		die "Kafka did not answer a metadata request on $HOST:$KAFKA_PORT within ${KAFKA_WAIT_SECONDS}s (pid $pid, logs above)"
-	fi
-	KAFKA_STARTED_PID=$pid
-}
-
-kafka_up() {
-	local pid
-	kafkaping_build
-	if pid=$(kafka_pid); then
-		if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
-			show_log "$KAFKA_LOG" "$KAFKA_OUT"
-			die "the broker started earlier (pid $pid) does not answer on $HOST:$KAFKA_PORT"
-		fi
-		say "kafka: already running (pid $pid) at $HOST:$KAFKA_PORT"
-		return 0
-	fi
-	if tcp_open "$HOST" "$KAFKA_PORT"; then
-		if ! kafka_wait "$KAFKA_WAIT_SECONDS"; then
-			die "something listens on $HOST:$KAFKA_PORT but does not answer a Kafka metadata request within ${KAFKA_WAIT_SECONDS}s"
-		fi
-		say "kafka: reused the broker already answering at $HOST:$KAFKA_PORT"
-		return 0
-	fi
-	kafka_start
-	say "kafka: started Apache Kafka $KAFKA_VERSION (pid $KAFKA_STARTED_PID) at $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT, log $KAFKA_LOG)"
-}
-
-kafka_stop() { # prints what it did; returns 1 when there is no broker of ours
-	local pid i
-	if ! pid=$(kafka_pid); then
-		return 1
-	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 60; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.5
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		warn "kafka: pid $pid still running 30s after SIGTERM, sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.5
-		done
-	fi
-	rm -f "$KAFKA_PID_FILE"
-	say "kafka: stopped broker (pid $pid), data kept in $KAFKA_DATA"
-}
+# shellcheck source=kafka/brokers.sh
+source "$SCRIPT_DIR/kafka/brokers.sh"
 
 # --------------------------------------------------------------------------
 
@@ -635,7 +440,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local rc=0 pid cluster
+	local rc=0 cluster
 	if pg_answers; then
 		cluster=$(pg_local_online_cluster)
 		if [[ -z $cluster ]]; then
@@ -650,24 +455,15 @@ cmd_status() {
 		rc=1
 	fi
 	mkdir -p "$LOG_DIR"
-	kafkaping_build
-	if kafka_answers; then
-		pid=$(kafka_pid) || pid=
-		say "kafka: up at $HOST:$KAFKA_PORT${pid:+ (pid $pid, started by this script)}"
-	elif tcp_open "$HOST" "$KAFKA_PORT"; then
-		say "kafka: port $HOST:$KAFKA_PORT is open but metadata requests fail"
-		rc=1
-	else
-		say "kafka: down (nothing listens at $HOST:$KAFKA_PORT)"
-		rc=1
-	fi
+	kafka_status || rc=1
 	return "$rc"
 }
 
 cmd_stop_kafka() {
 	take_lock
 	if ! kafka_stop; then
-		if tcp_open "$HOST" "$KAFKA_PORT"; then
+		kafka_node 1
+		if tcp_open "$HOST" "$NODE_PORT"; then
 			die "the broker at $HOST:$KAFKA_PORT was not started by this script; stop it where it was started"
 		fi
 		say "kafka: not running"
@@ -677,6 +473,18 @@ cmd_stop_kafka() {
 cmd_start_kafka() {
 	take_lock
 	kafka_up
+}
+
+cmd_stop_broker() { # N [SIGNAL]
+	kafka_check_node_arg "${1:-}"
+	take_lock
+	kafka_stop_node "$1" "${2:-TERM}" || say "kafka: broker $1 was not running"
+}
+
+cmd_start_broker() { # N
+	kafka_check_node_arg "${1:-}"
+	take_lock
+	kafka_up_nodes "$1"
 }
 
 cmd_restart_postgres() {
@@ -691,9 +499,13 @@ status) cmd_status ;;
 restart-postgres) cmd_restart_postgres ;;
 stop-kafka) cmd_stop_kafka ;;
 start-kafka) cmd_start_kafka ;;
+stop-broker) cmd_stop_broker "${2:-}" ;;
+kill-broker) cmd_stop_broker "${2:-}" KILL ;;
+start-broker) cmd_start_broker "${2:-}" ;;
+brokers) kafka_brokers_list ;;
 -h | --help | help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' ;;
 *)
-	warn "usage: $0 [up|down|status|restart-postgres|stop-kafka|start-kafka]"
+	warn "usage: $0 [up|down|status|restart-postgres|stop-kafka|start-kafka|stop-broker N|kill-broker N|start-broker N|brokers]"
 	exit 2
 	;;
 esac

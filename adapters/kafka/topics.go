@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -26,10 +27,44 @@ type TopicPartitions struct {
 	Created bool  // created now, with Wanted
 }
 
+// Replication is how many brokers keep each partition of a topic the
+// services create, and how many of them must have a record before the
+// producer (acks=all) gets its acknowledgement. Zero means: derived from
+// the cluster, see resolve.
+type Replication struct {
+	Factor    int16 // KAFKA_REPLICATION_FACTOR
+	MinInSync int   // KAFKA_MIN_INSYNC_REPLICAS
+}
+
+// resolve fills in what r leaves zero: the factor is min(3, the cluster's
+// brokers); the minimum in sync is one less than the factor, at least 1,
+// so that one broker down stops no writes and one broker lost loses no
+// acknowledged record.
+func (r Replication) resolve(admin sarama.ClusterAdmin) (Replication, error) {
+	if r.Factor == 0 {
+		brokers, _, err := admin.DescribeCluster()
+		if err != nil {
+			return r, fmt.Errorf("describe the Kafka cluster: %w", err)
+		}
+		r.Factor = int16(min(3, max(1, len(brokers)))) //nolint:gosec // at most 3
+	}
+	if r.MinInSync == 0 {
+		r.MinInSync = max(1, int(r.Factor)-1)
+	}
+	return r, nil
+}
+
 // EnsureTopicPartitions is EnsureTopic that also reports the partition
 // count of a topic that already existed, which may differ from the one
-// asked for: Kafka never changes it by itself.
+// asked for: Kafka never changes it by itself. The topic's replication is
+// derived from the cluster (Replication{}).
 func EnsureTopicPartitions(brokers []string, topic string, partitions int32) (TopicPartitions, error) {
+	return EnsureReplicatedTopic(brokers, topic, partitions, Replication{})
+}
+
+// EnsureReplicatedTopic is EnsureTopicPartitions with the replication of
+// a topic it creates. A topic that exists keeps its own.
+func EnsureReplicatedTopic(brokers []string, topic string, partitions int32, replication Replication) (TopicPartitions, error) {
 	tp := TopicPartitions{Topic: topic, Wanted: partitions}
 	admin, err := newClusterAdmin(brokers)
 	if err != nil {
@@ -37,7 +72,13 @@ func EnsureTopicPartitions(brokers []string, topic string, partitions int32) (To
 	}
 	defer func() { _ = admin.Close() }()
 
-	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
+	r, err := replication.resolve(admin)
+	if err != nil {
+		return tp, err
+	}
+	minInSync := strconv.Itoa(r.MinInSync)
+	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: r.Factor,
+		ConfigEntries: map[string]*string{"min.insync.replicas": &minInSync}}, false)
 	if err == nil {
 		tp.OnTopic, tp.Created = partitions, true
 		return tp, nil

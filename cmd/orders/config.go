@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
@@ -58,6 +59,9 @@ type DatabaseConfig struct {
 // KafkaConfig is the Kafka cluster.
 type KafkaConfig struct {
 	Brokers []string // KAFKA_BROKERS, comma-separated
+	// The replication of the topics the services create (KAFKA_REPLICATION_FACTOR,
+	// KAFKA_MIN_INSYNC_REPLICAS); zero: min(3, brokers) and one less, at least 1.
+	Replication kafka.Replication
 }
 
 // HTTPConfig is the addresses the process serves on.
@@ -219,6 +223,10 @@ func (c Config) Validate() error {
 	bad(c.Database.IdleInTransactionTimeout == nil || *c.Database.IdleInTransactionTimeout < 0, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
 		"a duration such as 30s, or 0 for no limit", deref(c.Database.IdleInTransactionTimeout))
 	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
+	rep := c.Kafka.Replication
+	bad(rep.Factor < 0, "KAFKA_REPLICATION_FACTOR", "0 (from the cluster) or more", rep.Factor)
+	bad(rep.MinInSync < 0 || (rep.Factor > 0 && rep.MinInSync > int(rep.Factor)), "KAFKA_MIN_INSYNC_REPLICAS",
+		"0 (one less than the replication factor) up to KAFKA_REPLICATION_FACTOR", rep.MinInSync)
 	bad(emptyBroker, "KAFKA_BROKERS", "comma-separated host:port pairs", fmt.Sprintf("%q", strings.Join(c.Kafka.Brokers, ",")))
 	errs = append(errs, c.HTTP.Limits.validate()...)
 	bad(c.HTTP.IdempotencyKeyRetention < 0, "IDEMPOTENCY_KEY_RETENTION", "a positive duration such as 24h", c.HTTP.IdempotencyKeyRetention)

@@ -32,6 +32,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	c.Kafka.Replication.Factor = int16(p.intBits("KAFKA_REPLICATION_FACTOR", 16)) //nolint:gosec // parsed with 16 bits
+	c.Kafka.Replication.MinInSync = p.int("KAFKA_MIN_INSYNC_REPLICAS")
+
 	c.HTTP.API = p.str("HTTP_ADDR")
 	c.HTTP.Inventory = p.str("INVENTORY_HTTP_ADDR")
 	c.HTTP.Payment = p.str("PAYMENT_HTTP_ADDR")

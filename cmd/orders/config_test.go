@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orders/adapters/kafka"
 )
 
 // configFrom loads a Config from env as main does: parse, defaults,
@@ -68,6 +70,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 	c, err := configFrom(map[string]string{
 		"DATABASE_URL": "postgres://x/y", "DATABASE_MAX_CONNS": "12", "DATABASE_CONN_MAX_IDLE_TIME": "1m",
 		"DATABASE_CONN_MAX_LIFETIME": "1h", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "0", "KAFKA_BROKERS": "a:1, b:2",
+		"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2",
 		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
 		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
 		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
@@ -95,6 +98,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"DATABASE_CONN_MAX_LIFETIME", c.Database.ConnMaxLifetime, time.Hour},
 		{"DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", *c.Database.IdleInTransactionTimeout, time.Duration(0)},
 		{"KAFKA_BROKERS", c.Kafka.Brokers, []string{"a:1", "b:2"}},
+		{"KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS", c.Kafka.Replication, kafka.Replication{Factor: 3, MinInSync: 2}},
 		{"HTTP_ADDR", c.HTTP.API, ":1"},
 		{"INVENTORY_HTTP_ADDR", c.HTTP.Inventory, ":2"},
 		{"PAYMENT_HTTP_ADDR", c.HTTP.Payment, ":3"},
@@ -132,6 +136,8 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"DATABASE_CONN_MAX_IDLE_TIME", "soon", `DATABASE_CONN_MAX_IDLE_TIME: want a duration`},
 		{"DATABASE_CONN_MAX_LIFETIME", "-1h", "DATABASE_CONN_MAX_LIFETIME: want a duration such as 1h, or 0 for no limit, got -1h0m0s"},
 		{"KAFKA_BROKERS", "a:1,,b:2", `KAFKA_BROKERS: want comma-separated host:port pairs, got "a:1,,b:2"`},
+		{"KAFKA_REPLICATION_FACTOR", "-1", "KAFKA_REPLICATION_FACTOR: want 0 (from the cluster) or more, got -1"},
+		{"KAFKA_MIN_INSYNC_REPLICAS", "-2", "KAFKA_MIN_INSYNC_REPLICAS: want 0 (one less than the replication factor) up to KAFKA_REPLICATION_FACTOR, got -2"},
 		{"IDEMPOTENCY_KEY_RETENTION", "-24h", "IDEMPOTENCY_KEY_RETENTION: want a positive duration such as 24h"},
 		{"HTTP_WRITE_TIMEOUT", "-1s", "HTTP_WRITE_TIMEOUT: want a positive duration such as 15s, got -1s"},
 		{"HTTP_READ_HEADER_TIMEOUT", "fast", `HTTP_READ_HEADER_TIMEOUT: want a duration`},

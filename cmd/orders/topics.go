@@ -32,7 +32,7 @@ func ensureTopics(ctx context.Context, r *root, topics ...string) error {
 		found = found[:0]
 		for _, topic := range topics {
 			want, _ := r.cfg.Topics.partitionsOf(topic)
-			tp, err := kafka.EnsureTopicPartitions(r.cfg.Kafka.Brokers, topic, want)
+			tp, err := kafka.EnsureReplicatedTopic(r.cfg.Kafka.Brokers, topic, want, r.cfg.Kafka.Replication)
 			if err != nil {
 				return err
 			}

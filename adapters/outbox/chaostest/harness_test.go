@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,8 +32,8 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
-	closeInheritedFilesOnExec()
-	root := repoRoot(t)
+	testenv.CloseInheritedFilesOnExec()
+	root := testenv.RepoRoot(t)
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	h := &harness{
@@ -51,37 +50,7 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test")
-		}
-		dir = parent
-	}
-}
-
 // services runs scripts/services.sh with the given command.
-// closeInheritedFilesOnExec marks the files this process inherited, such
-// as the benchmark lock `flock` holds open for its command, close-on-exec:
-// otherwise the broker or database that services.sh starts inherits them
-// and holds the lock for as long as it runs.
-var closeInheritedFilesOnExec = sync.OnceFunc(func() {
-	entries, _ := os.ReadDir("/proc/self/fd")
-	for _, e := range entries {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
-			syscall.CloseOnExec(fd)
-		}
-	}
-})
-
 func (h *harness) services(command string) {
 	h.t.Helper()
 	start := time.Now()
