@@ -76,11 +76,14 @@ token: ## Print a development token: make token CUSTOMER=c-42 [ROLE=operator]
 	@$(GO) run ./cmd/orders token --customer '$(or $(CUSTOMER),c-42)' --role '$(or $(ROLE),customer)'
 
 test: services fuzz-tools ## Run all tests against the local PostgreSQL and Kafka, a short API fuzzing, then the short failure tests
-	@# -short: the short versions of the long suites (the scale-out test); `make test-chaos` runs them in full.
+	@# -short: the short versions of the long suites (the scale-out and rolling-restart tests, the
+	@# benchmark's smoke run; the fuzz targets run their seed corpora); their own targets run them in full.
 	$(GO) test -race -count=1 -short -timeout 20m ./...
 	$(FUZZ_API) --max-examples 10 --max-time 90
 	@# The failure tests stop and restart the shared services: never beside other tests.
 	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m ./adapters/outbox/chaostest/
+	@# The whole system under faults, on a PostgreSQL and a three-broker cluster of its own.
+	$(MAKE) --no-print-directory chaos-short
 
 test-unit: ## Run the domain unit tests (no services needed)
 	$(GO) test -race ./domain/...

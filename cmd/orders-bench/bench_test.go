@@ -21,6 +21,7 @@ func TestHarnessSmoke(t *testing.T) {
 	o.Clients, o.Step, o.Warmup, o.Rounds = []int{1, 2}, time.Second, 200*time.Millisecond, 1
 	o.Latency, o.Idle, o.Relay = time.Second, 500*time.Millisecond, false
 	o.BurstOrders, o.Sustained, o.EndTimeout = 40, time.Second, 3*time.Minute
+	o.Shards, o.ShardLatency, o.ShardIdle = []int{2}, time.Second, 500*time.Millisecond
 	o.Out = t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
@@ -49,6 +50,14 @@ func TestHarnessSmoke(t *testing.T) {
 	}
 	if res.Drain.Backlog == 0 || res.Drain.Rate <= 0 || len(res.Drain.Series) == 0 {
 		t.Errorf("drain: backlog %d, rate %.0f, %d samples", res.Drain.Backlog, res.Drain.Rate, len(res.Drain.Series))
+	}
+	if res.WritePath.APIProfile == "" {
+		t.Error("write path: no CPU profile of the API")
+	} else if st, err := os.Stat(res.WritePath.APIProfile); err != nil || st.Size() == 0 {
+		t.Errorf("write path: the API's CPU profile %s is missing or empty (%v)", res.WritePath.APIProfile, err)
+	}
+	if len(res.Shards) != 1 || res.Shards[0].Shards != 2 || len(res.Shards[0].Phases) != 2 || res.Shards[0].Phases[1].ToKafka.High.N == 0 {
+		t.Errorf("shard sweep: want one run with 2 shards and two timed phases, got %d runs", len(res.Shards))
 	}
 	if len(res.EndToEnd) != 2 {
 		t.Fatalf("end to end: %d runs, want 2", len(res.EndToEnd))
