@@ -62,6 +62,17 @@ type pipeline struct {
 	careful  bool           // one message at a time, until a batch is acked
 	lastFail error          // the failure the last barrier reported, for the backoff manager
 
+	// silence, when set, is how long records may wait without any answer
+	// before the producer is given up as silent (see abandon); answered
+	// is when the last answer came (or the first record of a wait was
+	// sent), gen counts the producers given up, so that their late
+	// answers count for nothing. renew, when set, makes the next producer.
+	silence  time.Duration
+	answered time.Time
+	gen      uint64
+	renew    func() (message.Publisher, error)
+	stale    bool // the producer was given up; renew it at the barrier
+
 	// lost, when set, reports that the shard's transaction may have been
 	// ended by PostgreSQL (see turn): nothing more is sent, and the
 	// barrier fails the batch.
@@ -69,10 +80,16 @@ type pipeline struct {
 }
 
 func newPipeline(out message.Publisher, obs observer) *pipeline {
-	p := &pipeline{out: out, obs: obs, keys: map[string]int{}}
-	p.async, _ = out.(asyncPublisher)
+	p := &pipeline{obs: obs, keys: map[string]int{}}
+	p.use(out)
 	p.settled = sync.NewCond(&p.mu)
 	return p
+}
+
+// use makes out the producer records go to.
+func (p *pipeline) use(out message.Publisher) {
+	p.out = out
+	p.async, _ = out.(asyncPublisher)
 }
 
 // Publish implements message.Publisher for the forwarder's handler.
@@ -96,10 +113,11 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 		return nil // acked unsent; the batch fails at its barrier
 	}
 	if p.careful || p.async == nil {
+		out := p.out
 		p.mu.Unlock()
 		start := time.Now()
 		end := startForward(topic, msg)
-		err := p.out.Publish(topic, msg)
+		err := out.Publish(topic, msg)
 		end(err)
 		if err != nil {
 			return err // the delivery middleware retries it in place
@@ -108,33 +126,43 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 		return nil
 	}
 	key := msg.Metadata.Get(outbox.MetadataPartitionKey)
+	gen := p.gen
 	for !p.batchFailed() && key != "" && p.keys[key] > 0 {
-		p.settled.Wait() // the order's previous event is still in flight
+		if !p.waitAnswer() { // the order's previous event is still in flight
+			p.abandon()
+		}
 	}
-	if p.batchFailed() {
+	// After a wait, the subscriber may have given up on msg (its ack
+	// deadline) and the producer been given up: the order's earlier event
+	// is then unanswered, and msg must wait for the batch read again.
+	if !p.maySend(gen, msg) {
 		// The batch fails at its barrier and is read again; send nothing
 		// more of it, so no later event overtakes the failed one.
 		p.mu.Unlock()
 		return nil
 	}
+	if p.inFlight == 0 {
+		p.answered = time.Now() // the silence counts from here
+	}
 	p.inFlight++
 	if key != "" {
 		p.keys[key]++
 	}
+	async := p.async
 	p.mu.Unlock()
 
 	start := time.Now()
 	end := startForward(topic, msg)
-	err := p.async.PublishAsync(topic, msg, func(err error) {
+	err := async.PublishAsync(topic, msg, func(err error) {
 		end(err)
-		p.settle(key, err)
+		p.settle(gen, key, err)
 		if err == nil {
 			p.obs.acked(start, created)
 		}
 	})
 	if err != nil {
 		end(err)
-		p.settle(key, nil)
+		p.settle(gen, key, nil)
 		return err // not sent: the delivery middleware retries it in place
 	}
 	return nil
@@ -143,9 +171,13 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 // batchFailed reports a failure since the last barrier; p.mu is held.
 func (p *pipeline) batchFailed() bool { return p.failure != nil }
 
-func (p *pipeline) settle(key string, err error) {
+func (p *pipeline) settle(gen uint64, key string, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if gen != p.gen {
+		return // a record of a producer given up (abandon)
+	}
+	p.answered = time.Now()
 	p.inFlight--
 	if key != "" {
 		if p.keys[key]--; p.keys[key] == 0 {
@@ -165,15 +197,20 @@ func (p *pipeline) barrier() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.inFlight > 0 {
-		p.settled.Wait()
+		if !p.waitAnswer() {
+			p.abandon()
+		}
 	}
+	p.renewProducer()
 	err := p.failure
 	if err == nil && p.lost != nil && p.lost() {
 		err = errTurnLost
 	}
 	p.failure = nil
 	// A lost turn says nothing about the broker: no careful batch after it.
-	p.careful = err != nil && !errors.Is(err, errTurnLost)
+	// Nor after a silent producer that could not be replaced: a careful
+	// send to it would wait for ever, an asynchronous one for the silence.
+	p.careful = err != nil && !errors.Is(err, errTurnLost) && !p.stale
 	p.lastFail = err
 	return err
 }

@@ -34,7 +34,7 @@ type Relay struct {
 	turns    []*turn
 	backoffs []*backoffManager
 	shards   []*forwarder.Forwarder
-	owned    []message.Publisher // closed when Run ends
+	owned    []*pipeline // whose producers Run closes when it ends
 }
 
 // NewRelay returns the relay of cfg.Outbox.
@@ -66,10 +66,17 @@ func (f *Relay) addShard(topic string) error {
 		if publisher, err = f.cfg.PublisherPerShard(); err != nil {
 			return fmt.Errorf("publisher of %s: %w", topic, err)
 		}
-		f.owned = append(f.owned, publisher)
 	}
 	pipe := newPipeline(publisher, newObserver(f.cfg.Metrics, f.cfg.Outbox.Name, topic))
 	pipe.lost = turn.isLost
+	// A producer that leaves records unanswered for the ack deadline is
+	// given up (a shard's own one is replaced), instead of being waited
+	// for with the shard's turn kept alive for ever.
+	pipe.silence = f.cfg.AckDeadline
+	if f.cfg.PublisherPerShard != nil {
+		pipe.renew = f.cfg.PublisherPerShard
+		f.owned = append(f.owned, pipe)
+	}
 	backoff := newBackoffManager(f.db, topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, turn, f.logger)
 	backoff.publishFailure = pipe.takeFailure
 	backoff.retryMin, backoff.retryMax = f.cfg.RetryMin, f.cfg.RetryMax
@@ -179,7 +186,7 @@ func (f *Relay) Run(ctx context.Context) error {
 	}
 	err := g.Wait()
 	for _, p := range f.owned {
-		err = errors.Join(err, p.Close())
+		err = errors.Join(err, p.closeProducer())
 	}
 	return err
 }
