@@ -3,12 +3,8 @@
 package chaostest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -16,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/internal/testenv"
 )
 
 type item struct {
@@ -100,31 +98,7 @@ func randomItems(skus []string) []item {
 }
 
 func (l *load) place(ctx context.Context, items []item) (string, error) {
-	body, err := json.Marshal(map[string]any{"customer_id": "c-chaos", "currency": "EUR", "items": items})
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+l.apiAddr+"/orders", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("POST /orders: %d %s", resp.StatusCode, raw)
-	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil || out.ID == "" {
-		return "", fmt.Errorf("POST /orders: %w: %s", err, raw)
-	}
-	return out.ID, nil
+	return testenv.PlaceOrder(ctx, l.client, l.apiAddr, "c-chaos", items)
 }
 
 // recovery is how long after a fault ended every order acknowledged

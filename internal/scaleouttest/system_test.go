@@ -1,12 +1,9 @@
 package scaleouttest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,31 +104,7 @@ type item struct {
 
 // placeOrder places an order over HTTP and returns its ID.
 func (s *system) placeOrder(ctx context.Context, apiAddr string, items []item) (string, error) {
-	body, err := json.Marshal(map[string]any{"customer_id": "c-scale", "currency": "EUR", "items": items})
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+apiAddr+"/orders", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("POST /orders: %d %s", resp.StatusCode, raw)
-	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return "", fmt.Errorf("POST /orders: %w: %s", err, raw)
-	}
-	return out.ID, nil
+	return testenv.PlaceOrder(ctx, s.client, apiAddr, "c-scale", items)
 }
 
 // count runs a count query on db.
