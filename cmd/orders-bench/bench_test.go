@@ -56,8 +56,8 @@ func TestHarnessSmoke(t *testing.T) {
 	} else if st, err := os.Stat(res.WritePath.APIProfile); err != nil || st.Size() == 0 {
 		t.Errorf("write path: the API's CPU profile %s is missing or empty (%v)", res.WritePath.APIProfile, err)
 	}
-	if len(res.Shards) != 1 || res.Shards[0].Shards != 2 || len(res.Shards[0].Phases) != 2 || res.Shards[0].Phases[1].ToKafka.High.N == 0 {
-		t.Errorf("shard sweep: want one run with 2 shards and two timed phases, got %d runs", len(res.Shards))
+	if len(res.Shards) != 1 || res.Shards[0].Shards != 2 || len(res.Shards[0].Phases) != 3 || res.Shards[0].Phases[2].ToKafka.High.N == 0 {
+		t.Errorf("shard sweep: want one run with 2 shards and three timed phases (low, quarter, half rate), got %d runs", len(res.Shards))
 	}
 	if len(res.EndToEnd) != 2 {
 		t.Fatalf("end to end: %d runs, want 2", len(res.EndToEnd))
@@ -69,6 +69,11 @@ func TestHarnessSmoke(t *testing.T) {
 			}
 			if ph.ToKafka.High.P50 <= 0 || ph.ToKafka.High.P99 < ph.ToKafka.High.P50 || ph.ToKafka.High.Max < ph.ToKafka.High.P99 {
 				t.Errorf("run %d at %.0f/s: commit → Kafka %+v is not a distribution", i, ph.Rate, ph.ToKafka.High)
+			}
+			// scripts/services.sh turns track_commit_timestamp on.
+			if ph.ToKafka.Commit.N != ph.Placed || ph.Transaction.N != ph.Placed {
+				t.Errorf("run %d at %.0f/s: %d of %d placements timed from their commit timestamp (track_commit_timestamp), %d transactions timed",
+					i, ph.Rate, ph.ToKafka.Commit.N, ph.Placed, ph.Transaction.N)
 			}
 			if withInventory := i == 1; withInventory != (ph.ToEffect.High.N == ph.Placed) {
 				t.Errorf("run %d at %.0f/s: %d reservations timed of %d placed", i, ph.Rate, ph.ToEffect.High.N, ph.Placed)

@@ -24,22 +24,27 @@ type phase struct {
 	Placed int
 	Errors int
 	// Commit → the broker's append of the OrderPlaced record, and commit →
-	// the inventory consumer's reservation (its transaction's now()). No
-	// clock marks the commit itself, so each comes as two bounds: Low takes
-	// the commit at the moment the API's 201 arrived (it answers after the
-	// commit, so under load this is late and Low can even be negative);
-	// High takes it at the writing transaction's start
-	// (order_events.recorded_at), which is before the commit. The true
-	// figure lies between.
+	// the inventory consumer's reservation (its transaction's now()).
+	// Commit takes the commit at its commit timestamp
+	// (pg_xact_commit_timestamp, when the server has
+	// track_commit_timestamp on, as scripts/services.sh sets it; PostgreSQL
+	// takes it just before the commit's WAL flush). Without it, two
+	// bounds: Low takes the commit at the moment the API's 201 arrived (it
+	// answers after the commit, so under load this is late and Low can even
+	// be negative); High takes it at the writing transaction's start
+	// (order_events.recorded_at), which is before the commit.
 	ToKafka, ToEffect latencyBounds
-	Missing           int           // placed orders with no record (or no reservation)
-	Settled           time.Duration // from the first placement until every order was handled
+	// Transaction is the placing transaction's length, from its start to
+	// its commit timestamp (empty without track_commit_timestamp).
+	Transaction distribution
+	Missing     int           // placed orders with no record (or no reservation)
+	Settled     time.Duration // from the first placement until every order was handled
 	// CPU seconds per 1,000 orders, from the first placement until every
 	// effect was there, by process.
 	CPU []usage
 	// Background is the share of the machine (all cores) that processes
-	// other than these used meanwhile.
-	Background float64
+	// other than these used meanwhile; Busy the share every process used.
+	Background, Busy float64
 
 	kafkaHigh, effectHigh []time.Duration // for the plot
 	placements            []placement
@@ -122,6 +127,7 @@ func measureEndToEnd(ctx context.Context, e *environment, o options, consumers [
 			measured += cpu1[i] - cpu0[i]
 		}
 		ph.Background = backgroundShare(busy1-busy0, measured, ph.Settled)
+		ph.Busy = backgroundShare(busy1-busy0, 0, ph.Settled)
 		ph.CPU = append(ph.CPU, usage{"load generator (this process)", per1000(self1-self0, float64(len(placed)))})
 		if err := p.check(); err != nil {
 			return nil, err
@@ -241,11 +247,16 @@ func latencies(ctx context.Context, e *environment, p *pipeline, db *sql.DB, pha
 		if err != nil {
 			return err
 		}
-		var kafkaLow, kafkaHigh, effectLow, effectHigh []time.Duration
+		committed, err := commitTimes(ctx, db, ids)
+		if err != nil {
+			return err
+		}
+		var kafkaLow, kafkaHigh, kafkaCommit, effectLow, effectHigh, effectCommit, tx []time.Duration
 		for _, pl := range ph.placements {
 			at, onKafka := appended[pl.ID]
 			eff, hasEffect := effect[pl.ID]
 			start, hasStart := txStart[pl.ID]
+			commit, hasCommit := committed[pl.ID]
 			if !onKafka || (p.inventory != "" && !hasEffect) {
 				ph.Missing++
 			}
@@ -255,9 +266,19 @@ func latencies(ctx context.Context, e *environment, p *pipeline, db *sql.DB, pha
 			if hasEffect && hasStart {
 				effectLow, effectHigh = append(effectLow, eff.Sub(pl.Done)), append(effectHigh, eff.Sub(start))
 			}
+			if hasCommit && hasStart {
+				tx = append(tx, commit.Sub(start))
+			}
+			if hasCommit && onKafka {
+				kafkaCommit = append(kafkaCommit, at.Sub(commit))
+			}
+			if hasCommit && hasEffect {
+				effectCommit = append(effectCommit, eff.Sub(commit))
+			}
 		}
-		ph.ToKafka = latencyBounds{Low: summarise(kafkaLow), High: summarise(kafkaHigh)}
-		ph.ToEffect = latencyBounds{Low: summarise(effectLow), High: summarise(effectHigh)}
+		ph.ToKafka = latencyBounds{Low: summarise(kafkaLow), High: summarise(kafkaHigh), Commit: summarise(kafkaCommit)}
+		ph.ToEffect = latencyBounds{Low: summarise(effectLow), High: summarise(effectHigh), Commit: summarise(effectCommit)}
+		ph.Transaction = summarise(tx)
 		ph.kafkaHigh, ph.effectHigh = kafkaHigh, effectHigh
 	}
 	return nil
@@ -309,7 +330,17 @@ func listed(consumers []string) string {
 }
 
 // latencyBounds are the distributions of a latency measured from a moment
-// just after the commit (Low) and from one before it (High).
+// just after the commit (Low), from one before it (High), and from the
+// commit timestamp (Commit; empty when the server does not track it).
 type latencyBounds struct {
-	Low, High distribution
+	Low, High, Commit distribution
+}
+
+// p99 is the latency's p99 to judge a target by: from the commit
+// timestamp when there is one, otherwise the high bound.
+func (b latencyBounds) p99() (time.Duration, bool) {
+	if b.Commit.N > 0 {
+		return b.Commit.P99, true
+	}
+	return b.High.P99, false
 }

@@ -234,7 +234,10 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 		}
 		res.EndToEnd = append(res.EndToEnd, r)
 	}
-	if res.Shards, err = measureShards(ctx, e, o, rates, w); err != nil {
+	// The sweep adds a quarter of the maximum rate: where the tail still
+	// holds when half the rate fills the machine.
+	sweepRates := []float64{o.LowRate, res.WritePath.MaxRate / 4, res.WritePath.MaxRate / 2}
+	if res.Shards, err = measureShards(ctx, e, o, sweepRates, w); err != nil {
 		return nil, fmt.Errorf("shard sweep: %w", err)
 	}
 	if o.Downstream {

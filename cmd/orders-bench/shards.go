@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
@@ -51,8 +52,8 @@ func (r *results) printShards(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "## Orders outbox shards: commit → Kafka by shard count (orders api, forward; %s per rate, a fresh database each)\n\n", r.Options.ShardLatency)
-	fmt.Fprintln(w, "| shards | rate | n | p50, high | p99, low | p99, high | forward CPU s / 1,000 | PostgreSQL CPU s / 1,000 | idle forward, % of a core | background load |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| shards | rate | n | p50, from the commit | p99, from the commit | p99, low … high | placing transaction p99 | forward CPU s / 1,000 | PostgreSQL CPU s / 1,000 | idle forward, % of a core | machine busy | background load |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, e := range r.Shards {
 		name := fmt.Sprint(e.Shards)
 		if e.Shards == outbox.DefaultShards {
@@ -60,9 +61,10 @@ func (r *results) printShards(w io.Writer) {
 		}
 		idle := usageNamed(e.IdleCPU, "orders forward")
 		for _, ph := range e.Phases {
-			fmt.Fprintf(w, "| %s | %.0f/s | %d | %s | %s | %s | %.3f | %.3f | %.2f | %.0f%% |\n", name, ph.Rate, ph.ToKafka.High.N,
-				ms(ph.ToKafka.High.P50), ms(ph.ToKafka.Low.P99), ms(ph.ToKafka.High.P99),
-				usageNamed(ph.CPU, "orders forward"), usageNamed(ph.CPU, "PostgreSQL"), idle, 100*ph.Background)
+			fmt.Fprintf(w, "| %s | %.0f/s | %d | %s | %s | %s … %s | %s | %.3f | %.3f | %.2f | %.0f%% | %.0f%% |\n", name, ph.Rate, ph.ToKafka.High.N,
+				orDash(ph.ToKafka.Commit, ph.ToKafka.Commit.P50), orDash(ph.ToKafka.Commit, ph.ToKafka.Commit.P99), ms(ph.ToKafka.Low.P99), ms(ph.ToKafka.High.P99),
+				orDash(ph.Transaction, ph.Transaction.P99),
+				usageNamed(ph.CPU, "orders forward"), usageNamed(ph.CPU, "PostgreSQL"), idle, 100*ph.Busy, 100*ph.Background)
 		}
 	}
 	fmt.Fprintln(w)
@@ -98,4 +100,12 @@ func (o *options) applyShards(flagValue string) error {
 		o.Shards = append(o.Shards, n)
 	}
 	return nil
+}
+
+// orDash is ms(v), or a dash when d measured nothing.
+func orDash(d distribution, v time.Duration) string {
+	if d.N == 0 {
+		return "—"
+	}
+	return ms(v)
 }
