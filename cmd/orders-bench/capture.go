@@ -30,7 +30,7 @@ type statement struct {
 // handler and repository on a recording database driver, and returns the
 // statements of the transaction that wrote it: the same code as the API
 // process, so the statements follow the code when it changes.
-func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, error) {
+func captureOrderWrite(ctx context.Context, url, topic string, box outbox.Config) ([]statement, error) {
 	connector, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func captureOrderWrite(ctx context.Context, url, topic string) ([]statement, err
 	defer func() { _ = db.Close() }()
 	db.SetMaxOpenConns(1)
 
-	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Orders}, nil)
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: box}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,8 @@ import (
 // count, each on a fresh database, so that the default shard count is
 // chosen by measurement (docs/benchmarks.md, "Choosing the shard count").
 
-// reshard gives the fresh, empty orders outbox of db that many shards.
+// reshard gives the fresh, empty orders outbox of db that many shards; a
+// new database's has outbox.DefaultShards already.
 func reshard(ctx context.Context, db database, shards int) error {
 	conn, err := postgres.Open(ctx, db.url)
 	if err != nil {

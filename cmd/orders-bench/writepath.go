@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/postgres"
 )
 
@@ -93,6 +94,26 @@ func startAPI(ctx context.Context, e *environment, db database, topic string, ex
 	return a, nil
 }
 
+// orderWriteScripts captures the transaction that places an order on the
+// new database at url and turns it into pgbench scripts, one per shard of
+// its orders outbox (a new database's: outbox.DefaultShards).
+func orderWriteScripts(ctx context.Context, url, topic, dir string) (scripts []string, script string, err error) {
+	pg, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = pg.Close() }()
+	shards, err := admin.RecordedShards(ctx, pg, outbox.Orders.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	stmts, err := captureOrderWrite(ctx, url, topic, outbox.Config{Name: outbox.Orders.Name, Shards: shards})
+	if err != nil {
+		return nil, "", err
+	}
+	return pgbenchScripts(ctx, pg, stmts, dir, shards)
+}
+
 func measureWritePath(ctx context.Context, e *environment, o options, log io.Writer) (*writePathResult, error) {
 	topic, err := e.newTopic("orders", 6, false)
 	if err != nil {
@@ -109,16 +130,7 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 	}
 	res := &writePathResult{Backlog: dbs["write"], Topic: topic}
 
-	stmts, err := captureOrderWrite(ctx, dbs["pgbench"].url, topic)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := postgres.Open(ctx, dbs["pgbench"].url)
-	if err != nil {
-		return nil, err
-	}
-	scripts, script, err := pgbenchScripts(ctx, pg, stmts, e.dir, outbox.DefaultShards)
-	_ = pg.Close()
+	scripts, script, err := orderWriteScripts(ctx, dbs["pgbench"].url, topic, e.dir)
 	if err != nil {
 		return nil, err
 	}

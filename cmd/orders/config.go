@@ -99,7 +99,10 @@ type TopicsConfig struct {
 
 // OutboxConfig is the outboxes and their relays (docs/forwarder.md).
 type OutboxConfig struct {
-	Shards           int           // OUTBOX_SHARDS of the orders outbox: must match the database's
+	// Shards (OUTBOX_SHARDS) is the orders outbox's shard count. Zero
+	// (unset) is the count recorded in the database, read at start
+	// (resolveOutboxShards); set, it must equal that count.
+	Shards           int
 	BatchSize        int           // FORWARDER_BATCH_SIZE
 	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL
 	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL
@@ -171,7 +174,6 @@ func (c *Config) setDefaults() {
 	t.InventoryPartitions, t.PaymentsPartitions = or(t.InventoryPartitions, t.OrdersPartitions), or(t.PaymentsPartitions, t.OrdersPartitions)
 	t.DLQPartitions = or(t.DLQPartitions, t.OrdersPartitions)
 	o := &c.Outbox
-	o.Shards = or(o.Shards, outbox.DefaultShards)
 	o.BatchSize = or(o.BatchSize, relay.DefaultBatchSize)
 	o.IdlePollInterval = or(o.IdlePollInterval, time.Second)
 	o.NotifyInterval = or(o.NotifyInterval, relay.DefaultNotifyInterval)
@@ -239,7 +241,8 @@ func (c Config) Validate() error {
 	} {
 		bad(p.n < 1, p.name, "a positive integer", p.n)
 	}
-	bad(c.Outbox.Shards < 1 || c.Outbox.Shards > outbox.MaxShards, "OUTBOX_SHARDS", fmt.Sprintf("1 to %d", outbox.MaxShards), c.Outbox.Shards)
+	bad(c.Outbox.Shards < 0 || c.Outbox.Shards > outbox.MaxShards, "OUTBOX_SHARDS",
+		fmt.Sprintf("1 to %d, or unset for the database's count", outbox.MaxShards), c.Outbox.Shards)
 	bad(c.Outbox.BatchSize < 1, "FORWARDER_BATCH_SIZE", "a positive integer", c.Outbox.BatchSize)
 	bad(c.Outbox.IdlePollInterval < 0, "FORWARDER_IDLE_POLL_INTERVAL", "a positive duration such as 1s", c.Outbox.IdlePollInterval)
 	bad(c.Outbox.SessionTimeout < 300*time.Millisecond, "FORWARDER_SESSION_TIMEOUT", "a duration of at least 300ms such as 5s", c.Outbox.SessionTimeout)

@@ -50,7 +50,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			OrdersPartitions: 6, InventoryPartitions: 6, PaymentsPartitions: 6, DLQPartitions: 6,
 		},
 		Outbox: OutboxConfig{
-			Shards: 8, BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
+			// Shards: 0, the database's count, read at start (resolveOutboxShards).
+			BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
 			SessionTimeout: 5 * time.Second, StallAfter: 10 * time.Second, Retention: ptr(168 * time.Hour),
 		},
 		Consumers: ConsumersConfig{
@@ -151,7 +152,8 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"DLQ_TOPIC_PARTITIONS", "x", `DLQ_TOPIC_PARTITIONS: want an integer, got "x"`},
 		{"INVENTORY_DATABASE_URL", "mysql://u:secret@db/x", `INVENTORY_DATABASE_URL: want a postgres:// URL or key=value connection string, got "mysql://u:xxxxx@db/x"`},
 		{"PAYMENT_DATABASE_URL", "payments", `PAYMENT_DATABASE_URL: want a postgres:// URL`},
-		{"OUTBOX_SHARDS", "257", "OUTBOX_SHARDS: want 1 to 256, got 257"},
+		{"OUTBOX_SHARDS", "257", "OUTBOX_SHARDS: want 1 to 256, or unset for the database's count, got 257"},
+		{"OUTBOX_SHARDS", "-1", "OUTBOX_SHARDS: want 1 to 256, or unset for the database's count, got -1"},
 		{"FORWARDER_BATCH_SIZE", "-5", "FORWARDER_BATCH_SIZE: want a positive integer, got -5"},
 		{"FORWARDER_IDLE_POLL_INTERVAL", "1", `FORWARDER_IDLE_POLL_INTERVAL: want a duration such as 1s, 5m or 24h, got "1"`},
 		{"OUTBOX_NOTIFY_INTERVAL", "-3ms", "OUTBOX_NOTIFY_INTERVAL: want a positive duration such as 3ms"},
@@ -204,24 +206,39 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// orders: 8 shards + retention; inventory and payment: 4 shards +
+	// The pools are checked with the orders outbox's shard count resolved
+	// (resolveOutboxShards): a new database's 1, or 8 of an older one.
+	// orders: its shards + retention; inventory and payment: 4 shards +
 	// retention + a message (+ the gateway's connection); saga; API.
+	c.Outbox.Shards = 1
+	if got := minConns("all", c); got != 17 {
+		t.Errorf("orders all on a new database needs %d connections, want 17", got)
+	}
+	if got := minConns("forward", c); got != 2 {
+		t.Errorf("orders forward on a new database needs %d connections, want 2", got)
+	}
+	c.Outbox.Shards = 8
 	if got := minConns("all", c); got != 24 {
-		t.Errorf("orders all needs %d connections, want 24", got)
+		t.Errorf("orders all with 8 shards needs %d connections, want 24", got)
 	}
 	if err := checkPool("all", c); err != nil {
-		t.Errorf("the default pool is too small for orders all: %v", err)
+		t.Errorf("the default pool is too small for orders all with 8 shards: %v", err)
 	}
 	c.Database.MaxConns = 20
 	err = checkPool("all", c)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_MAX_CONNS") {
-		t.Errorf("a pool of 20 for orders all: got %v, want an error naming DATABASE_MAX_CONNS", err)
+		t.Errorf("a pool of 20 for orders all with 8 shards: got %v, want an error naming DATABASE_MAX_CONNS", err)
 	}
 	if err := checkPool("api", c); err != nil {
 		t.Errorf("a pool of 20 for orders api: %v", err)
 	}
+	c.Outbox.Shards = 1
+	if err := checkPool("all", c); err != nil {
+		t.Errorf("a pool of 20 for orders all with 1 shard: %v", err)
+	}
 	// Each database gets a pool of its own: orders all then needs the
 	// orders part (8 + 1 shards, the saga, the API) on the largest one.
+	c.Outbox.Shards = 8
 	c.Database.InventoryURL, c.Database.PaymentURL = "postgres://h/inventory", "postgres://h/payment"
 	if got := minConns("all", c); got != 11 {
 		t.Errorf("orders all on three databases needs %d connections a pool, want 11", got)

@@ -57,7 +57,9 @@ func servicesOf(cmd string) []string {
 // one, its ledger's), and the API one per request in flight. Below this,
 // the API or a consumer could wait on the relays for as long as Kafka is
 // down. The relays' LISTEN connections are their own, outside the pool
-// (count them in PostgreSQL's max_connections: one per relay).
+// (count them in PostgreSQL's max_connections: one per relay). c's orders
+// outbox shard count is the resolved one (resolveOutboxShards): with
+// OUTBOX_SHARDS unset, the database's.
 func connsPerService(cmd string, c Config) map[string]int {
 	orders := c.Outbox.Shards + 1
 	inventory := outbox.Inventory.Shards + 1 + 1

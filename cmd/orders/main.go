@@ -102,9 +102,6 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	if !ok {
 		return errors.New("unknown command " + cmd + "\n" + usage)
 	}
-	if err := checkPool(cmd, cfg); err != nil {
-		return err
-	}
 	stopTracing, err := startTracing(ctx, cmd, logger)
 	if err != nil {
 		return err
@@ -122,6 +119,14 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	}
 	defer closePools()
 	r.pools, r.db = pools, pools[ordersService]
+	// The pools' check counts the orders outbox's shards: the database's
+	// when OUTBOX_SHARDS is unset.
+	if err := r.resolveOutboxShards(ctx, cmd); err != nil {
+		return err
+	}
+	if err := checkPool(cmd, r.cfg); err != nil {
+		return err
+	}
 	if err := r.newMetrics(cmd); err != nil {
 		return err
 	}

@@ -88,7 +88,8 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS=%d\n", ob.Name, *shards, *shards)
+		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS unset (the database's count) or %d\n",
+			ob.Name, *shards, *shards)
 		return nil
 	case "dead-letters":
 		return runDeadLetters(ctx, r, ob, args[1:])

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,26 @@ func (r *root) dbOf(service string) *sql.DB { return r.pools[service] }
 // telemetry is what the applications' decorators report to.
 func (r *root) telemetry() service.Telemetry {
 	return service.Telemetry{Logger: r.logger, Metrics: r.appMetrics}
+}
+
+// resolveOutboxShards gives an unset OUTBOX_SHARDS the orders outbox's
+// shard count recorded in the order service's database, the count every
+// process that writes to, forwards or operates on that outbox must use.
+// A set OUTBOX_SHARDS stays as it is: the start-up check (CheckLayout)
+// refuses one that differs. `migrate` may find no outbox yet, and
+// `inventory` and `payment` have no orders database.
+func (r *root) resolveOutboxShards(ctx context.Context, cmd string) error {
+	if r.cfg.Outbox.Shards != 0 || cmd == "migrate" || r.db == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	shards, err := admin.RecordedShards(ctx, r.db, outbox.Orders.Name)
+	if err != nil {
+		return err
+	}
+	r.cfg.Outbox.Shards = shards
+	return nil
 }
 
 // relayedOutboxes are the outboxes a command runs the relay of.

@@ -2,12 +2,14 @@ package testenv
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
@@ -21,6 +23,17 @@ func OutboxPublisher(t testing.TB, cfg outbox.Config) *outbox.Publisher {
 		t.Fatal(err)
 	}
 	return pub
+}
+
+// OrdersOutboxWithShards gives the orders outbox of db, new and empty,
+// that many shards and returns its config, for tests of what happens
+// across shards: a new database's has outbox.DefaultShards (one).
+func OrdersOutboxWithShards(t testing.TB, db *sql.DB, shards int) outbox.Config {
+	t.Helper()
+	if err := admin.ChangeShards(context.Background(), db, outbox.Orders.Name, shards); err != nil {
+		t.Fatalf("give the orders outbox %d shards: %v", shards, err)
+	}
+	return outbox.Config{Name: outbox.Orders.Name, Shards: shards}
 }
 
 // ErrForced is the failure FailingAfterPublish returns.

@@ -74,8 +74,8 @@ func TestStalledShardIsReportedAndRepaired(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
 	ctx := context.Background()
-	pub := testenv.OutboxPublisher(t, outbox.Orders)
-	ob := outbox.Orders
+	ob := testenv.OrdersOutboxWithShards(t, db, 8) // one shard missing its position, one restored
+	pub := testenv.OutboxPublisher(t, ob)
 	missing, restored := ob.SQLTopic(ob.Shards-1), ob.SQLTopic(ob.Shards-2)
 	for i := range 20 {
 		publish(t, db, pub, "topic", newMessage(t, fmt.Sprintf("order-%d", i), 1))

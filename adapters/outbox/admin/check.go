@@ -20,13 +20,13 @@ func CheckLayout(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGro
 	if err != nil {
 		return err
 	}
-	shards, err := recordedShards(ctx, db, cfg.Name)
+	shards, err := RecordedShards(ctx, db, cfg.Name)
 	if err != nil {
 		return err
 	}
 	if shards != cfg.Shards {
 		return fmt.Errorf("%w: outbox %s is configured with %d shards (OUTBOX_SHARDS) but the database has %d; "+
-			"set OUTBOX_SHARDS=%d, or change the database's count with `orders outbox reshard -shards %d` (see docs/forwarder.md)",
+			"set OUTBOX_SHARDS=%d or leave it unset (it defaults to the database's count), or change the database's count with `orders outbox reshard -shards %d` (see docs/forwarder.md)",
 			ErrLayoutMismatch, cfg.Name, cfg.Shards, shards, shards, cfg.Shards)
 	}
 	var stalled []string

@@ -113,7 +113,7 @@ func openSequence(ctx context.Context, tx *sql.Tx, ob outbox.Config, consumerGro
 		}
 	}
 	if order != "" {
-		shards, err := recordedShards(ctx, tx, ob.Name)
+		shards, err := RecordedShards(ctx, tx, ob.Name)
 		if err != nil {
 			return nil, err
 		}

@@ -16,8 +16,9 @@ import (
 // describeOutboxes lists, sorted, the outbox objects of schema as the
 // catalog shows them: columns with types and defaults, constraints,
 // indexes, sequences, views with their definition and comment, the
-// recorded layouts and every position.
-func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema string) []string {
+// recorded layouts and every position (the orders outbox's shards are
+// those of orders).
+func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema string, orders outbox.Config) []string {
 	t.Helper()
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true)`, schema); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema stri
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []outbox.Config{outbox.Orders, outbox.Inventory, outbox.Payment} {
+	for _, cfg := range []outbox.Config{orders, outbox.Inventory, outbox.Payment} {
 		for _, topic := range cfg.SQLTopics() {
 			var group, txID string
 			var acked int64
@@ -70,18 +71,25 @@ func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema stri
 	return lines
 }
 
-// The migrations hold their own SQL (migrations/00010, 00023); they must
-// create exactly what CreateLayout creates for the three outboxes.
+// The migrations hold their own SQL (migrations/00010, 00023, 00045); on
+// a new database they must create exactly what CreateLayout creates for
+// the three outboxes, the orders outbox with one shard.
 func TestMigrationsCreateTheLayoutCreateLayoutCreates(t *testing.T) {
 	t.Parallel()
-	db := testenv.DB(t)
+	checkLayoutIsCreateLayouts(t, testenv.DB(t), outbox.Config{Name: outbox.Orders.Name, Shards: 1})
+}
+
+// checkLayoutIsCreateLayouts fails t unless db's outboxes are what
+// CreateLayout creates, with orders for the orders outbox.
+func checkLayoutIsCreateLayouts(t *testing.T, db *sql.DB, orders outbox.Config) {
+	t.Helper()
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	migrated := describeOutboxes(ctx, t, tx, "public")
+	migrated := describeOutboxes(ctx, t, tx, "public", orders)
 
 	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA layout_check`); err != nil {
 		t.Fatal(err)
@@ -89,13 +97,14 @@ func TestMigrationsCreateTheLayoutCreateLayoutCreates(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, `SET LOCAL search_path = layout_check`); err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []outbox.Config{outbox.Orders, outbox.Inventory, outbox.Payment} {
+	for _, cfg := range []outbox.Config{orders, outbox.Inventory, outbox.Payment} {
 		if err := admin.CreateLayout(ctx, tx, cfg, outbox.DefaultConsumerGroup); err != nil {
 			t.Fatal(err)
 		}
 	}
-	created := describeOutboxes(ctx, t, tx, "layout_check")
+	created := describeOutboxes(ctx, t, tx, "layout_check", orders)
 	if len(migrated) < 50 || !slices.Equal(migrated, created) {
-		t.Errorf("the migrations created\n%s\n\nCreateLayout created\n%s", strings.Join(migrated, "\n"), strings.Join(created, "\n"))
+		t.Errorf("the migrations created\n%s\n\nCreateLayout created (orders: %d shards)\n%s",
+			strings.Join(migrated, "\n"), orders.Shards, strings.Join(created, "\n"))
 	}
 }

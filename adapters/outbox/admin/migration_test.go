@@ -10,6 +10,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/migrations"
@@ -72,7 +73,7 @@ func TestMigration10MovesTheUnforwardedLegacyMessagesIntoTheirShards(t *testing.
 	if _, err := provider.UpTo(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
-	cfg := outbox.Orders
+	cfg := outbox.Config{Name: outbox.Orders.Name, Shards: 8} // migration 10's
 	moved := 0
 	for shard, topic := range cfg.SQLTopics() {
 		for id, key := range partitionKeys(ctx, t, db, topic) {
@@ -90,6 +91,127 @@ func TestMigration10MovesTheUnforwardedLegacyMessagesIntoTheirShards(t *testing.
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		t.Errorf("up again: %v", err)
+	}
+}
+
+// beforeOneShard is the last migration before 45, which gives a new
+// database's orders outbox one shard instead of migration 10's eight.
+const beforeOneShard = 44
+
+// migrator returns goose's provider of our migrations on db.
+func migrator(t *testing.T, db *sql.DB) *goose.Provider {
+	t.Helper()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return provider
+}
+
+// Migration 45 replaces a new database's eight shards with the one
+// CreateLayout would make, which the service role may write; its Down
+// gives the eight back while the shard is unused.
+func TestMigration45GivesANewDatabaseOneShardAndItsDownEightAgain(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := emptyDB(t)
+	provider := migrator(t, db)
+	one, eight := outbox.Config{Name: outbox.Orders.Name, Shards: 1}, outbox.Config{Name: outbox.Orders.Name, Shards: 8}
+	if _, err := provider.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkLayoutIsCreateLayouts(t, db, one)
+	var role bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)`, testenv.ServiceRoles["orders"]).Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	if role {
+		var granted bool
+		err := db.QueryRowContext(ctx, `SELECT has_table_privilege($1, 'watermill_orders_outbox_0_of_1', 'INSERT, SELECT')
+			AND has_table_privilege($1, 'watermill_offsets_orders_outbox_0_of_1', 'UPDATE')
+			AND has_table_privilege($1, 'watermill_orders_outbox', 'SELECT')
+			AND has_sequence_privilege($1, 'watermill_orders_outbox_0_of_1_offset_seq', 'USAGE')`, testenv.ServiceRoles["orders"]).Scan(&granted)
+		if err != nil || !granted {
+			t.Errorf("%s may not write the new shard: %v %v", testenv.ServiceRoles["orders"], granted, err)
+		}
+	}
+
+	if _, err := provider.DownTo(ctx, beforeOneShard); err != nil {
+		t.Fatal(err)
+	}
+	checkLayoutIsCreateLayouts(t, db, eight)
+	if _, err := provider.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if shards, err := admin.RecordedShards(ctx, db, outbox.Orders.Name); err != nil || shards != 1 {
+		t.Errorf("up again: %d shards (%v), want 1", shards, err)
+	}
+	// Used, the one shard stays through the Down.
+	if _, err := db.ExecContext(ctx, `INSERT INTO watermill_orders_outbox_0_of_1 (uuid, payload, metadata, transaction_id)
+		VALUES ('m1', 'x', '{}', pg_current_xact_id())`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.DownTo(ctx, beforeOneShard); err != nil {
+		t.Fatal(err)
+	}
+	if shards, err := admin.RecordedShards(ctx, db, outbox.Orders.Name); err != nil || shards != 1 {
+		t.Errorf("down with a message: %d shards (%v), want the 1 kept", shards, err)
+	}
+}
+
+// A database whose orders outbox has held anything keeps its eight shards
+// through migration 45, up and down.
+func TestMigration45LeavesADatabaseThatHeldAnythingAsItIs(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, held string }{
+		{"an order", `INSERT INTO order_events (event_id, stream_id, version, event_type, schema_version, data, occurred_at)
+			VALUES (gen_random_uuid(), gen_random_uuid(), 1, 'OrderPlaced', 1, '{}', now())`},
+		{"a message", `INSERT INTO watermill_orders_outbox_3_of_8 (uuid, payload, metadata, transaction_id)
+			VALUES ('m1', 'x', '{}', pg_current_xact_id())`},
+		{"messages forwarded and deleted", `UPDATE watermill_offsets_orders_outbox_5_of_8
+			SET offset_acked = 7, last_processed_transaction_id = pg_current_xact_id()`},
+		{"another consumer group", `INSERT INTO watermill_offsets_orders_outbox_0_of_8 (consumer_group, offset_acked, last_processed_transaction_id)
+			VALUES ('audit', 0, '0')`},
+		{"a dead letter", `INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, reason)
+			VALUES ('orders', 'orders_outbox_1_of_8', 1, '1', 'm1', 'too large')`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			db := emptyDB(t)
+			provider := migrator(t, db)
+			if _, err := provider.UpTo(ctx, beforeOneShard); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, c.held); err != nil {
+				t.Fatal(err)
+			}
+			keptEight := func(after string) {
+				t.Helper()
+				var shards int
+				var eight, one bool
+				err := db.QueryRowContext(ctx, `SELECT (SELECT shards FROM outbox_layouts WHERE name = 'orders'),
+					to_regclass('watermill_orders_outbox_7_of_8') IS NOT NULL, to_regclass('watermill_orders_outbox_0_of_1') IS NOT NULL`).
+					Scan(&shards, &eight, &one)
+				if err != nil || shards != 8 || !eight || one {
+					t.Fatalf("%s: recorded %d shards, the eighth shard's table %v, a one-shard table %v (%v); want the eight shards kept",
+						after, shards, eight, one, err)
+				}
+			}
+			if _, err := provider.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			keptEight("up")
+			if _, err := provider.DownTo(ctx, beforeOneShard); err != nil {
+				t.Fatal(err)
+			}
+			keptEight("down")
+			if c.name == "an order" {
+				checkLayoutIsCreateLayouts(t, db, outbox.Config{Name: outbox.Orders.Name, Shards: 8})
+			}
+		})
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 //
 // It reports the shards done to the Reporter ctx carries (progress.From).
 func Repair(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup string) ([]string, error) {
-	shards, err := recordedShards(ctx, db, cfg.Name)
+	shards, err := RecordedShards(ctx, db, cfg.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -17,9 +17,10 @@ import (
 // messages of one order could be forwarded out of order), creates the new
 // shards with each group at their start, records the new count and drops
 // the old shards. Writers and forwarders still running with the old count
-// then fail on the missing tables, and refuse to start again until their
-// OUTBOX_SHARDS is the new count. It reports the old shards checked and
-// the new ones created to the Reporter ctx carries (progress.From).
+// then fail on the missing tables; started again, they use the new count
+// (OUTBOX_SHARDS unset) or refuse to start until their OUTBOX_SHARDS is
+// it. It reports the old shards checked and the new ones created to the
+// Reporter ctx carries (progress.From).
 func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

@@ -29,7 +29,7 @@ type ShardStatus struct {
 
 // Status reports every shard of the outbox for consumerGroup.
 func Status(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup string) ([]ShardStatus, error) {
-	shards, err := recordedShards(ctx, db, cfg.Name)
+	shards, err := RecordedShards(ctx, db, cfg.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func newEnv(ctx context.Context, partitions int32, logAppendTime bool) (e env, e
 	if err := postgres.Migrate(ctx, e.db); err != nil {
 		return e, err
 	}
-	if opts.shards != outbox.Orders.Shards {
+	if opts.shards != outbox.Orders.Shards { // a new database's count
 		if err := admin.ChangeShards(ctx, e.db, outbox.Orders.Name, opts.shards); err != nil {
 			return e, err
 		}

@@ -1,8 +1,9 @@
 // Command bench measures the outbox forwarder on the real PostgreSQL and
 // Kafka, beside Watermill's stock configuration in the same run:
 //
-//   - drain rate from a 10,000 and a 100,000 message backlog, ours (8
-//     shards, SchemaAdapter, batch 1000) and stock (DefaultPostgreSQLSchema,
+//   - drain rate from a 10,000 and a 100,000 message backlog, ours (the
+//     orders outbox's default shard count, outbox.DefaultShards, or
+//     -shards; SchemaAdapter, batch 1000) and stock (DefaultPostgreSQLSchema,
 //     batch 100, poll 1s, one SQL topic), same Kafka producer settings;
 //   - commit-to-Kafka latency (broker append time minus commit time) at 10
 //     orders/s and at half the maximum placement rate;

@@ -82,13 +82,14 @@ func TestALongWriterHoldsBackOnlyItsShard(t *testing.T) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 1)
-	pub := testenv.OutboxPublisher(t, outbox.Orders)
-	orderA, laterA := "order-a", keyInShard(t, "order-a", "later-a")
+	box := testenv.OrdersOutboxWithShards(t, db, 8) // two orders in two shards
+	pub := testenv.OutboxPublisher(t, box)
+	orderA, laterA := "order-a", keyInShard(t, box, "order-a", "later-a")
 	orderB := "order-b"
-	if outbox.ShardOf(orderB, outbox.Orders.Shards) == outbox.ShardOf(orderA, outbox.Orders.Shards) {
+	if outbox.ShardOf(orderB, box.Shards) == outbox.ShardOf(orderA, box.Shards) {
 		t.Fatal("order-a and order-b share a shard; pick another key")
 	}
-	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: 50 * time.Millisecond})
+	startForwarder(t, db, dbURL, brokers, relay.Config{Outbox: box, IdlePollInterval: 50 * time.Millisecond})
 
 	long, err := db.Begin()
 	if err != nil {
@@ -156,7 +157,7 @@ func TestAWriterThatWroteBeforeAnnouncingCannotPublish(t *testing.T) {
 	if _, err := late.Exec(`INSERT INTO business VALUES (1)`); err != nil { // takes the ID
 		t.Fatal(err)
 	}
-	publish(t, db, pub, topic, newMessage(t, keyInShard(t, "order-late", "later"), 1))
+	publish(t, db, pub, topic, newMessage(t, keyInShard(t, outbox.Orders, "order-late", "later"), 1))
 	if got := readEvents(t, brokers, topic, 1, 20*time.Second); len(got) != 1 {
 		t.Fatalf("%d records; the later writer's row should pass the unannounced transaction", len(got))
 	}

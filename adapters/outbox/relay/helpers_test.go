@@ -35,13 +35,13 @@ func newMessage(t *testing.T, orderID string, version int) *message.Message {
 	return msg
 }
 
-// keyInShard returns a partition key, prefix-n, in the orders outbox shard
-// of key.
-func keyInShard(t *testing.T, key, prefix string) string {
+// keyInShard returns a partition key, prefix-n, in the shard of key of
+// the outbox box.
+func keyInShard(t *testing.T, box outbox.Config, key, prefix string) string {
 	t.Helper()
-	want := outbox.ShardOf(key, outbox.Orders.Shards)
+	want := outbox.ShardOf(key, box.Shards)
 	for n := 0; n < 10000; n++ {
-		if k := fmt.Sprintf("%s-%d", prefix, n); outbox.ShardOf(k, outbox.Orders.Shards) == want {
+		if k := fmt.Sprintf("%s-%d", prefix, n); outbox.ShardOf(k, box.Shards) == want {
 			return k
 		}
 	}
@@ -60,15 +60,17 @@ func publish(t *testing.T, db *sql.DB, pub *outbox.Publisher, topic string, msgs
 	}
 }
 
-// startForwarder runs a forwarder of the orders outbox until the test ends
-// or stop is called.
+// startForwarder runs a forwarder of cfg.Outbox, by default the orders
+// outbox of a new database, until the test ends or stop is called.
 func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg relay.Config) (fwd *relay.Relay, stop func()) {
 	t.Helper()
 	publisher, err := kafka.NewPublisher(brokers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Outbox = outbox.Orders
+	if cfg.Outbox.Name == "" {
+		cfg.Outbox = outbox.Orders
+	}
 	cfg.ListenURL = dbURL
 	cfg.Publisher = publisher
 	fwd, err = relay.NewRelay(db, cfg, nil)

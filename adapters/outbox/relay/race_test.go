@@ -42,7 +42,7 @@ func TestWritersThatTakeTheirIDBeforeWritingTheOutboxLoseNothing(t *testing.T) {
 	)
 	errs := make(chan error, writers)
 	for w := range writers {
-		order := keyInShard(t, "race", fmt.Sprintf("race-%d", w)) // one shard for all
+		order := keyInShard(t, outbox.Orders, "race", fmt.Sprintf("race-%d", w)) // one shard for all
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -25,7 +25,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 
 	// The first transaction takes its ID first and commits last; the
 	// others write its shard (a writer holds back only its own shards).
-	later, rolledBackOrder := keyInShard(t, "order-early", "later"), keyInShard(t, "order-early", "rolled-back")
+	later, rolledBackOrder := keyInShard(t, outbox.Orders, "order-early", "later"), keyInShard(t, outbox.Orders, "order-early", "rolled-back")
 	early, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)

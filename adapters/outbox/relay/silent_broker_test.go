@@ -39,7 +39,8 @@ func (s *silentProducer) Close() error {
 func TestAShardWhoseProducerFallsSilentMovesOnWithANewOne(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	pub := testenv.OutboxPublisher(t, outbox.Orders)
+	box := testenv.OrdersOutboxWithShards(t, db, 8) // two silent shards among healthy ones
+	pub := testenv.OutboxPublisher(t, box)
 	const orders, versions = 24, 4
 	want := map[string]int{}
 	for i := range orders {
@@ -57,7 +58,7 @@ func TestAShardWhoseProducerFallsSilentMovesOnWithANewOne(t *testing.T) {
 		silent  []*silentProducer
 	)
 	fwd, err := relay.NewRelay(db, relay.Config{
-		Outbox: outbox.Orders, BatchSize: 10, IdlePollInterval: 20 * time.Millisecond,
+		Outbox: box, BatchSize: 10, IdlePollInterval: 20 * time.Millisecond,
 		AckDeadline: time.Second, RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond,
 		PublisherPerShard: func() (message.Publisher, error) {
 			mu.Lock()
@@ -105,7 +106,7 @@ func TestAShardWhoseProducerFallsSilentMovesOnWithANewOne(t *testing.T) {
 	}
 	for id, n := range want {
 		if last[id] != n {
-			t.Errorf("order %s (shard %d): last version %d, want %d", id, outbox.ShardOf(id, outbox.Orders.Shards), last[id], n)
+			t.Errorf("order %s (shard %d): last version %d, want %d", id, outbox.ShardOf(id, box.Shards), last[id], n)
 		}
 	}
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orders/internal/testenv"
+)
+
+// TestUnsetOutboxShardsIsTheDatabasesCount runs processes on a database
+// whose orders outbox has 3 shards. With OUTBOX_SHARDS unset they use 3:
+// `orders outbox status` lists three shards, `orders api` and `orders
+// forward` start (the forwarder says it relays 3 shards), and the pool
+// check counts 3. OUTBOX_SHARDS=5 is refused with the error naming both
+// counts.
+func TestUnsetOutboxShardsIsTheDatabasesCount(t *testing.T) {
+	t.Parallel()
+	db, dbURL := testenv.DBWithURL(t)
+	testenv.OrdersOutboxWithShards(t, db, 3)
+	brokers := testenv.Kafka(t)
+	env := []string{
+		"DATABASE_URL=" + dbURL, "OUTBOX_SHARDS=", "KAFKA_BROKERS=" + strings.Join(brokers, ","),
+		"ORDERS_TOPIC=" + testenv.Topic(t, brokers, 6), "LOG_FORMAT=json", "METRICS_ADDR=off", "AUTH_DEV_MODE=true",
+	}
+	with := func(more ...string) []string { return append(append([]string(nil), env...), more...) }
+
+	out, code := runOrders(t, env, "outbox", "status")
+	if code != 0 || strings.Count(out, "orders_outbox_") != 3 || !strings.Contains(out, "orders_outbox_2_of_3") {
+		t.Errorf("orders outbox status with OUTBOX_SHARDS unset: exit %d, want the 3 shards of the database:\n%s", code, out)
+	}
+
+	out, code = runOrders(t, with("OUTBOX_SHARDS=5", "HTTP_ADDR="+testenv.FreeAddr(t)), "api")
+	refusal := "outbox orders is configured with 5 shards (OUTBOX_SHARDS) but the database has 3; set OUTBOX_SHARDS=3"
+	if code != 1 || !strings.Contains(out, refusal) {
+		t.Errorf("orders api with OUTBOX_SHARDS=5: exit %d, want 1 and %q in:\n%s", code, refusal, out)
+	}
+
+	out, code = runOrders(t, with("DATABASE_MAX_CONNS=3"), "forward")
+	if tooSmall := "`orders forward` needs at least 4 connections"; code != 1 || !strings.Contains(out, tooSmall) {
+		t.Errorf("orders forward on a pool of 3: exit %d, want 1 and %q (3 shards + retention) in:\n%s", code, tooSmall, out)
+	}
+
+	for cmd, started := range map[string]string{"api": `"msg":"HTTP API listening"`, "forward": `"msg":"relay running","outbox":"orders","shards":3`} {
+		p := testenv.StartProcess(t, "orders "+cmd, os.Args[0], []string{cmd}, with("ORDERS_TEST_RUN_MAIN=1", "HTTP_ADDR="+testenv.FreeAddr(t))...)
+		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to start with OUTBOX_SHARDS unset", func() (bool, string) {
+			if !p.Running() {
+				t.Fatalf("orders %s exited:\n%s", cmd, p.Log.String())
+			}
+			return strings.Contains(p.Log.String(), started), "no " + started + " logged yet"
+		})
+	}
+}
