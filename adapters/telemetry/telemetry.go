@@ -20,6 +20,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/orderflow/orders/internal/tracing"
 )
 
 // Setup sets the global propagator and, when OTEL_TRACES_EXPORTER names an
@@ -49,5 +51,6 @@ func Setup(ctx context.Context, defaultService string) (shutdown func(context.Co
 	// by default): a span continues its parent's sampling decision.
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
+	tracing.SetExporting(true)
 	return provider.Shutdown, true, nil
 }

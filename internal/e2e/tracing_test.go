@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/internal/tracing"
 )
 
 // spans records every span of the process once a tracing test installed
@@ -29,6 +30,7 @@ func recordSpans() {
 	installSpans.Do(func() {
 		otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+		tracing.SetExporting(true)
 	})
 }
 

@@ -8,6 +8,7 @@ package tracing
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel"
@@ -18,6 +19,18 @@ import (
 // ScopeName names the instrumentation scope of every span the service
 // makes itself.
 const ScopeName = "github.com/orderflow/orders"
+
+// exporting says whether the process exports spans (SetExporting).
+var exporting atomic.Bool
+
+// SetExporting records whether the global TracerProvider exports spans:
+// adapters/telemetry sets it when OTEL_TRACES_EXPORTER names an exporter,
+// and a test that installs a provider of its own sets it too.
+func SetExporting(on bool) { exporting.Store(on) }
+
+// Exporting reports whether spans are exported. Instrumentation whose only
+// product is spans skips its work when they are not.
+func Exporting() bool { return exporting.Load() }
 
 // Tracer is the service's tracer on the global TracerProvider. Taken at
 // each use, so a provider set after start-up (or in a test) is used.
