@@ -46,7 +46,7 @@ type phase struct {
 	// other than these used meanwhile; Busy the share every process used.
 	Background, Busy float64
 
-	kafkaHigh, effectHigh []time.Duration // for the plot
+	kafkaPlot, effectPlot []time.Duration // for the plot: from the commit, or from the transaction's start
 	placements            []placement
 }
 
@@ -279,7 +279,10 @@ func latencies(ctx context.Context, e *environment, p *pipeline, db *sql.DB, pha
 		ph.ToKafka = latencyBounds{Low: summarise(kafkaLow), High: summarise(kafkaHigh), Commit: summarise(kafkaCommit)}
 		ph.ToEffect = latencyBounds{Low: summarise(effectLow), High: summarise(effectHigh), Commit: summarise(effectCommit)}
 		ph.Transaction = summarise(tx)
-		ph.kafkaHigh, ph.effectHigh = kafkaHigh, effectHigh
+		ph.kafkaPlot, ph.effectPlot = kafkaHigh, effectHigh
+		if len(kafkaCommit) > 0 {
+			ph.kafkaPlot, ph.effectPlot = kafkaCommit, effectCommit
+		}
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/orderflow/orders/adapters/outbox"
 )
 
 // options are the benchmark's settings; -short picks smaller ones.
@@ -70,6 +72,9 @@ type options struct {
 	// length and idle window.
 	Shards                  []int
 	ShardLatency, ShardIdle time.Duration
+	// WriteShards, when set, reshards the write path's databases to that
+	// many orders-outbox shards (0: a new database's count).
+	WriteShards int
 }
 
 func fullOptions() options {
@@ -108,6 +113,7 @@ func main() {
 	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
 	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
 	downstream := flag.Bool("downstream", true, "run the downstream section (orders all: burst and sustained rates)")
+	writeShards := flag.Int("write-shards", 0, "orders-outbox shards of the write path's databases (default: a new database's count)")
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
@@ -125,6 +131,11 @@ func main() {
 		os.Exit(2)
 	}
 	o.Downstream = *downstream
+	if *writeShards < 0 || *writeShards > outbox.MaxShards {
+		fmt.Fprintf(os.Stderr, "orders-bench: -write-shards %d: want 1 to %d\n", *writeShards, outbox.MaxShards)
+		os.Exit(2)
+	}
+	o.WriteShards = *writeShards
 	o.BurstOrders = cmp.Or(max(*burst, 0), o.BurstOrders)
 	o.Sustained, o.EndTimeout = cmp.Or(max(*sustained, 0), o.Sustained), cmp.Or(max(*endTimeout, 0), o.EndTimeout)
 	if err := runUntilSignalled(o); err != nil {

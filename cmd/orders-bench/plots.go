@@ -31,7 +31,7 @@ func (r *results) plot(dir string) error {
 func (r *results) plotLatency(file string) error {
 	p := plot.New()
 	p.Title.Text = "End to end: share of orders within a latency"
-	p.X.Label.Text = "ms from the writing transaction's start (just before its commit), log scale"
+	p.X.Label.Text = "ms from the placing transaction's commit (its start without track_commit_timestamp), log scale"
 	p.Y.Label.Text = "share of orders"
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -42,9 +42,9 @@ func (r *results) plotLatency(file string) error {
 	i := 0
 	for k, e := range r.EndToEnd {
 		for _, ph := range e.Phases {
-			name, d := "to Kafka", ph.kafkaHigh
+			name, d := "to Kafka", ph.kafkaPlot
 			if k > 0 {
-				name, d = "to the reservation", ph.effectHigh
+				name, d = "to the reservation", ph.effectPlot
 			}
 			if len(d) == 0 {
 				continue

@@ -28,9 +28,12 @@ type results struct {
 	Downstream *downstreamResult
 }
 
-// targets of issue 6, the figure each is checked against.
+// targets of issues 6 and 12, the figure each is checked against.
 const (
-	targetVsPgbench    = 0.60
+	targetVsPgbench    = 0.50
+	goalVsPgbench      = 0.60
+	targetPostgresCPU  = 1.5  // the service's PostgreSQL CPU per order against pgbench's
+	targetAPICPU       = 0.20 // CPU ms per order
 	targetOutboxCost   = 0.25
 	targetRelayVsStock = 5.0
 	targetP99Low       = 10 * time.Millisecond
@@ -58,7 +61,7 @@ func (r *results) print(w io.Writer) {
 
 func (r *results) printWritePath(w io.Writer) {
 	wp, o := r.WritePath, r.Options
-	fmt.Fprintf(w, "## Write path: orders/s over HTTP (mean of %d round(s) of %s)\n\n", o.Rounds, o.Step)
+	fmt.Fprintf(w, "## Write path: orders/s over HTTP (mean of %d round(s) of %s; orders outbox of %d shard(s))\n\n", o.Rounds, o.Step, r.WritePath.Shards)
 	fmt.Fprintln(w, "| clients | service | without outbox | pgbench, same statements | service / pgbench | outbox cost | request p50 | request p99 | failed | background load |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range wp.Steps {
@@ -195,7 +198,12 @@ func (r *results) printTargets(w io.Writer) {
 	row := func(target, measured string, met bool) { rowVerdict(target, measured, yes(met)) }
 	if s := r.WritePath.step(referenceClients); s != nil {
 		v := s.Service / s.Pgbench
-		row(fmt.Sprintf("write path ≥ %.2f of pgbench at %d clients", targetVsPgbench, referenceClients), fmt.Sprintf("%.2f", v), v >= targetVsPgbench)
+		row(fmt.Sprintf("write path ≥ %.2f of pgbench at %d clients (goal %.2f)", targetVsPgbench, referenceClients, goalVsPgbench), fmt.Sprintf("%.2f", v), v >= targetVsPgbench)
+		pg := s.ServiceCPU.Postgres / s.PgbenchServerCPU
+		row(fmt.Sprintf("PostgreSQL CPU per order ≤ %.1f× pgbench's at %d clients", targetPostgresCPU, referenceClients),
+			fmt.Sprintf("%.2f× (%.3f vs %.3f CPU s per 1,000)", pg, s.ServiceCPU.Postgres, s.PgbenchServerCPU), pg <= targetPostgresCPU)
+		row(fmt.Sprintf("API CPU per order ≤ %.2f ms at %d clients", targetAPICPU, referenceClients),
+			fmt.Sprintf("%.2f ms", s.ServiceCPU.API), s.ServiceCPU.API <= targetAPICPU)
 		c := 1 - s.Service/s.NoOutbox
 		row(fmt.Sprintf("outbox costs ≤ %.0f%% at %d clients", 100*targetOutboxCost, referenceClients), fmt.Sprintf("%.1f%%", 100*c), c <= targetOutboxCost)
 	}

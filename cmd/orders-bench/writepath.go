@@ -40,6 +40,7 @@ type cpuPer1000 struct{ API, Postgres, LoadGenerator float64 }
 type writePathResult struct {
 	Steps           []writeStep
 	Script          string // the pgbench script, outbox shard 0
+	Shards          int    // of the orders outbox
 	MaxRate         float64
 	MaxRateClients  int
 	APIPeakRSS      int64 // the API with the outbox, VmHWM
@@ -97,21 +98,21 @@ func startAPI(ctx context.Context, e *environment, db database, topic string, ex
 // orderWriteScripts captures the transaction that places an order on the
 // new database at url and turns it into pgbench scripts, one per shard of
 // its orders outbox (a new database's: outbox.DefaultShards).
-func orderWriteScripts(ctx context.Context, url, topic, dir string) (scripts []string, script string, err error) {
+func orderWriteScripts(ctx context.Context, url, topic, dir string) (scripts []string, script string, shards int, err error) {
 	pg, err := postgres.Open(ctx, url)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer func() { _ = pg.Close() }()
-	shards, err := admin.RecordedShards(ctx, pg, outbox.Orders.Name)
-	if err != nil {
-		return nil, "", err
+	if shards, err = admin.RecordedShards(ctx, pg, outbox.Orders.Name); err != nil {
+		return nil, "", 0, err
 	}
 	stmts, err := captureOrderWrite(ctx, url, topic, outbox.Config{Name: outbox.Orders.Name, Shards: shards})
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	return pgbenchScripts(ctx, pg, stmts, dir, shards)
+	scripts, script, err = pgbenchScripts(ctx, pg, stmts, dir, shards)
+	return scripts, script, shards, err
 }
 
 func measureWritePath(ctx context.Context, e *environment, o options, log io.Writer) (*writePathResult, error) {
@@ -127,14 +128,19 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 		if err := runOrders(ctx, e.ordersBin, "migrate", e.serviceEnv(dbs[kind], map[string]string{"ORDERS_TOPIC": topic})); err != nil {
 			return nil, err
 		}
+		if o.WriteShards > 0 {
+			if err := reshard(ctx, dbs[kind], o.WriteShards); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res := &writePathResult{Backlog: dbs["write"], Topic: topic}
 
-	scripts, script, err := orderWriteScripts(ctx, dbs["pgbench"].url, topic, e.dir)
+	scripts, script, shards, err := orderWriteScripts(ctx, dbs["pgbench"].url, topic, e.dir)
 	if err != nil {
 		return nil, err
 	}
-	res.Script = script
+	res.Script, res.Shards = script, shards
 
 	pprofAddr, err := freeAddr(ctx)
 	if err != nil {
