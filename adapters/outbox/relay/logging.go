@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -22,7 +24,16 @@ func quiet(logger watermill.LoggerAdapter) watermill.LoggerAdapter {
 	return quietLogger{next: logger}
 }
 
+// Error passes errors on, except a canceled context's: the subscriber's
+// context ends only when the relay stops, and a transaction it ends is
+// rolled back, so the batch is read again by the next relay to hold the
+// shard. Watermill logs the commit of a cycle cut short that way as an
+// error; it is a detail of the shutdown.
 func (l quietLogger) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, context.Canceled) {
+		l.next.Debug(msg, l.fields.Add(fields).Add(watermill.LogFields{"err": err}))
+		return
+	}
 	l.next.Error(msg, err, l.fields.Add(fields))
 }
 
