@@ -25,6 +25,14 @@ type testSubscriber struct {
 	mu     sync.Mutex
 	subs   []*watermillsql.Subscriber
 	closed bool
+
+	// watermill-sql v3.1.0's Close can return before the channel its
+	// Subscribe gave is closed (its consuming goroutine counts itself done,
+	// then closes the channel), and the suite checks the channel right
+	// after Close: each subscription is handed on through a channel of
+	// ours, closed before Close returns.
+	closing    chan struct{}
+	forwarding sync.WaitGroup
 }
 
 // newTestSubscriber returns a testSubscriber. config's SchemaAdapter and
@@ -42,7 +50,7 @@ func newTestSubscriber(db *sql.DB, config watermillsql.SubscriberConfig, logger 
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &testSubscriber{db: db, config: config, logger: logger}, nil
+	return &testSubscriber{db: db, config: config, logger: logger, closing: make(chan struct{})}, nil
 }
 
 // Subscribe reads topic from the consumer group's position.
@@ -57,7 +65,23 @@ func (s *testSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 		return nil, fmt.Errorf("subscriber of %s: %w", topic, err)
 	}
 	s.subs = append(s.subs, sub)
-	return sub.Subscribe(ctx, topic)
+	in, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	s.forwarding.Add(1)
+	go func() {
+		defer s.forwarding.Done()
+		defer close(out)
+		for msg := range in {
+			select {
+			case out <- msg:
+			case <-s.closing: // nobody reads any more; the message stays unacked
+			}
+		}
+	}()
+	return out, nil
 }
 
 // SubscribeInitialize creates the topic's tables if they do not exist.
@@ -76,10 +100,15 @@ func (s *testSubscriber) SubscribeInitialize(topic string) error {
 func (s *testSubscriber) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	s.closed = true
+	close(s.closing)
 	var errs []error
 	for _, sub := range s.subs {
 		errs = append(errs, sub.Close())
 	}
+	s.forwarding.Wait()
 	return errors.Join(errs...)
 }
