@@ -21,14 +21,14 @@ import (
 // reshard gives the fresh, empty orders outbox of db that many shards; a
 // new database's has outbox.DefaultShards already.
 func reshard(ctx context.Context, db database, shards int) error {
+	if shards == outbox.DefaultShards {
+		return nil
+	}
 	conn, err := postgres.Open(ctx, db.url)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = conn.Close() }()
-	if shards == outbox.DefaultShards {
-		return nil
-	}
 	return admin.ChangeShards(ctx, conn, outbox.Orders.Name, shards)
 }
 

@@ -11,9 +11,9 @@ import (
 
 // TestUnsetOutboxShardsIsTheDatabasesCount runs processes on a database
 // whose orders outbox has 3 shards. With OUTBOX_SHARDS unset they use 3:
-// `orders outbox status` lists three shards, `orders api` and `orders
-// forward` start (the forwarder says it relays 3 shards), and the pool
-// check counts 3. OUTBOX_SHARDS=5 is refused with the error naming both
+// `orders api` and `orders forward` start (the forwarder says it relays 3
+// shards), and the pool check counts 3; `orders outbox status` (which
+// always reads the database's count) lists the three. OUTBOX_SHARDS=5 is refused with the error naming both
 // counts.
 func TestUnsetOutboxShardsIsTheDatabasesCount(t *testing.T) {
 	t.Parallel()

@@ -52,15 +52,12 @@ func TestMigration10MovesTheUnforwardedLegacyMessagesIntoTheirShards(t *testing.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db := emptyDB(t)
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	provider := migrator(t, db)
 	if _, err := provider.UpTo(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
 	// Four rows in one transaction; the old forwarder had passed the first.
-	_, err = db.ExecContext(ctx, `
+	_, err := db.ExecContext(ctx, `
 		INSERT INTO watermill_orders_outbox (uuid, payload, metadata, transaction_id)
 		SELECT 'w' || i, json_build_object('destination_topic', 'orders.events', 'uuid', 'm' || i,
 			'payload', 'e30=', 'metadata', json_build_object('partition_key', 'order-' || i)), '{}', pg_current_xact_id()
