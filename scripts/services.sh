@@ -29,8 +29,10 @@
 #
 # Environment: KAFKA_VERSION (4.1.1), KAFKA_CLUSTER (1), PGPORT (5432), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_WAIT_SECONDS (30),
-# KAFKA_WAIT_SECONDS (90), ORDERS_SERVICES_DIR, KAFKA_LIBS_DIR (where the Kafka jars
-# are fetched: $ORDERS_SERVICES_DIR/kafka/libs; state dirs may share one).
+# KAFKA_WAIT_SECONDS (90: how long a starting broker may log nothing),
+# KAFKA_MAX_WAIT_SECONDS (900: how long its start may take in all),
+# ORDERS_SERVICES_DIR, KAFKA_LIBS_DIR (where the Kafka jars are fetched:
+# $ORDERS_SERVICES_DIR/kafka/libs; state dirs may share one).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +44,7 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 PG_WAIT_SECONDS=${PG_WAIT_SECONDS:-30}
 KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS:-90}
+KAFKA_MAX_WAIT_SECONDS=${KAFKA_MAX_WAIT_SECONDS:-900}
 HOST=127.0.0.1
 
 STATE_DIR=${ORDERS_SERVICES_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/orders-services}

@@ -123,17 +123,6 @@ func Kafka(t testing.TB) []string {
 	return brokers
 }
 
-// Topic returns a Kafka topic name of the test's own, created with the
-// given number of partitions.
-func Topic(t testing.TB, brokers []string, partitions int32) string {
-	t.Helper()
-	topic := "test." + strings.ToLower(strings.NewReplacer("/", ".", " ", "_").Replace(t.Name())) + "." + randomSuffix()
-	if err := kafka.EnsureTopic(brokers, topic, partitions); err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-	return topic
-}
-
 func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

@@ -194,16 +194,39 @@ kafka_format() {
 	fi
 }
 
-kafka_wait() { # seconds [pid]: wait until the current node answers metadata
-	local deadline=$((SECONDS + $1)) pid=${2:-}
+# kafka_wait SECONDS [PID]: waits until the current node answers metadata.
+# Given the PID of a broker it started, SECONDS count from the broker's last
+# log line rather than from its start: a broker loads every partition's log
+# before it answers, minutes with thousands of them, and logs as it goes.
+# One that exits, or logs nothing for SECONDS, has failed; and none waits
+# more than KAFKA_MAX_WAIT_SECONDS in all.
+kafka_wait() {
+	local quiet=$1 pid=${2:-} start=$SECONDS last=$SECONDS seen="" now
 	until kafka_answers "$NODE_PORT"; do
-		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-			warn "kafka: the broker process $pid exited"
-			return 1
+		if [[ -n $pid ]]; then
+			if ! kill -0 "$pid" 2>/dev/null; then
+				warn "kafka: the broker process $pid exited"
+				return 1
+			fi
+			now=$(stat -c '%s %Y' "$NODE_LOG" 2>/dev/null || true)
+			if [[ $now != "$seen" ]]; then
+				seen=$now
+				last=$SECONDS
+			fi
 		fi
-		((SECONDS < deadline)) || return 1
+		((SECONDS - last < quiet && SECONDS - start < KAFKA_MAX_WAIT_SECONDS)) || return 1
 		sleep 1
 	done
+}
+
+# kafka_say_partitions: a broker about to load many partitions says so, and
+# why its start takes a while.
+kafka_say_partitions() {
+	local n
+	n=$(find "$NODE_DATA" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l)
+	if ((n > 2000)); then
+		say "kafka: broker $NODE holds $n partitions in $NODE_DATA; it loads each one's log before it answers, which can take minutes"
+	fi
 }
 
 # kafka_launch: fetch, format and start the current node in the background,
@@ -241,12 +264,13 @@ kafka_node_up() {
 		REUSED=1
 		return 0
 	fi
+	kafka_say_partitions
 	kafka_launch
 	STARTED=$(cat "$NODE_PID_FILE")
 }
 
 kafka_up_nodes() { # NODE...: start them all, then wait for each
-	local n pid started=()
+	local n pid waited started=()
 	kafkaping_build
 	echo "$KAFKA_CLUSTER" >"$KAFKA_CLUSTER_FILE"
 	REUSED=0
@@ -257,9 +281,10 @@ kafka_up_nodes() { # NODE...: start them all, then wait for each
 	for n in "$@"; do
 		kafka_node "$n"
 		pid=$(kafka_pid) || pid=
+		waited=$SECONDS
 		if ! kafka_wait "$KAFKA_WAIT_SECONDS" "$pid"; then
 			show_log "$NODE_LOG" "$NODE_OUT"
-			die "Kafka broker $n did not answer a metadata request on $HOST:$NODE_PORT within ${KAFKA_WAIT_SECONDS}s (pid ${pid:-none}, logs above)"
+			die "Kafka broker $n did not answer a metadata request on $HOST:$NODE_PORT after $((SECONDS - waited))s (pid ${pid:-none}, logs above; it may log nothing for KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS}s, and take KAFKA_MAX_WAIT_SECONDS=${KAFKA_MAX_WAIT_SECONDS}s in all)"
 		fi
 	done
 	if ((REUSED == 1)); then
