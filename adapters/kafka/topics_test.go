@@ -23,6 +23,7 @@ func TestEnsureTopicPartitionsReportsTheBrokersCount(t *testing.T) {
 	}
 
 	fresh := topic + ".fresh"
+	testenv.DeleteTopicsWhenDone(t, brokers, fresh)
 	tp, err = kafka.EnsureTopicPartitions(brokers, fresh, 4)
 	if err != nil {
 		t.Fatal(err)

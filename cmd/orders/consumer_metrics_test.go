@@ -30,6 +30,7 @@ func TestConsumerCommandsServeMetrics(t *testing.T) {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 
+	testenv.DeleteTopicsWhenDone(t, brokers, inventoryTopic+".orders", inventoryTopic+".dlq")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "saga")
 	cmd.Env = append(os.Environ(), "ORDERS_TEST_RUN_MAIN=1", "DATABASE_URL="+dbURL, "KAFKA_BROKERS="+strings.Join(brokers, ","),

@@ -26,6 +26,7 @@ func rootLogging(t *testing.T, env map[string]string) (*root, *testenv.SyncBuffe
 func TestATopicWithAnotherPartitionCountIsReported(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	existing := testenv.Topic(t, brokers, 3)
+	testenv.DeleteTopicsWhenDone(t, brokers, existing+".new")
 	r, log := rootLogging(t, map[string]string{
 		"ORDERS_TOPIC": existing, "INVENTORY_TOPIC": existing + ".new", "INVENTORY_TOPIC_PARTITIONS": "2",
 	})

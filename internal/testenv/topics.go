@@ -22,8 +22,17 @@ func Topic(t testing.TB, brokers []string, partitions int32) string {
 	if err := kafka.EnsureTopic(brokers, topic, partitions); err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
-	testTopics.add(t, brokers, topic)
+	DeleteTopicsWhenDone(t, brokers, topic)
 	return topic
+}
+
+// DeleteTopicsWhenDone deletes the topics when the test ends, for those
+// that what the test runs creates under names the test made up. Call it
+// before starting what uses them, so that it runs after their cleanups.
+func DeleteTopicsWhenDone(t testing.TB, brokers []string, topics ...string) {
+	for _, topic := range topics {
+		testTopics.add(t, brokers, topic)
+	}
 }
 
 // testTopics collects each test's topics, so that they go in one request

@@ -53,13 +53,15 @@ func (w *stallWatcher) run(ctx context.Context) {
 	ticker := time.NewTicker(min(max(w.after/5, 100*time.Millisecond), 2*time.Second))
 	defer ticker.Stop()
 	for {
+		// At once first: the gauge is there from the relay's start, not
+		// from its first tick up to 2 s later.
+		for _, topic := range w.topics {
+			w.check(ctx, topic)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-		}
-		for _, topic := range w.topics {
-			w.check(ctx, topic)
 		}
 	}
 }
