@@ -41,7 +41,7 @@ SCHEMATHESIS_VENV := bin/schemathesis-venv
 SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
 FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
 
-.PHONY: help services services-down services-status build migrate run test test-unit \
+.PHONY: help services services-down services-destroy services-status build migrate run test test-unit \
 	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos test-rolling-restart clean \
 	fuzz-api fuzz-tools chaos chaos-short
 
@@ -55,6 +55,9 @@ services: ## Start PostgreSQL and Kafka (reuses whatever already runs); CLUSTER=
 
 services-down: ## Stop the services that `make services` started
 	@$(SERVICES) down
+
+services-destroy: ## Stop the services, drop the PostgreSQL cluster `make services` created, remove their state dir
+	@$(SERVICES) destroy
 
 services-status: ## Say whether PostgreSQL and Kafka answer
 	@$(SERVICES) status

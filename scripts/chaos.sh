@@ -14,6 +14,8 @@
 # advertised on 9322-9324), CHAOS_SERVICES_DIR (under the system's temp dir),
 # CHAOS_REPORT (a Markdown file to write the table into, between its markers).
 set -euo pipefail
+# shellcheck source=lib/on-error.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/on-error.sh"
 
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 

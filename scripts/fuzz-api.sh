@@ -18,6 +18,8 @@
 #                     customer's token under the development key)
 #   TEST_DATABASE_URL the PostgreSQL server the fuzz database is created on
 set -euo pipefail
+# shellcheck source=lib/on-error.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/on-error.sh"
 
 REPO_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_DIR"

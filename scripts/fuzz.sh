@@ -14,6 +14,8 @@
 #   FUZZPARALLEL  fuzzing workers per target (default 1: the machine is shared)
 #   GO            the go command (default go)
 set -euo pipefail
+# shellcheck source=lib/on-error.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/on-error.sh"
 
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}

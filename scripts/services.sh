@@ -13,6 +13,7 @@
 #
 #   up                (default) start whatever is not already answering, then wait for both
 #   down              stop the services this script started (others are left alone)
+#   destroy           down, then drop the PostgreSQL cluster up created and remove the state dir
 #   status            say whether each service answers (exit 1 if one does not)
 #   restart-postgres  restart the local PostgreSQL cluster (fast shutdown)
 #   stop-kafka        stop the brokers started by this script (their data is kept)
@@ -34,6 +35,8 @@
 # ORDERS_SERVICES_DIR, KAFKA_LIBS_DIR (where the Kafka jars are fetched:
 # $ORDERS_SERVICES_DIR/kafka/libs; state dirs may share one).
 set -euo pipefail
+# shellcheck source=lib/on-error.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/on-error.sh"
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd -- "$SCRIPT_DIR/.." && pwd)
@@ -59,6 +62,7 @@ KAFKA_LIBS_MARKER=$KAFKA_LIBS/.complete
 KAFKA_CLUSTER_ID_FILE=$KAFKA_DIR/cluster.id
 KAFKA_CLUSTER_FILE=$STATE_DIR/kafka.cluster # the cluster size `up` last started
 PG_MARKER=$STATE_DIR/postgres.started # "VERSION CLUSTER" of the cluster this script started
+PG_CREATED=$STATE_DIR/postgres.created # "VERSION CLUSTER" of the cluster this script created
 KAFKAPING=$STATE_DIR/bin/kafkaping
 
 DATABASE_URL_LOCAL="postgres://orders:orders@$HOST:$PGPORT/orders?sslmode=disable"
@@ -356,6 +360,7 @@ postgres_up() {
 		say "postgres: no cluster for port $PGPORT, creating $v/$c"
 		"${SUDO[@]}" pg_createcluster "$v" "$c" --port "$PGPORT" >"$LOG_DIR/postgres-createcluster.log" 2>&1 9>&- ||
 			{ show_log "$LOG_DIR/postgres-createcluster.log"; die "pg_createcluster $v $c failed"; }
+		echo "$v $c" >"$PG_CREATED"
 		cluster="$v $c"
 	fi
 	read -r v c <<<"$cluster"
@@ -414,6 +419,18 @@ postgres_down() {
 	rm -f "$PG_MARKER"
 }
 
+# postgres_drop: drops the cluster this state dir's `up` created, if any.
+postgres_drop() {
+	local v c
+	[[ -f $PG_CREATED ]] || return 0
+	read -r v c <"$PG_CREATED"
+	if [[ -n $(pg_cluster_field "$v" "$c" 4) ]]; then
+		"${SUDO[@]}" pg_dropcluster --stop "$v" "$c" 9>&- || die "pg_dropcluster $v $c failed"
+		say "postgres: dropped local cluster $v/$c"
+	fi
+	rm -f "$PG_CREATED"
+}
+
 postgres_restart() {
 	local cluster v c log
 	cluster=$(pg_pick_cluster)
@@ -443,6 +460,16 @@ cmd_down() {
 	take_lock
 	kafka_stop || say "kafka: not started by this script, left alone"
 	postgres_down
+}
+
+# cmd_destroy: down, then remove what up made: the PostgreSQL cluster it
+# created and the state dir. For throw-away state dirs (CI, the first-start test).
+cmd_destroy() {
+	cmd_down
+	postgres_drop
+	exec 9>&-
+	rm -rf "$STATE_DIR"
+	say "services: removed $STATE_DIR"
 }
 
 cmd_status() {
@@ -501,6 +528,7 @@ cmd_restart_postgres() {
 case "${1:-up}" in
 up) cmd_up ;;
 down) cmd_down ;;
+destroy) cmd_destroy ;;
 status) cmd_status ;;
 restart-postgres) cmd_restart_postgres ;;
 stop-kafka) cmd_stop_kafka ;;
@@ -511,7 +539,7 @@ start-broker) cmd_start_broker "${2:-}" ;;
 brokers) kafka_brokers_list ;;
 -h | --help | help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' ;;
 *)
-	warn "usage: $0 [up|down|status|restart-postgres|stop-kafka|start-kafka|stop-broker N|kill-broker N|start-broker N|brokers]"
+	warn "usage: $0 [up|down|destroy|status|restart-postgres|stop-kafka|start-kafka|stop-broker N|kill-broker N|start-broker N|brokers]"
 	exit 2
 	;;
 esac

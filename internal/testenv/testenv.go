@@ -67,6 +67,7 @@ func EmptyDBWithURL(t testing.TB) (*sql.DB, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
+	RequirePostgres()
 	admin, err := postgres.Open(ctx, DatabaseURL())
 	if err != nil {
 		t.Fatalf("PostgreSQL is not reachable at %s: %v\nStart it with `make services`.", redact(DatabaseURL()), err)
@@ -112,6 +113,7 @@ func URLFor(database string) string {
 // Kafka checks that the broker answers and returns its addresses.
 func Kafka(t testing.TB) []string {
 	t.Helper()
+	RequireKafka()
 	brokers := KafkaBrokers()
 	cfg := sarama.NewConfig()
 	cfg.Version = kafka.ProtocolVersion

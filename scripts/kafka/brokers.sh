@@ -223,7 +223,8 @@ kafka_wait() {
 # why its start takes a while.
 kafka_say_partitions() {
 	local n
-	n=$(find "$NODE_DATA" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l)
+	[[ -d $NODE_DATA ]] || return 0 # a first start: nothing to load
+	n=$(find "$NODE_DATA" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' | wc -l)
 	if ((n > 2000)); then
 		say "kafka: broker $NODE holds $n partitions in $NODE_DATA; it loads each one's log before it answers, which can take minutes"
 	fi
