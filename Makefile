@@ -42,7 +42,7 @@ SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
 FUZZ_API := SCHEMATHESIS=$(SCHEMATHESIS) bash scripts/fuzz-api.sh
 
 .PHONY: help services services-down services-destroy services-status build migrate run test test-unit \
-	lint lint-tools tail parked token bench bench-short bench-forwarder test-chaos test-rolling-restart clean \
+	lint lint-tools walkthrough-tools tail parked token bench bench-short bench-forwarder test-chaos test-rolling-restart clean \
 	fuzz-api fuzz-tools chaos chaos-short
 
 help: ## List the targets
@@ -78,7 +78,7 @@ run: services migrate ## Run every process in one: order API, forwarder, saga, i
 token: ## Print a development token: make token CUSTOMER=c-42 [ROLE=operator]
 	@$(GO) run ./cmd/orders token --customer '$(or $(CUSTOMER),c-42)' --role '$(or $(ROLE),customer)'
 
-test: services fuzz-tools ## Run all tests against the local PostgreSQL and Kafka, a short API fuzzing, then the short failure tests
+test: services fuzz-tools walkthrough-tools ## Run all tests against the local PostgreSQL and Kafka, a short API fuzzing, then the short failure tests
 	@# -short: the short versions of the long suites (the scale-out and rolling-restart tests, the
 	@# benchmark's smoke run; the fuzz targets run their seed corpora); their own targets run them in full.
 	$(GO) test -race -count=1 -short -timeout 20m ./...
@@ -90,6 +90,12 @@ test: services fuzz-tools ## Run all tests against the local PostgreSQL and Kafk
 
 test-unit: ## Run the domain unit tests (no services needed)
 	$(GO) test -race ./domain/...
+
+walkthrough-tools: ## Install curl and jq with apt-get when missing (the README's walk-through, tested by internal/readmetest, uses them)
+	@command -v curl >/dev/null && command -v jq >/dev/null || { \
+		echo "installing curl and jq with apt-get"; \
+		sudo=; [[ $$(id -u) -eq 0 ]] || sudo=sudo; \
+		$$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl jq; }
 
 fuzz-tools: ## Install the pinned schemathesis into bin/schemathesis-venv when missing
 	@if ! $(SCHEMATHESIS) --version 2>/dev/null | grep -q "version $(SCHEMATHESIS_VERSION)$$"; then \
