@@ -43,6 +43,20 @@ func (p *Publisher) Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitio
 	return p.lockShards(ctx, uow, shards)
 }
 
+// AnnounceAll is Announce for every shard of the outbox: for a
+// transaction that will write messages of keys it does not know yet, such
+// as a consumer's batch (it holds back every shard until it ends).
+func (p *Publisher) AnnounceAll(ctx context.Context, uow *pgtx.UnitOfWork) error {
+	if uow == nil || uow.Tx == nil {
+		return errors.New("outbox announce needs a unit of work")
+	}
+	shards := make([]int, p.cfg.Outbox.Shards)
+	for i := range shards {
+		shards[i] = i
+	}
+	return p.lockShards(ctx, uow, shards)
+}
+
 // lockShards takes the writer locks of shards the transaction does not
 // hold yet, in shard order (shared locks never wait for each other; the
 // order keeps an exclusive taker of several, if one is ever added, from

@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
+	"github.com/orderflow/orders/ports/messaging"
 )
 
 // Config is the whole process's configuration. main loads it from the
@@ -124,6 +125,12 @@ type ConsumersConfig struct {
 	PaymentGroup   string        // PAYMENT_CONSUMER_GROUP
 	SagaGroup      string        // SAGA_CONSUMER_GROUP
 	MaxRetries     int           // CONSUMER_MAX_RETRIES
+	// BatchSize (CONSUMER_BATCH_SIZE) bounds the waiting messages the
+	// inventory and the saga handle in one transaction; 1: one at a time.
+	BatchSize int
+	// BatchLinger (CONSUMER_BATCH_LINGER) is how long a batch waits for
+	// more messages after the one before it.
+	BatchLinger time.Duration
 	InboxRetention time.Duration // INBOX_RETENTION
 	// InboxRetentionTick is how often old inbox records are deleted.
 	InboxRetentionTick time.Duration
@@ -185,6 +192,8 @@ func (c *Config) setDefaults() {
 	s := &c.Consumers
 	s.InventoryGroup, s.PaymentGroup, s.SagaGroup = or(s.InventoryGroup, "inventory"), or(s.PaymentGroup, "payment"), or(s.SagaGroup, "order-saga")
 	s.MaxRetries = or(s.MaxRetries, 5)
+	s.BatchSize = or(s.BatchSize, messaging.DefaultBatchSize)
+	s.BatchLinger = or(s.BatchLinger, messaging.DefaultBatchLinger)
 	s.InboxRetention = or(s.InboxRetention, 168*time.Hour)
 	s.InboxRetentionTick = or(s.InboxRetentionTick, 10*time.Minute)
 	if s.PaymentDeclineAbove == nil {
@@ -250,6 +259,8 @@ func (c Config) Validate() error {
 	bad(c.Outbox.NotifyInterval < 0, "OUTBOX_NOTIFY_INTERVAL", "a positive duration such as 3ms", c.Outbox.NotifyInterval)
 	bad(c.Outbox.Retention == nil || *c.Outbox.Retention < 0, "OUTBOX_RETENTION", "a duration such as 168h, or 0 to keep the rows", deref(c.Outbox.Retention))
 	bad(c.Consumers.MaxRetries < 0, "CONSUMER_MAX_RETRIES", "a non-negative integer", c.Consumers.MaxRetries)
+	bad(c.Consumers.BatchSize < 1, "CONSUMER_BATCH_SIZE", "a positive integer (1: no batches)", c.Consumers.BatchSize)
+	bad(c.Consumers.BatchLinger < 0, "CONSUMER_BATCH_LINGER", "a positive duration such as 2ms", c.Consumers.BatchLinger)
 	bad(c.Consumers.InboxRetention < 0, "INBOX_RETENTION", "a positive duration such as 168h", c.Consumers.InboxRetention)
 	bad(c.Consumers.PaymentDeclineAbove == nil || *c.Consumers.PaymentDeclineAbove < 0, "PAYMENT_DECLINE_ABOVE", "minor units (a non-negative integer)", deref(c.Consumers.PaymentDeclineAbove))
 	bad(c.Log.Format != "text" && c.Log.Format != "json", "LOG_FORMAT", "text or json", fmt.Sprintf("%q", c.Log.Format))

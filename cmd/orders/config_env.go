@@ -68,6 +68,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Consumers.PaymentGroup = p.str("PAYMENT_CONSUMER_GROUP")
 	c.Consumers.SagaGroup = p.str("SAGA_CONSUMER_GROUP")
 	c.Consumers.MaxRetries = p.int("CONSUMER_MAX_RETRIES")
+	c.Consumers.BatchSize = p.int("CONSUMER_BATCH_SIZE")
+	c.Consumers.BatchLinger = p.duration("CONSUMER_BATCH_LINGER")
 	c.Consumers.InboxRetention = p.duration("INBOX_RETENTION")
 	if p.set("PAYMENT_DECLINE_ABOVE") {
 		c.Consumers.PaymentDeclineAbove = ptr(p.intBits("PAYMENT_DECLINE_ABOVE", 64))

@@ -56,7 +56,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		},
 		Consumers: ConsumersConfig{
 			InventoryGroup: "inventory", PaymentGroup: "payment", SagaGroup: "order-saga",
-			MaxRetries: 5, InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
+			MaxRetries: 5, BatchSize: 64, BatchLinger: 2 * time.Millisecond,
+			InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
 			PaymentDeclineAbove: ptr(int64(100_000)),
 		},
 		Log:      LogConfig{Level: slog.LevelInfo, Format: defaultLogFormat()},
@@ -82,6 +83,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s",
 		"INVENTORY_CONSUMER_GROUP": "ig", "PAYMENT_CONSUMER_GROUP": "pg", "SAGA_CONSUMER_GROUP": "sg",
 		"CONSUMER_MAX_RETRIES": "2", "INBOX_RETENTION": "1h", "PAYMENT_DECLINE_ABOVE": "0",
+		"CONSUMER_BATCH_SIZE": "1", "CONSUMER_BATCH_LINGER": "5ms",
 		"LOG_LEVEL": "debug", "LOG_FORMAT": "JSON",
 	})
 	if err != nil {
@@ -115,6 +117,8 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"OUTBOX_RETENTION=0 keeps the rows", *c.Outbox.Retention, time.Duration(0)},
 		{"consumer groups", []string{c.Consumers.InventoryGroup, c.Consumers.PaymentGroup, c.Consumers.SagaGroup}, []string{"ig", "pg", "sg"}},
 		{"CONSUMER_MAX_RETRIES", c.Consumers.MaxRetries, 2},
+		{"CONSUMER_BATCH_SIZE", c.Consumers.BatchSize, 1},
+		{"CONSUMER_BATCH_LINGER", c.Consumers.BatchLinger, 5 * time.Millisecond},
 		{"INBOX_RETENTION", c.Consumers.InboxRetention, time.Hour},
 		{"PAYMENT_DECLINE_ABOVE=0 declines all", *c.Consumers.PaymentDeclineAbove, int64(0)},
 		{"LOG_LEVEL", c.Log.Level, slog.LevelDebug},
@@ -159,6 +163,8 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"OUTBOX_NOTIFY_INTERVAL", "-3ms", "OUTBOX_NOTIFY_INTERVAL: want a positive duration such as 3ms"},
 		{"OUTBOX_RETENTION", "-1h", "OUTBOX_RETENTION: want a duration such as 168h, or 0 to keep the rows, got -1h0m0s"},
 		{"CONSUMER_MAX_RETRIES", "-1", "CONSUMER_MAX_RETRIES: want a non-negative integer, got -1"},
+		{"CONSUMER_BATCH_SIZE", "-2", "CONSUMER_BATCH_SIZE: want a positive integer (1: no batches), got -2"},
+		{"CONSUMER_BATCH_LINGER", "-1ms", "CONSUMER_BATCH_LINGER: want a positive duration such as 2ms"},
 		{"INBOX_RETENTION", "a week", `INBOX_RETENTION: want a duration`},
 		{"PAYMENT_DECLINE_ABOVE", "-1", "PAYMENT_DECLINE_ABOVE: want minor units (a non-negative integer), got -1"},
 		{"PAYMENT_DECLINE_ABOVE", "10.50", `PAYMENT_DECLINE_ABOVE: want an integer, got "10.50"`},

@@ -23,7 +23,8 @@ import (
 func (r *root) consumer(group, dlq string) service.ConsumerConfig {
 	return service.ConsumerConfig{
 		Brokers: r.cfg.Kafka.Brokers, ConsumerGroup: group, DeadLetterTopic: dlq,
-		Retry:   messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
+		Retry:     messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
+		BatchSize: r.cfg.Consumers.BatchSize, BatchLinger: r.cfg.Consumers.BatchLinger,
 		Logger:  r.logger,
 		Metrics: r.appMetrics, Registerer: r.registry,
 		CloseTimeout: r.cfg.Shutdown.GracePeriod,
@@ -47,7 +48,9 @@ func runInventory(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewInventoryConsumer(db, application, t.Orders, r.consumer(c.InventoryGroup, t.InventoryDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
+	cfg := r.consumer(c.InventoryGroup, t.InventoryDLQ)
+	cfg.Outbox = publisher
+	consumer, err := service.NewInventoryConsumer(db, application, t.Orders, cfg) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
@@ -133,7 +136,9 @@ func runSaga(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewSagaConsumer(r.db, publisher, t.Orders, t.Inventory, t.Payments, r.consumer(c.SagaGroup, t.SagaDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
+	cfg := r.consumer(c.SagaGroup, t.SagaDLQ)
+	cfg.Outbox = publisher
+	consumer, err := service.NewSagaConsumer(r.db, publisher, t.Orders, t.Inventory, t.Payments, cfg) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}

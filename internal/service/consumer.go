@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderflow/orders/adapters/kafka"
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/decorator"
 	"github.com/orderflow/orders/internal/logging"
 	"github.com/orderflow/orders/ports/messaging"
@@ -43,6 +46,16 @@ type ConsumerConfig struct {
 	// CloseTimeout bounds how long the router waits for the messages in
 	// flight when it stops; 0: the router's default (30s).
 	CloseTimeout time.Duration
+	// BatchSize bounds how many waiting messages a consumer handles in
+	// one transaction; 0: messaging.DefaultBatchSize, 1: one at a time.
+	BatchSize int
+	// BatchLinger: messaging.Config.BatchLinger.
+	BatchLinger time.Duration
+	// Outbox is the outbox the consumer's handlers write, when it is
+	// sharded: a batch takes the writer locks of all its shards first, as
+	// its members' orders are not known when it begins. Without it a
+	// batch whose members write two shards fails, and they run alone.
+	Outbox *outbox.Publisher
 }
 
 func (c ConsumerConfig) validate() error {
@@ -81,7 +94,8 @@ func (c *Consumer) Running() <-chan struct{} { return c.Router.Running() }
 
 // newConsumer returns the router of a consumer of topics, its Kafka
 // subscriber (one consumer group) and its dead-letter publisher.
-func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topics ...string) (*Consumer, message.Subscriber, error) {
+// With db, messages that wait are handled in batches on it.
+func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, db *sql.DB, topics ...string) (*Consumer, message.Subscriber, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +112,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 	}
 	c.Router, err = messaging.NewRouter(messaging.Config{
 		Consumer: name, DeadLetterTopic: cfg.DeadLetterTopic, Retry: cfg.Retry, DuplicateDelivery: cfg.DuplicateDelivery,
-		Metrics: counters, CloseTimeout: cfg.CloseTimeout,
+		Metrics: counters, CloseTimeout: cfg.CloseTimeout, BeginBatch: beginBatch(db, cfg.Outbox), BatchSize: cfg.BatchSize, BatchLinger: cfg.BatchLinger,
 	}, lot, c.deadLetters, logger)
 	if err != nil {
 		_ = c.deadLetters.Close()
@@ -113,6 +127,20 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, topi
 		return nil, nil, err
 	}
 	return c, subscriber, nil
+}
+
+// beginBatch starts batches on db, announced as writers of every shard
+// of box (when given), or is nil without a db.
+func beginBatch(db *sql.DB, box *outbox.Publisher) messaging.BeginBatch {
+	if db == nil {
+		return nil
+	}
+	return func(ctx context.Context) (messaging.BatchTransaction, error) {
+		if box == nil {
+			return pgtx.Begin(ctx, db)
+		}
+		return pgtx.Begin(ctx, db, func(uow *pgtx.UnitOfWork) error { return box.AnnounceAll(ctx, uow) })
+	}
 }
 
 // newSubscriber returns a Kafka subscriber in the consumer group. A new

@@ -36,7 +36,9 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, ordersTopic)
+	// No batches: a charge commits its intent before it calls the gateway,
+	// outside any transaction (app/payment, gatewayCall).
+	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, nil, ordersTopic)
 	if err != nil {
 		return nil, err
 	}

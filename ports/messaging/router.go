@@ -31,6 +31,14 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Metrics counts the consumer's messages; nil counts nothing.
 	Metrics Metrics
+	// BeginBatch starts the transaction of a batch on the consumer's
+	// database; nil handles each message in its own transaction.
+	BeginBatch BeginBatch
+	// BatchSize bounds the messages of one batch (default 64; 1: none).
+	BatchSize int
+	// BatchLinger is how long a batch waits for more messages after the
+	// one before it, when fewer than BatchSize wait (default 2ms).
+	BatchLinger time.Duration
 }
 
 // RetryConfig is the exponential backoff of a failing message.
@@ -56,7 +64,19 @@ func (c *Config) setDefaults() {
 	if c.Metrics == nil {
 		c.Metrics = noMetrics{}
 	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchLinger == 0 {
+		c.BatchLinger = DefaultBatchLinger
+	}
 }
+
+// DefaultBatchLinger is the default BatchLinger.
+const DefaultBatchLinger = 2 * time.Millisecond
+
+// DefaultBatchSize is the default bound of a consumer's batch.
+const DefaultBatchSize = 64
 
 // Validate reports a config the router cannot run with.
 func (c Config) Validate() error {
@@ -66,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeadLetterTopic == "" {
 		err = errors.Join(err, errors.New("missing dead-letter topic"))
+	}
+	if c.BatchSize < 0 {
+		err = errors.Join(err, errors.New("negative batch size"))
 	}
 	if c.Retry.MaxRetries < 0 {
 		err = errors.Join(err, errors.New("negative retry count"))
@@ -90,7 +113,9 @@ func (c Config) Validate() error {
 //   - correlation: the message's correlation ID goes into the context, so
 //     the events the handler publishes carry it on;
 //   - Duplicator (only with DuplicateDelivery);
-//   - requireReadable: unreadable messages fail permanently.
+//   - requireReadable: unreadable messages fail permanently;
+//   - batching (with BeginBatch): messages that wait for the database run
+//     together in one transaction; a failed batch runs each alone.
 //
 // The handlers put the message's inbox key (consumer, message ID) into the
 // commands they issue; the repositories record it in the transaction of the
@@ -144,6 +169,9 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 		router.AddMiddleware(middleware.Duplicator)
 	}
 	router.AddMiddleware(requireReadable)
+	if cfg.BeginBatch != nil && cfg.BatchSize > 1 {
+		router.AddMiddleware(newBatching(cfg.BeginBatch, cfg.BatchSize, cfg.BatchLinger).middleware)
+	}
 	return router, nil
 }
 

@@ -15,8 +15,14 @@ import (
 // from Statements.Do) or on Tx itself; a step that must act only after
 // the commit (waking the relay, say) registers it with AfterCommit.
 type UnitOfWork struct {
-	Tx          *sql.Tx
-	stmts       *Statements // nil: statements run unprepared
+	Tx    *sql.Tx
+	stmts *Statements // nil: statements run unprepared
+	*transaction
+}
+
+// transaction is what the units of work on one transaction share: one
+// alone, or all those of a Batch.
+type transaction struct {
 	afterCommit []func()
 	done        map[any]bool
 }
@@ -89,11 +95,14 @@ func Do(ctx context.Context, db *sql.DB, fn func(uow *UnitOfWork) error) error {
 }
 
 func run(ctx context.Context, db *sql.DB, stmts *Statements, fn func(uow *UnitOfWork) error) error {
+	if b := batchOf(ctx, db); b != nil {
+		return b.do(stmts, fn)
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	uow := &UnitOfWork{Tx: tx, stmts: stmts}
+	uow := &UnitOfWork{Tx: tx, stmts: stmts, transaction: &transaction{}}
 	if err := fn(uow); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))

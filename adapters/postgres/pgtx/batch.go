@@ -1,0 +1,106 @@
+package pgtx
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrBatchFailed is the error of a unit of work that joins a batch after
+// an earlier one of it failed: the batch will roll back.
+var ErrBatchFailed = errors.New("an earlier unit of work of the batch failed")
+
+// Batch is one transaction that the units of work of several messages
+// share, so that they commit together: units of work on the batch's
+// database started with a context from Join run on its transaction, one
+// after the other, and their after-commit hooks run after Commit. The
+// first that fails fails the batch: it can only roll back, and its
+// members are done again one by one, each in its own transaction
+// (docs/saga.md, "Batches").
+type Batch struct {
+	db *sql.DB
+	tx *sql.Tx
+	*transaction
+
+	mu     sync.Mutex
+	failed error
+}
+
+type batchKey struct{}
+
+// Begin starts a batch's transaction on db, and runs first, on it, the
+// units of work of first (taking the locks its members will need before
+// any of them writes, say).
+func Begin(ctx context.Context, db *sql.DB, first ...func(uow *UnitOfWork) error) (*Batch, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin batch transaction: %w", err)
+	}
+	b := &Batch{db: db, tx: tx, transaction: &transaction{}}
+	for _, fn := range first {
+		if err := b.do(nil, fn); err != nil {
+			return nil, errors.Join(err, b.Rollback())
+		}
+	}
+	return b, nil
+}
+
+// Join returns ctx with the batch in it: the units of work started with
+// it on the batch's database run on the batch's transaction.
+func (b *Batch) Join(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchKey{}, b)
+}
+
+// Commit commits the batch and runs its members' after-commit hooks; a
+// failed batch rolls back instead and returns the failure.
+func (b *Batch) Commit() error {
+	if err := b.Err(); err != nil {
+		return errors.Join(err, b.Rollback())
+	}
+	if err := b.tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	for _, hook := range b.afterCommit {
+		hook()
+	}
+	return nil
+}
+
+// Rollback ends the batch with nothing written.
+func (b *Batch) Rollback() error {
+	if err := b.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back batch: %w", err)
+	}
+	return nil
+}
+
+// Err is the failure of the batch's first failed unit of work, or nil.
+func (b *Batch) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failed
+}
+
+func (b *Batch) do(stmts *Statements, fn func(uow *UnitOfWork) error) error {
+	if err := b.Err(); err != nil {
+		return ErrBatchFailed
+	}
+	err := fn(&UnitOfWork{Tx: b.tx, stmts: stmts, transaction: b.transaction})
+	if err != nil {
+		b.mu.Lock()
+		b.failed = err
+		b.mu.Unlock()
+	}
+	return err
+}
+
+// batchOf is the batch ctx carries for db, or nil.
+func batchOf(ctx context.Context, db *sql.DB) *Batch {
+	b, _ := ctx.Value(batchKey{}).(*Batch)
+	if b == nil || b.db != db {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,109 @@
+package service_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orders/adapters/outbox"
+	inventoryapp "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/internal/contracts/orderevents"
+	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/ports/messaging"
+)
+
+// TestWaitingMessagesAreHandledInBatches gives the inventory's consumer a
+// backlog of orders with a poison message in the middle, then the whole
+// backlog again, as after a crash between a batch's commit and its
+// acknowledgements. The backlog commits in fewer transactions than
+// messages; the poison parks only its own order; the second delivery has
+// no effect at all.
+func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	brokers := testenv.Kafka(t)
+	ordersTopic := testenv.Topic(t, brokers, 6)
+	dlq := testenv.Topic(t, brokers, 1)
+	publisher := testenv.OutboxPublisher(t, outbox.Inventory)
+	application, err := service.NewInventoryApplication(db, publisher, "inventory.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: "BOOK", OnHand: 10_000}); err != nil {
+		t.Fatal(err)
+	}
+
+	const orders = 120
+	var backlog []*message.Message
+	for i := range orders {
+		if i == orders/2 {
+			backlog = append(backlog, placed(t, uuid.NewString(), 0)) // invalid: parked
+		}
+		backlog = append(backlog, placed(t, uuid.NewString(), 1))
+	}
+	poisonOrder := backlog[orders/2].Metadata.Get("partition_key")
+	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
+
+	reg := prometheus.NewRegistry()
+	consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
+		Brokers: brokers, ConsumerGroup: "inventory." + strings.TrimPrefix(ordersTopic, "test."), DeadLetterTopic: dlq,
+		Retry:  messaging.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
+		Logger: slog.New(slog.DiscardHandler), Registerer: reg, Outbox: publisher,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.RunConsumer(t, consumer)
+
+	testenv.WaitFor(t, 90*time.Second, "every order reserved and the poison parked", func() (bool, string) {
+		held, parked := count(t, db, `SELECT count(*) FROM inventory_reservations WHERE status = 'held'`),
+			count(t, db, `SELECT count(*) FROM inventory_parked_messages`)
+		return held == orders && parked == 1, fmt.Sprintf("%d held, %d parked", held, parked)
+	})
+	if got := count(t, db, `SELECT count(*) FROM inventory_parked_messages WHERE order_key = $1`, poisonOrder); got != 1 {
+		t.Errorf("parked messages of the poison's order: %d, want 1 (and none of any other order)", got)
+	}
+	// Rows written in one transaction share its xmin.
+	transactions := count(t, db, `SELECT count(DISTINCT xmin::text) FROM inventory_reservations`)
+	t.Logf("%d reservations in %d transactions", orders, transactions)
+	if transactions > orders*2/3 {
+		t.Errorf("%d reservations took %d transactions: the backlog was not handled in batches", orders, transactions)
+	}
+
+	scrape := scraper(t, reg)
+	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
+	testenv.WaitFor(t, 90*time.Second, "the redelivered backlog acknowledged as duplicates", func() (bool, string) {
+		series := `orders_consumer_messages_duplicate_total{consumer="inventory",event_type="OrderPlaced"}`
+		got := scrape()[series]
+		return got == orders, fmt.Sprintf("%s = %v", series, got)
+	})
+	if got := count(t, db, `SELECT reserved FROM inventory_stock WHERE sku = 'BOOK'`); got != orders {
+		t.Errorf("reserved stock: %d, want %d (one per order, once)", got, orders)
+	}
+}
+
+func placed(t *testing.T, orderID string, quantity int64) *message.Message {
+	return testenv.OrderEvent(t, orderID, 1, orderevents.OrderPlaced{
+		CustomerID: "c", Currency: "EUR", Total: 1299 * quantity,
+		Items: []orderevents.Item{{SKU: "BOOK", Quantity: quantity, UnitPrice: 1299, Subtotal: 1299 * quantity}},
+	})
+}
+
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}

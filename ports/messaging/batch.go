@@ -1,0 +1,199 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// BatchTransaction is one database transaction that the handlers of several
+// messages share: the units of work started with a context from Join run
+// in it, and commit with it.
+type BatchTransaction interface {
+	Join(ctx context.Context) context.Context
+	Commit() error
+	Rollback() error
+}
+
+// BeginBatch starts a BatchTransaction on the consumer's database.
+type BeginBatch func(ctx context.Context) (BatchTransaction, error)
+
+// batching runs the messages that wait for the consumer's database
+// together: while one batch runs, the messages that arrive wait, and then
+// up to max of them run as the next batch, one after the other on one
+// transaction that commits once. A message that arrives with nothing
+// running runs at once, alone, in its own transaction, as without
+// batching: low load pays nothing. When any member of a batch fails, the
+// batch rolls back and each of its messages runs again alone, through the
+// retry, parking and dead-letter chain as ever, so one bad message never
+// fails its neighbours. A message is acknowledged only after the commit
+// that applied it. The subscriber hands out one message per partition at
+// a time, so a batch holds at most one message of an order's partition.
+type batching struct {
+	begin  BeginBatch
+	max    int
+	linger time.Duration
+
+	mu      sync.Mutex
+	waiting []*batchMember
+	running bool
+	arrived chan struct{} // signalled on each arrival while the leader lingers
+}
+
+// batchMember is one message's handler call waiting in, or running in, a
+// batch.
+type batchMember struct {
+	turn    chan BatchTransaction // nil: run alone
+	done    chan error            // the handler's result in the batch
+	outcome chan error            // the batch's commit
+}
+
+type aloneKey struct{}
+
+func newBatching(begin BeginBatch, maxSize int, linger time.Duration) *batching {
+	return &batching{begin: begin, max: maxSize, linger: linger, arrived: make(chan struct{}, 1)}
+}
+
+func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		if msg.Context().Value(aloneKey{}) != nil {
+			return h(msg) // failed in a batch before: its retries run alone
+		}
+		m := &batchMember{turn: make(chan BatchTransaction, 1), done: make(chan error, 1), outcome: make(chan error, 1)}
+		b.enqueue(m)
+		tx := <-m.turn
+		if tx == nil {
+			produced, err := h(msg)
+			m.done <- err
+			return produced, err
+		}
+		ctx := msg.Context()
+		produced, err := b.runInBatch(h, msg, tx, m)
+		msg.SetContext(ctx)
+		if err == nil {
+			if err = <-m.outcome; err == nil {
+				return produced, nil
+			}
+		}
+		msg.SetContext(context.WithValue(ctx, aloneKey{}, true))
+		return h(msg)
+	}
+}
+
+// runInBatch runs h on the batch's transaction and reports its result to
+// the batch; a panic fails the batch and goes on up.
+func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx BatchTransaction, m *batchMember) (produced []*message.Message, err error) {
+	reported := false
+	defer func() {
+		if !reported {
+			r := recover()
+			m.done <- fmt.Errorf("panic in a batch: %v", r)
+			<-m.outcome
+			panic(r) // after the batch rolled back; Recoverer makes it an error
+		}
+	}()
+	msg.SetContext(tx.Join(msg.Context()))
+	produced, err = h(msg)
+	reported = true
+	m.done <- err
+	return produced, err
+}
+
+func (b *batching) enqueue(m *batchMember) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waiting = append(b.waiting, m)
+	if !b.running {
+		b.running = true
+		go b.lead()
+		return
+	}
+	select {
+	case b.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// lead runs batches until no message waits. The first message runs at
+// once; after a batch, when some messages wait but fewer than a batch
+// holds, it lingers a little for the others that the batch's
+// acknowledgements release.
+func (b *batching) lead() {
+	for ran := false; ; ran = true {
+		if ran {
+			b.lingerForMore()
+		}
+		b.mu.Lock()
+		n := min(len(b.waiting), b.max)
+		if n == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		members := b.waiting[:n:n]
+		b.waiting = b.waiting[n:]
+		b.mu.Unlock()
+		b.run(members)
+	}
+}
+
+func (b *batching) lingerForMore() {
+	if b.linger <= 0 {
+		return
+	}
+	deadline := time.NewTimer(b.linger)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		n := len(b.waiting)
+		b.mu.Unlock()
+		if n == 0 || n >= b.max {
+			return
+		}
+		select {
+		case <-b.arrived:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+func (b *batching) run(members []*batchMember) {
+	if len(members) == 1 {
+		members[0].turn <- nil
+		<-members[0].done
+		return
+	}
+	tx, err := b.begin(context.Background())
+	if err != nil {
+		for _, m := range members {
+			m.turn <- nil
+			<-m.done
+		}
+		return
+	}
+	var failed error
+	for i, m := range members {
+		m.turn <- tx
+		if err := <-m.done; err != nil {
+			failed = err
+			for _, rest := range members[i+1:] { // they never ran: alone
+				rest.turn <- nil
+			}
+			members = members[:i+1]
+			break
+		}
+	}
+	if failed != nil {
+		failed = errors.Join(failed, tx.Rollback())
+	} else {
+		failed = tx.Commit()
+	}
+	for _, m := range members {
+		m.outcome <- failed
+	}
+}
