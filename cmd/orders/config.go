@@ -121,16 +121,16 @@ type OutboxConfig struct {
 // ConsumersConfig is the inventory's, the payment service's and the order
 // saga's consumers (docs/saga.md).
 type ConsumersConfig struct {
-	InventoryGroup string        // INVENTORY_CONSUMER_GROUP
-	PaymentGroup   string        // PAYMENT_CONSUMER_GROUP
-	SagaGroup      string        // SAGA_CONSUMER_GROUP
-	MaxRetries     int           // CONSUMER_MAX_RETRIES
+	InventoryGroup string // INVENTORY_CONSUMER_GROUP
+	PaymentGroup   string // PAYMENT_CONSUMER_GROUP
+	SagaGroup      string // SAGA_CONSUMER_GROUP
+	MaxRetries     int    // CONSUMER_MAX_RETRIES
 	// BatchSize (CONSUMER_BATCH_SIZE) bounds the waiting messages the
 	// inventory and the saga handle in one transaction; 1: one at a time.
 	BatchSize int
 	// BatchLinger (CONSUMER_BATCH_LINGER) is how long a batch waits for
 	// more messages after the one before it.
-	BatchLinger time.Duration
+	BatchLinger    time.Duration
 	InboxRetention time.Duration // INBOX_RETENTION
 	// InboxRetentionTick is how often old inbox records are deleted.
 	InboxRetentionTick time.Duration
