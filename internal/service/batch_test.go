@@ -107,3 +107,69 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 	}
 	return n
 }
+
+// TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce runs two
+// inventory consumers in two consumer groups on one backlog, so that every
+// message reaches both, in batches that overlap (as two instances' do for a
+// moment after a rebalance), over SKUs that orders take in different
+// orders. Neither hangs, and each order is reserved once.
+func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	brokers := testenv.Kafka(t)
+	ordersTopic := testenv.Topic(t, brokers, 6)
+	dlq := testenv.Topic(t, brokers, 1)
+	publisher := testenv.OutboxPublisher(t, outbox.Inventory)
+	application, err := service.NewInventoryApplication(db, publisher, "inventory.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skus := []string{"A", "B", "C", "D"}
+	for _, sku := range skus {
+		if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: sku, OnHand: 10_000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const orders = 120
+	var backlog []*message.Message
+	for i := range orders {
+		first, second := skus[i%4], skus[(i+1+i/4)%4]
+		if first == second {
+			second = skus[(i+2)%4]
+		}
+		backlog = append(backlog, testenv.OrderEvent(t, uuid.NewString(), 1, orderevents.OrderPlaced{
+			CustomerID: "c", Currency: "EUR", Total: 200,
+			Items: []orderevents.Item{{SKU: first, Quantity: 1, UnitPrice: 100, Subtotal: 100}, {SKU: second, Quantity: 1, UnitPrice: 100, Subtotal: 100}},
+		}))
+	}
+	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
+
+	for i := range 2 {
+		consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
+			Brokers: brokers, ConsumerGroup: fmt.Sprintf("inventory-%d.%s", i, strings.TrimPrefix(ordersTopic, "test.")), DeadLetterTopic: dlq,
+			Retry:  messaging.RetryConfig{MaxRetries: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
+			Logger: slog.New(slog.DiscardHandler), Outbox: publisher,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.RunConsumer(t, consumer)
+	}
+	testenv.WaitFor(t, 90*time.Second, "every order reserved", func() (bool, string) {
+		held := count(t, db, `SELECT count(*) FROM inventory_reservations WHERE status = 'held'`)
+		return held == orders, fmt.Sprintf("%d held", held)
+	})
+	// Let both finish the backlog: the second instance finds every message
+	// applied.
+	testenv.WaitFor(t, 90*time.Second, "both instances done", func() (bool, string) {
+		applied := count(t, db, `SELECT count(*) FROM inventory_inbox`)
+		return applied == orders, fmt.Sprintf("%d inbox records", applied)
+	})
+	if got := count(t, db, `SELECT sum(reserved) FROM inventory_stock`); got != 2*orders {
+		t.Errorf("reserved stock: %d, want %d (two lines per order, once)", got, 2*orders)
+	}
+	if got := count(t, db, `SELECT count(*) FROM inventory_parked_messages`); got != 0 {
+		t.Errorf("%d messages parked, want none", got)
+	}
+}
