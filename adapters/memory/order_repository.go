@@ -98,10 +98,10 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key
 		return fmt.Errorf("order %s: loaded version %d, stored %d: %w", id, loaded, len(s.events), command.ErrConcurrentUpdate)
 	}
 	if !msg.IsZero() {
-		if r.inbox[msg] {
+		if r.inbox[msg.Message()] {
 			return fmt.Errorf("%s, message %s: %w", msg.Consumer, msg.MessageID, inbox.ErrDuplicate)
 		}
-		r.inbox[msg] = true
+		r.inbox[msg.Message()] = true
 	}
 	s.append(changes)
 	return nil

@@ -12,12 +12,27 @@ import "errors"
 type Key struct {
 	Consumer  string
 	MessageID string
+	// OrderKey, when set, is the order the message belongs to in the
+	// consumer's parking lot: recording the key then fails with ErrParked
+	// while the consumer has a parked message of that order, checked in
+	// the same statement as the record. Empty: no check (a release of
+	// parked messages, which must get past them).
+	OrderKey string
 }
 
 // IsZero reports whether k names no message.
 func (k Key) IsZero() bool { return k.Consumer == "" || k.MessageID == "" }
 
+// Message is k without its parking check: what names the message in the
+// inbox, equal for every delivery of it.
+func (k Key) Message() Key { return Key{Consumer: k.Consumer, MessageID: k.MessageID} }
+
 // ErrDuplicate means the consumer already applied the message: the
 // transaction that found it rolled back, and the delivery is to be
 // acknowledged without further effect.
 var ErrDuplicate = errors.New("message already handled by this consumer")
+
+// ErrParked means the consumer has parked an earlier message of the
+// key's order: the transaction that found it rolled back, and the message
+// is to be parked behind it, not applied ahead of it.
+var ErrParked = errors.New("an earlier message of the order is parked")

@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -22,6 +23,30 @@ type delivery struct {
 	OrderID    string
 	OccurredAt time.Time
 	Event      any
+}
+
+// decoded is a message's decoding, kept in its context by read.
+type decoded struct {
+	delivery delivery
+	err      error
+}
+
+type decodedKey struct{}
+
+// read returns msg decoded: decoded once, on the first call, and kept in
+// the message's context for the middleware and the handler after it, so
+// that no delivery is read twice. A message without its event name in the
+// metadata gets the envelope's, which the event processor dispatches on.
+func read(msg *message.Message) (delivery, error) {
+	if r, ok := msg.Context().Value(decodedKey{}).(*decoded); ok {
+		return r.delivery, r.err
+	}
+	d, err := decode(msg)
+	if typed, ok := d.Event.(interface{ EventType() string }); ok && err == nil && msg.Metadata.Get(envelope.MetadataEventName) == "" {
+		msg.Metadata.Set(envelope.MetadataEventName, typed.EventType())
+	}
+	msg.SetContext(context.WithValue(msg.Context(), decodedKey{}, &decoded{delivery: d, err: err}))
+	return d, err
 }
 
 // decode reads msg with the published contracts; every error is permanent:
@@ -57,9 +82,12 @@ func decodeEvent(env envelope.Envelope) (any, error) {
 }
 
 // orderKey is the order a message belongs to, for parking: the envelope's
-// order ID, or, when the payload cannot be read, the Kafka record key the
-// publisher set (the partition key).
+// order ID, or, when the message cannot be read, the payload's order ID
+// or else the Kafka record key the publisher set (the partition key).
 func orderKey(msg *message.Message) string {
+	if d, err := read(msg); err == nil {
+		return d.OrderID
+	}
 	var env struct {
 		OrderID string `json:"order_id"`
 	}
@@ -71,7 +99,9 @@ func orderKey(msg *message.Message) string {
 
 // inboxKey names the message of an event for the consumer: the commands a
 // handler issues carry it, and the repository records it in the inbox in
-// the transaction of the effect.
-func inboxKey(consumer, eventID string) inbox.Key {
-	return inbox.Key{Consumer: consumer, MessageID: eventID}
+// the transaction of the effect. Under the router it also names the order
+// whose parked messages refuse it (see parking); a release has none.
+func inboxKey(ctx context.Context, consumer, eventID string) inbox.Key {
+	orderKey, _ := ctx.Value(parkingCheckKey{}).(string)
+	return inbox.Key{Consumer: consumer, MessageID: eventID, OrderKey: orderKey}
 }

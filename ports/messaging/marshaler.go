@@ -51,7 +51,7 @@ func (marshaler) Unmarshal(msg *message.Message, v any) error {
 	if !ok {
 		return fmt.Errorf("cannot unmarshal into %T", v)
 	}
-	d, err := decode(msg)
+	d, err := read(msg)
 	if err != nil {
 		return err
 	}

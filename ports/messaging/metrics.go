@@ -2,10 +2,12 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/orderflow/orders/app/inbox"
 	"github.com/orderflow/orders/internal/contracts/envelope"
 	"github.com/orderflow/orders/internal/contracts/inventoryevents"
 	"github.com/orderflow/orders/internal/contracts/orderevents"
@@ -67,7 +69,9 @@ func observeRuns(consumer string, m Metrics) message.HandlerMiddleware {
 			start := time.Now()
 			produced, err := h(msg)
 			eventType := eventTypeLabel(msg)
-			m.HandlerRan(consumer, eventType, time.Since(start), err != nil)
+			// A run that found the order parked did not fail: the
+			// message is parked behind it.
+			m.HandlerRan(consumer, eventType, time.Since(start), err != nil && !errors.Is(err, inbox.ErrParked))
 			if err == nil && run.duplicate {
 				m.MessageDuplicate(consumer, eventType)
 			}

@@ -105,7 +105,8 @@ func (c Config) Validate() error {
 //     dead-letter topic (with the reason in its metadata) and acknowledged;
 //   - countOutcome: counts the messages handled and dead-lettered;
 //   - parking: a message of a parked order is parked and dead-lettered
-//     without being handled; a failed one parks its order;
+//     without effect (its repository finds the order parked as it records
+//     the message in the inbox); a failed one parks its order;
 //   - Retry: exponential backoff, skipped for permanent errors;
 //   - observeRuns: times each run of the handlers, counts failed runs and
 //     duplicates;
@@ -120,6 +121,11 @@ func (c Config) Validate() error {
 // The handlers put the message's inbox key (consumer, message ID) into the
 // commands they issue; the repositories record it in the transaction of the
 // effect, so a redelivered message has no second effect.
+//
+// Messages that no handler wants never reach the chain: the handler
+// groups' subscribers acknowledge them by their event name (wantedOnly).
+// The rest are decoded once, by the parking middleware, and the decoded
+// delivery travels on in the message's context (read).
 //
 // Messages of one Kafka partition are handled one at a time (the
 // subscriber waits for each acknowledgement), so one order's messages are
@@ -179,7 +185,9 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 // one group per subscribed topic, each group one router handler on one
 // subscription, so that one order's events, whatever their type, are
 // handled in order. Events that no handler of the group wants are
-// acknowledged; unreadable ones never get here (requireReadable).
+// acknowledged by the group's subscriber before the router sees them
+// (wantedOnly), or else by the processor; unreadable ones never get here
+// (requireReadable).
 func newEventProcessor(router *message.Router, subscriber message.Subscriber, topics map[string]string, logger *slog.Logger) (*cqrs.EventGroupProcessor, error) {
 	return cqrs.NewEventGroupProcessorWithConfig(router, cqrs.EventGroupProcessorConfig{
 		GenerateSubscribeTopic: func(p cqrs.EventGroupProcessorGenerateSubscribeTopicParams) (string, error) {
@@ -189,8 +197,8 @@ func newEventProcessor(router *message.Router, subscriber message.Subscriber, to
 			}
 			return topic, nil
 		},
-		SubscriberConstructor: func(cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
-			return subscriber, nil
+		SubscriberConstructor: func(p cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
+			return newWantedOnly(subscriber, p.EventGroupHandlers), nil
 		},
 		AckOnUnknownEvent: true,
 		Marshaler:         marshaler{},

@@ -72,14 +72,14 @@ func (h sagaHandlers) paymentOutcomes() []cqrs.GroupEventHandler {
 
 func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventoryevents.StockReserved]) error {
 	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
-		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reserved: true,
+		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reserved: true,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
 }
 
 func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventoryevents.StockRejected]) error {
 	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
-		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
+		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
 }
@@ -90,7 +90,7 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentev
 		return permanentf("payment of order %s is in currency %q, which orders do not use", e.OrderID, e.Event.Currency)
 	}
 	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
-		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
+		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
 		Amount: order.NewMoney(e.Event.Amount, currency),
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-captured", e.OrderID, err)
@@ -98,7 +98,7 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentev
 
 func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[paymentevents.PaymentDeclined]) error {
 	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
-		Message: inboxKey(h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
+		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
 	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
 }

@@ -21,11 +21,15 @@ type outcome struct {
 }
 
 // settle turns a command's error into the handler's: nil for success, a
-// duplicate delivery or an expected no-op; a permanent error; or the
-// error itself, to be retried.
+// duplicate delivery or an expected no-op; a permanent error (a message
+// of a parked order too: the parking middleware parks it behind, never
+// retries it); or the error itself, to be retried.
 func (o outcome) settle(ctx context.Context, logger *slog.Logger, what string, orderID string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, inbox.ErrParked) {
+		return Permanent(err)
 	}
 	if errors.Is(err, inbox.ErrDuplicate) {
 		noteDuplicate(ctx)

@@ -16,12 +16,22 @@ import (
 // then roll back), and nil without writing for the zero key (work that no
 // message caused, such as an HTTP request). A concurrent transaction
 // inserting the same key makes this one wait for its outcome.
+//
+// A key with an OrderKey is recorded only while the consumer has no
+// parked message of that order, read in the same statement: otherwise
+// inbox.ErrParked (and nothing is written). This check replaces one of
+// its own before every message, and holds the order's guarantee only
+// because every repository records the inbox before any other effect of
+// the message.
 func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
 	if key.IsZero() {
 		return nil
 	}
 	if err := ValidateTable(table); err != nil {
 		return fmt.Errorf("record message %s: %w", key.MessageID, err)
+	}
+	if key.OrderKey != "" {
+		return recordUnlessParked(ctx, uow, table, key)
 	}
 	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
 		ON CONFLICT (consumer, message_id) DO NOTHING`, key.Consumer, key.MessageID, time.Now())
@@ -36,6 +46,49 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 		return fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
 	}
 	return nil
+}
+
+// recordUnlessParked is RecordInbox's one statement that reads the
+// parking lot of the inbox's service and inserts the key only when the
+// order is not parked there. A parked order wins over a duplicate: the
+// message is parked behind the order's earlier ones either way.
+func recordUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
+	parkedTable, err := parkedTableOf(table)
+	if err != nil {
+		return fmt.Errorf("record message %s: %w", key.MessageID, err)
+	}
+	var parked, recorded bool
+	err = uow.QueryRowContext(ctx, `
+		WITH parked AS (
+			SELECT EXISTS (SELECT 1 FROM `+parkedTable+` WHERE consumer = $1 AND order_key = $4) AS parked
+		), recorded AS (
+			INSERT INTO `+table+` (consumer, message_id, received_at)
+			SELECT $1, $2, $3 FROM parked WHERE NOT parked.parked
+			ON CONFLICT (consumer, message_id) DO NOTHING
+			RETURNING true
+		)
+		SELECT parked.parked, EXISTS (SELECT 1 FROM recorded) FROM parked`,
+		key.Consumer, key.MessageID, time.Now(), key.OrderKey).Scan(&parked, &recorded)
+	switch {
+	case err != nil:
+		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
+	case parked:
+		return fmt.Errorf("%s, message %s of order %s: %w", key.Consumer, key.MessageID, key.OrderKey, inbox.ErrParked)
+	case !recorded:
+		return fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
+	}
+	return nil
+}
+
+// parkedTableOf is the parked-messages table of the service whose inbox
+// is inboxTable.
+func parkedTableOf(inboxTable string) (string, error) {
+	for _, t := range []Tables{InventoryTables, PaymentTables, SagaTables} {
+		if t.Inbox == inboxTable {
+			return t.Parked, nil
+		}
+	}
+	return "", fmt.Errorf("inbox %s has no parking lot", inboxTable)
 }
 
 // DeleteInboxBefore deletes inbox records older than maxAge and returns

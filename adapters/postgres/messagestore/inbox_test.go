@@ -1,0 +1,68 @@
+package messagestore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/orderflow/orders/adapters/postgres/messagestore"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
+	"github.com/orderflow/orders/app/inbox"
+	"github.com/orderflow/orders/internal/testenv"
+)
+
+// TestRecordInboxRefusesAMessageOfAParkedOrder records keys in each
+// service's inbox, with and without the parking check: a key of an order
+// that is not parked is recorded once (then a duplicate); one of a parked
+// order is refused with ErrParked and leaves no record, even when it was
+// recorded before; a key without an order (a release) is not checked.
+func TestRecordInboxRefusesAMessageOfAParkedOrder(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	ctx := context.Background()
+	record := func(table string, key inbox.Key) error {
+		return pgtx.Do(ctx, db, func(uow *pgtx.UnitOfWork) error {
+			return messagestore.RecordInbox(ctx, uow, table, key)
+		})
+	}
+	for _, tables := range []messagestore.Tables{messagestore.InventoryTables, messagestore.PaymentTables, messagestore.SagaTables} {
+		t.Run(tables.Inbox, func(t *testing.T) {
+			lot, err := messagestore.NewParkingLot(db, tables)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const consumer = "c"
+			free, parked := uuid.NewString(), uuid.NewString()
+			key := func(id, order string) inbox.Key { return inbox.Key{Consumer: consumer, MessageID: id, OrderKey: order} }
+			before := uuid.NewString()
+
+			for i, want := range []error{nil, inbox.ErrDuplicate} {
+				if err := record(tables.Inbox, key("m-1", free)); !errors.Is(err, want) && (want != nil || err != nil) {
+					t.Fatalf("record %d of an order that is not parked: %v, want %v", i+1, err, want)
+				}
+			}
+			if err := record(tables.Inbox, key(before, parked)); err != nil {
+				t.Fatal(err)
+			}
+			if err := lot.Park(ctx, consumer, parked, "t", message.NewMessage(uuid.NewString(), []byte(`{}`)), "failed"); err != nil {
+				t.Fatal(err)
+			}
+			later := uuid.NewString()
+			if err := record(tables.Inbox, key(later, parked)); !errors.Is(err, inbox.ErrParked) {
+				t.Errorf("a later message of the parked order: %v, want inbox.ErrParked", err)
+			}
+			if err := record(tables.Inbox, key(before, parked)); !errors.Is(err, inbox.ErrParked) {
+				t.Errorf("a message of the parked order recorded before: %v, want inbox.ErrParked (parked wins)", err)
+			}
+			if err := record(tables.Inbox, inbox.Key{Consumer: consumer, MessageID: later}); err != nil {
+				t.Errorf("the later message without the check (a release): %v", err)
+			}
+			if err := record(tables.Inbox, key(later, "")); !errors.Is(err, inbox.ErrDuplicate) {
+				t.Errorf("the released message again: %v, want inbox.ErrDuplicate", err)
+			}
+		})
+	}
+}
