@@ -47,9 +47,9 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	var backlog []*message.Message
 	for i := range orders {
 		if i == orders/2 {
-			backlog = append(backlog, placed(t, uuid.NewString(), 0)) // invalid: parked
+			backlog = append(backlog, placedOf(t, uuid.NewString(), 0)) // invalid: parked
 		}
-		backlog = append(backlog, placed(t, uuid.NewString(), 1))
+		backlog = append(backlog, placedOf(t, uuid.NewString(), 1))
 	}
 	poisonOrder := backlog[orders/2].Metadata.Get("partition_key")
 	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
@@ -92,7 +92,7 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	}
 }
 
-func placed(t *testing.T, orderID string, quantity int64) *message.Message {
+func placedOf(t *testing.T, orderID string, quantity int64) *message.Message {
 	return testenv.OrderEvent(t, orderID, 1, orderevents.OrderPlaced{
 		CustomerID: "c", Currency: "EUR", Total: 1299 * quantity,
 		Items: []orderevents.Item{{SKU: "BOOK", Quantity: quantity, UnitPrice: 1299, Subtotal: 1299 * quantity}},
