@@ -1,0 +1,156 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// recordingTx is a BatchTransaction that records what the batching did
+// with it: which messages ran on it and how it ended. The PostgreSQL side
+// (pgtx.Batch) is tested in internal/service on the real database.
+type recordingTx struct {
+	mu      *sync.Mutex
+	ended   *[]string
+	members []string
+}
+
+type txKey struct{}
+
+func (tx *recordingTx) Join(ctx context.Context) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+func (tx *recordingTx) Commit() error   { return tx.end("commit") }
+func (tx *recordingTx) Rollback() error { return tx.end("rollback") }
+
+func (tx *recordingTx) end(how string) error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	*tx.ended = append(*tx.ended, how)
+	return nil
+}
+
+// batchHarness runs messages through the batching middleware with a
+// handler that blocks until released, so that a test decides who waits.
+type batchHarness struct {
+	mu      sync.Mutex
+	ended   []string
+	alone   []string // messages handled outside any batch
+	batched [][]string
+	release chan struct{}
+	started chan struct{} // a message is handled alone, blocked on release
+	fail    map[string]bool
+	b       *batching
+}
+
+func newBatchHarness(linger time.Duration) *batchHarness {
+	h := &batchHarness{release: make(chan struct{}), started: make(chan struct{}, 100), fail: map[string]bool{}}
+	h.b = newBatching(func(context.Context) (BatchTransaction, error) {
+		tx := &recordingTx{mu: &h.mu, ended: &h.ended}
+		return tx, nil
+	}, 3, linger)
+	return h
+}
+
+func (h *batchHarness) handler(msg *message.Message) ([]*message.Message, error) {
+	tx, _ := msg.Context().Value(txKey{}).(*recordingTx)
+	if tx == nil {
+		h.started <- struct{}{}
+		<-h.release
+		h.mu.Lock()
+		h.alone = append(h.alone, msg.UUID)
+		h.mu.Unlock()
+		return nil, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	tx.members = append(tx.members, msg.UUID)
+	if len(tx.members) == 1 {
+		h.batched = append(h.batched, nil)
+	}
+	h.batched[len(h.batched)-1] = append([]string(nil), tx.members...)
+	if h.fail[msg.UUID] {
+		return nil, errors.New("bad message")
+	}
+	return nil, nil
+}
+
+func (h *batchHarness) waiting() int {
+	h.b.mu.Lock()
+	defer h.b.mu.Unlock()
+	return len(h.b.waiting)
+}
+
+// handle runs ids through the middleware concurrently, the first one
+// first, and returns once all are handled.
+func (h *batchHarness) handle(t *testing.T, ids ...string) {
+	t.Helper()
+	run := h.b.middleware(h.handler)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			msg := message.NewMessage(id, nil)
+			if _, err := run(msg); err != nil && !h.fail[id] {
+				t.Errorf("%s: %v", id, err)
+			}
+		})
+		if i == 0 {
+			<-h.started // the first runs alone; the others wait for it
+		}
+	}
+	for h.waiting() < len(ids)-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(h.release)
+	wg.Wait()
+}
+
+func TestAMessageThatFindsNothingRunningRunsAlone(t *testing.T) {
+	h := newBatchHarness(0)
+	h.handle(t, "m1")
+	if len(h.alone) != 1 || len(h.batched) != 0 {
+		t.Fatalf("alone %v, batched %v: want m1 alone", h.alone, h.batched)
+	}
+}
+
+func TestMessagesThatWaitRunAsBatchesOfAtMostTheSize(t *testing.T) {
+	h := newBatchHarness(0)
+	h.handle(t, "m1", "m2", "m3", "m4", "m5", "m6")
+	if len(h.alone) != 1 || h.alone[0] != "m1" {
+		t.Errorf("alone: %v, want [m1]", h.alone)
+	}
+	sizes := 0
+	for _, b := range h.batched {
+		if len(b) > 3 {
+			t.Errorf("batch %v holds more than 3", b)
+		}
+		sizes += len(b)
+	}
+	if sizes != 5 || len(h.batched) != 2 {
+		t.Errorf("batches %v: want the 5 waiting messages in 2 batches", h.batched)
+	}
+	for _, how := range h.ended {
+		if how != "commit" {
+			t.Errorf("a batch ended with %s", how)
+		}
+	}
+}
+
+func TestAFailedMemberRollsTheBatchBackAndEveryMemberRunsAlone(t *testing.T) {
+	h := newBatchHarness(0)
+	h.fail["m3"] = true
+	h.handle(t, "m1", "m2", "m3", "m4")
+	if len(h.ended) != 1 || h.ended[0] != "rollback" {
+		t.Fatalf("batches ended %v, want one rollback", h.ended)
+	}
+	// m1 alone at first; then m2, m3, m4 alone after the rollback (m4 never
+	// ran in the batch: it came after the failure).
+	if len(h.alone) != 4 {
+		t.Errorf("alone: %v, want every message", h.alone)
+	}
+}
