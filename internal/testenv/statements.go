@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/postgres"
 )
 
 // Sent is a statement a StatementLog saw sent to PostgreSQL.
@@ -220,4 +222,30 @@ func (s *logStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (d
 	}
 	s.conn.log.add(s.query, false, s.conn.inTx)
 	return q.QueryContext(ctx, args)
+}
+
+// StatementCalls is how many times statements whose normalized text (as
+// pg_stat_statements shows it: constants become $n) contains fragment ran
+// on db's database, from pg_stat_statements, which the server loads
+// (scripts/services.sh) and the postgres database holds.
+func StatementCalls(t testing.TB, db *sql.DB, fragment string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := postgres.Open(ctx, URLFor("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stats.Close() }()
+	var calls int64
+	err = stats.QueryRowContext(ctx, `SELECT COALESCE(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		WHERE d.datname = $1 AND strpos(s.query, $2) > 0`, name, fragment).Scan(&calls)
+	if err != nil {
+		t.Fatalf("pg_stat_statements (scripts/services.sh loads it): %v", err)
+	}
+	return calls
 }
