@@ -45,6 +45,10 @@ type root struct {
 
 	publishersMu sync.Mutex
 	publishers   map[string]*outbox.Publisher // by outbox name; see outboxPublisher
+	// inProcessWakeUp: the writers wake the relays of this process by a
+	// call (wakers, by outbox name), not by a NOTIFY (`orders all`).
+	inProcessWakeUp bool
+	wakers          sync.Map
 }
 
 // dbOf returns the pool of a service's database.
