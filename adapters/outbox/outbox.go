@@ -25,11 +25,11 @@ import (
 // through one shard, in order, to one Kafka partition.
 const MetadataPartitionKey = "partition_key"
 
-// DefaultShards is the number of shards of a new outbox, and of the orders
-// outbox of a new database (migration 45). It is one by measurement (the
-// shard sweep in docs/benchmarks.md, "Choosing the shard count"): one
-// shard gave the shortest commit → Kafka tail at half the maximum
-// placement rate (p99 243 ms against 707 ms with eight), the least
+// DefaultShards is the number of shards of a new outbox, and of the
+// outboxes of a new database (migrations 45 and 46). It is one by
+// measurement (the shard sweep in docs/benchmarks.md, "Choosing the shard
+// count"): one shard gave the shortest commit → Kafka tail at half the
+// maximum placement rate (p99 243 ms against 707 ms with eight), the least
 // PostgreSQL CPU per order and a ninth of the idle relay's CPU. A
 // database keeps the count it has; `orders outbox reshard` changes it.
 const DefaultShards = 1
@@ -42,15 +42,15 @@ const MaxShards = 256
 const DefaultConsumerGroup = "forwarder"
 
 // The outboxes of the services. Their layouts are created by migrations 10
-// and 23 (and 45, which gives a new database's orders outbox one shard
-// instead of 10's eight), which record the shard count; a process
-// configured with another count refuses to start. Orders has the count of
-// a new database: the service reads a database's own count at start (its
-// OUTBOX_SHARDS defaults to it).
+// and 23 (and 45 and 46, which give a new database's outboxes one shard
+// instead of 10's eight and 23's four), which record the shard count; a
+// process configured with another count refuses to start. Each has the
+// count of a new database: the service reads a database's own count at
+// start (the orders outbox's OUTBOX_SHARDS defaults to it).
 var (
 	Orders    = Config{Name: "orders", Shards: DefaultShards}
-	Inventory = Config{Name: "inventory", Shards: 4}
-	Payment   = Config{Name: "payment", Shards: 4}
+	Inventory = Config{Name: "inventory", Shards: DefaultShards}
+	Payment   = Config{Name: "payment", Shards: DefaultShards}
 )
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,23}$`)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	app "github.com/orderflow/orders/app/payment"
 )
 
@@ -25,9 +26,10 @@ const DefaultDeclineAbove = 100_000
 // charges and refunds keyed by the caller's idempotency key, in the table
 // payment_gateway_ledger, written on its own connection (never inside the
 // caller's transaction, as a remote provider could not be): a repeated key
-// returns the first outcome and moves no money again.
+// returns the first outcome and moves no money again. Each call is one
+// prepared statement (see firstEntry).
 type Simulated struct {
-	db           *sql.DB
+	stmts        *pgtx.Statements
 	declineAbove int64
 }
 
@@ -41,7 +43,24 @@ func NewSimulated(db *sql.DB, declineAbove int64) (*Simulated, error) {
 	if declineAbove < 0 {
 		return nil, errors.New("decline limit must not be negative")
 	}
-	return &Simulated{db: db, declineAbove: declineAbove}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Simulated{stmts: stmts, declineAbove: declineAbove}, nil
+}
+
+// firstEntry makes a ledger insert return the key's first entry in the
+// same statement: the new one when the key is new, else the one already
+// there, so that a call is one stand-alone statement and not an insert
+// and a read. ON CONFLICT DO NOTHING would return no row for an existing
+// key; DO UPDATE waits for a concurrent first call's writer, locks its row
+// and returns it as committed, changing nothing. An entry of the other
+// kind under the key returns no row (sql.ErrNoRows), as the read by key
+// and kind did.
+func firstEntry(kind string) string {
+	return ` ON CONFLICT (idempotency_key) DO UPDATE SET kind = payment_gateway_ledger.kind
+		WHERE payment_gateway_ledger.kind = '` + kind + `'`
 }
 
 // Charge captures the amount unless it is above the limit.
@@ -51,16 +70,10 @@ func (s *Simulated) Charge(ctx context.Context, c app.Charge) (app.ChargeResult,
 		outcome, paymentID = "declined", ""
 		reason = fmt.Sprintf("amount %d %s is above the card limit of %d", c.Amount, c.Currency, s.declineAbove)
 	}
-	_, err := s.db.ExecContext(ctx, `
+	err := s.stmts.QueryRowContext(ctx, `
 		INSERT INTO payment_gateway_ledger (idempotency_key, kind, order_id, amount, currency, outcome, payment_id, reason)
-		VALUES ($1, 'charge', $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
-		c.IdempotencyKey, c.OrderID, c.Amount, c.Currency, outcome, paymentID, reason)
-	if err != nil {
-		return app.ChargeResult{}, fmt.Errorf("gateway charge: %w", err)
-	}
-	// The first call's outcome, whichever call that was.
-	err = s.db.QueryRowContext(ctx, `SELECT outcome, payment_id, reason FROM payment_gateway_ledger WHERE idempotency_key = $1 AND kind = 'charge'`,
-		c.IdempotencyKey).Scan(&outcome, &paymentID, &reason)
+		VALUES ($1, 'charge', $2, $3, $4, $5, $6, $7)`+firstEntry("charge")+` RETURNING outcome, payment_id, reason`,
+		c.IdempotencyKey, c.OrderID, c.Amount, c.Currency, outcome, paymentID, reason).Scan(&outcome, &paymentID, &reason)
 	if err != nil {
 		return app.ChargeResult{}, fmt.Errorf("gateway charge: %w", err)
 	}
@@ -70,15 +83,10 @@ func (s *Simulated) Charge(ctx context.Context, c app.Charge) (app.ChargeResult,
 // Refund gives a captured amount back.
 func (s *Simulated) Refund(ctx context.Context, r app.Refund) (app.RefundResult, error) {
 	refundID := "ref_" + uuid.NewString()
-	_, err := s.db.ExecContext(ctx, `
+	err := s.stmts.QueryRowContext(ctx, `
 		INSERT INTO payment_gateway_ledger (idempotency_key, kind, order_id, amount, currency, outcome, payment_id, refund_id)
-		VALUES ($1, 'refund', $2, $3, $4, 'refunded', $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
-		r.IdempotencyKey, r.OrderID, r.Amount, r.Currency, r.PaymentID, refundID)
-	if err != nil {
-		return app.RefundResult{}, fmt.Errorf("gateway refund: %w", err)
-	}
-	err = s.db.QueryRowContext(ctx, `SELECT refund_id FROM payment_gateway_ledger WHERE idempotency_key = $1 AND kind = 'refund'`,
-		r.IdempotencyKey).Scan(&refundID)
+		VALUES ($1, 'refund', $2, $3, $4, 'refunded', $5, $6)`+firstEntry("refund")+` RETURNING refund_id`,
+		r.IdempotencyKey, r.OrderID, r.Amount, r.Currency, r.PaymentID, refundID).Scan(&refundID)
 	if err != nil {
 		return app.RefundResult{}, fmt.Errorf("gateway refund: %w", err)
 	}

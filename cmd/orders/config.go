@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,7 +104,14 @@ type OutboxConfig struct {
 	// Shards (OUTBOX_SHARDS) is the orders outbox's shard count. Zero
 	// (unset) is the count recorded in the database, read at start
 	// (resolveOutboxShards); set, it must equal that count.
-	Shards           int
+	Shards int
+	// InventoryShards and PaymentShards are the inventory and payment
+	// outboxes' shard counts, which no variable sets: the counts recorded
+	// in their databases, read at start (resolveOutboxShards). Zero, the
+	// count of a new database (before they are read, and where the
+	// command has no such database).
+	InventoryShards  int
+	PaymentShards    int
 	BatchSize        int           // FORWARDER_BATCH_SIZE
 	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL
 	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL
@@ -273,4 +281,14 @@ func (c Config) Validate() error {
 // ordersOutbox is the order service's outbox.
 func (o OutboxConfig) ordersOutbox() outbox.Config {
 	return outbox.Config{Name: outbox.Orders.Name, Shards: o.Shards}
+}
+
+// inventoryOutbox is the inventory service's outbox.
+func (o OutboxConfig) inventoryOutbox() outbox.Config {
+	return outbox.Config{Name: outbox.Inventory.Name, Shards: cmp.Or(o.InventoryShards, outbox.Inventory.Shards)}
+}
+
+// paymentOutbox is the payment service's outbox.
+func (o OutboxConfig) paymentOutbox() outbox.Config {
+	return outbox.Config{Name: outbox.Payment.Name, Shards: cmp.Or(o.PaymentShards, outbox.Payment.Shards)}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,20 +213,24 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The pools are checked with the orders outbox's shard count resolved
-	// (resolveOutboxShards): a new database's 1, or 8 of an older one.
-	// orders: its shards + retention; inventory and payment: 4 shards +
-	// retention + a message (+ the gateway's connection); saga; API.
+	// The pools are checked with the outboxes' shard counts resolved
+	// (resolveOutboxShards): a new database's 1 each, or 8, 4 and 4 of an
+	// older one. orders: its shards + retention; inventory and payment:
+	// their shards + retention + a message (+ the gateway's connection);
+	// saga; API.
 	c.Outbox.Shards = 1
-	if got := minConns("all", c); got != 17 {
-		t.Errorf("orders all on a new database needs %d connections, want 17", got)
+	if got := minConns("all", c); got != 11 {
+		t.Errorf("orders all on a new database needs %d connections, want 11", got)
 	}
 	if got := minConns("forward", c); got != 2 {
 		t.Errorf("orders forward on a new database needs %d connections, want 2", got)
 	}
-	c.Outbox.Shards = 8
+	if got, want := []int{minConns("inventory", c), minConns("payment", c)}, []int{3, 4}; !slices.Equal(got, want) {
+		t.Errorf("orders inventory and payment on a new database need %v connections, want %v", got, want)
+	}
+	c.Outbox.Shards, c.Outbox.InventoryShards, c.Outbox.PaymentShards = 8, 4, 4
 	if got := minConns("all", c); got != 24 {
-		t.Errorf("orders all with 8 shards needs %d connections, want 24", got)
+		t.Errorf("orders all with 8, 4 and 4 shards needs %d connections, want 24", got)
 	}
 	if err := checkPool("all", c); err != nil {
 		t.Errorf("the default pool is too small for orders all with 8 shards: %v", err)
@@ -239,12 +244,13 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 		t.Errorf("a pool of 20 for orders api: %v", err)
 	}
 	c.Outbox.Shards = 1
+	c.Outbox.InventoryShards, c.Outbox.PaymentShards = 0, 0
 	if err := checkPool("all", c); err != nil {
-		t.Errorf("a pool of 20 for orders all with 1 shard: %v", err)
+		t.Errorf("a pool of 20 for orders all with 1 shard each: %v", err)
 	}
 	// Each database gets a pool of its own: orders all then needs the
 	// orders part (8 + 1 shards, the saga, the API) on the largest one.
-	c.Outbox.Shards = 8
+	c.Outbox.Shards, c.Outbox.InventoryShards, c.Outbox.PaymentShards = 8, 4, 4
 	c.Database.InventoryURL, c.Database.PaymentURL = "postgres://h/inventory", "postgres://h/payment"
 	if got := minConns("all", c); got != 11 {
 		t.Errorf("orders all on three databases needs %d connections a pool, want 11", got)

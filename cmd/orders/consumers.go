@@ -40,7 +40,7 @@ func runInventory(ctx context.Context, r *root) error {
 	}
 	warnIfNoPartitionLeft(ctx, r, c.InventoryGroup, t.Orders)
 	db := r.dbOf(inventoryService)
-	publisher, err := outboxPublisher(ctx, r, outbox.Inventory)
+	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.inventoryOutbox())
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func runInventory(ctx context.Context, r *root) error {
 	}
 	r.logger.InfoContext(ctx, "inventory running", "consumes", t.Orders, "publishes", t.Inventory, "group", c.InventoryGroup, "http", r.cfg.HTTP.Inventory)
 	return runDownstream(ctx, r, downstream{
-		name: "inventory", consumer: consumer, outbox: outbox.Inventory, db: db, inbox: messagestore.InventoryTables.Inbox,
+		name: "inventory", consumer: consumer, outbox: r.cfg.Outbox.inventoryOutbox(), db: db, inbox: messagestore.InventoryTables.Inbox,
 		apiName: "inventory API", apiAddr: r.cfg.HTTP.Inventory, api: inventoryhttp.NewHandler(application, r.auth, inventoryhttp.WithMetrics(r.httpMetrics)),
 	})
 }
@@ -70,7 +70,7 @@ func runPayment(ctx context.Context, r *root) error {
 	}
 	warnIfNoPartitionLeft(ctx, r, c.PaymentGroup, t.Orders)
 	db := r.dbOf(paymentService)
-	publisher, err := outboxPublisher(ctx, r, outbox.Payment)
+	publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.paymentOutbox())
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func runPayment(ctx context.Context, r *root) error {
 	r.logger.InfoContext(ctx, "payment service running", "consumes", t.Orders, "publishes", t.Payments,
 		"group", c.PaymentGroup, "http", r.cfg.HTTP.Payment, "decline_above", *c.PaymentDeclineAbove)
 	return runDownstream(ctx, r, downstream{
-		name: "payment", consumer: consumer, outbox: outbox.Payment, db: db, inbox: messagestore.PaymentTables.Inbox,
+		name: "payment", consumer: consumer, outbox: r.cfg.Outbox.paymentOutbox(), db: db, inbox: messagestore.PaymentTables.Inbox,
 		apiName: "payment API", apiAddr: r.cfg.HTTP.Payment, api: paymenthttp.NewHandler(application, r.auth, paymenthttp.WithMetrics(r.httpMetrics)),
 	})
 }

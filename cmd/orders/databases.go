@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 )
 
@@ -62,8 +61,8 @@ func servicesOf(cmd string) []string {
 // OUTBOX_SHARDS unset, the database's.
 func connsPerService(cmd string, c Config) map[string]int {
 	orders := c.Outbox.Shards + 1
-	inventory := outbox.Inventory.Shards + 1 + 1
-	payment := outbox.Payment.Shards + 1 + 2
+	inventory := c.Outbox.inventoryOutbox().Shards + 1 + 1
+	payment := c.Outbox.paymentOutbox().Shards + 1 + 2
 	switch cmd {
 	case "all":
 		// + the saga's message, + an API request

@@ -119,8 +119,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	}
 	defer closePools()
 	r.pools, r.db = pools, pools[ordersService]
-	// The pools' check counts the orders outbox's shards: the database's
-	// when OUTBOX_SHARDS is unset.
+	// The pools' check counts the outboxes' shards: the databases' (the
+	// orders outbox's when OUTBOX_SHARDS is unset).
 	if err := r.resolveOutboxShards(ctx, cmd); err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -45,6 +48,40 @@ func TestUnsetOutboxShardsIsTheDatabasesCount(t *testing.T) {
 	for cmd, started := range map[string]string{"api": `"msg":"HTTP API listening"`, "forward": `"msg":"relay running","outbox":"orders","shards":3`} {
 		p := testenv.StartProcess(t, "orders "+cmd, os.Args[0], []string{cmd}, with("ORDERS_TEST_RUN_MAIN=1", "HTTP_ADDR="+testenv.FreeAddr(t))...)
 		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to start with OUTBOX_SHARDS unset", func() (bool, string) {
+			if !p.Running() {
+				t.Fatalf("orders %s exited:\n%s", cmd, p.Log.String())
+			}
+			return strings.Contains(p.Log.String(), started), "no " + started + " logged yet"
+		})
+	}
+}
+
+// TestTheServiceOutboxesHaveTheirDatabasesCounts runs `orders inventory`
+// and `orders payment` on a database whose inventory outbox has 3 shards
+// and payment outbox 2 (a new database's have 1): each relays the count
+// its database records, which no variable sets.
+func TestTheServiceOutboxesHaveTheirDatabasesCounts(t *testing.T) {
+	t.Parallel()
+	db, dbURL := testenv.DBWithURL(t)
+	for name, shards := range map[string]int{outbox.Inventory.Name: 3, outbox.Payment.Name: 2} {
+		if err := admin.ChangeShards(context.Background(), db, name, shards); err != nil {
+			t.Fatal(err)
+		}
+	}
+	brokers := testenv.Kafka(t)
+	env := []string{
+		"ORDERS_TEST_RUN_MAIN=1", "DATABASE_URL=" + dbURL, "KAFKA_BROKERS=" + strings.Join(brokers, ","), "LOG_FORMAT=json", "METRICS_ADDR=off", "AUTH_DEV_MODE=true",
+		"ORDERS_TOPIC=" + testenv.Topic(t, brokers, 3), "INVENTORY_TOPIC=" + testenv.Topic(t, brokers, 3), "PAYMENTS_TOPIC=" + testenv.Topic(t, brokers, 3),
+		"INVENTORY_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1), "PAYMENT_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
+		"ORDERS_TOPIC_PARTITIONS=3", "INVENTORY_TOPIC_PARTITIONS=3", "PAYMENTS_TOPIC_PARTITIONS=3", "DLQ_TOPIC_PARTITIONS=1",
+		"INVENTORY_HTTP_ADDR=" + testenv.FreeAddr(t), "PAYMENT_HTTP_ADDR=" + testenv.FreeAddr(t),
+	}
+	for cmd, started := range map[string]string{
+		"inventory": `"msg":"relay running","outbox":"inventory","shards":3`,
+		"payment":   `"msg":"relay running","outbox":"payment","shards":2`,
+	} {
+		p := testenv.StartProcess(t, "orders "+cmd, os.Args[0], []string{cmd}, env...)
+		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to relay its database's shards", func() (bool, string) {
 			if !p.Running() {
 				t.Fatalf("orders %s exited:\n%s", cmd, p.Log.String())
 			}

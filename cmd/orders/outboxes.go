@@ -40,12 +40,16 @@ func outboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.P
 
 // newOutboxPublisher checks an outbox's layout (shard count, stalls) and
 // returns a publisher that, after each commit that wrote to the outbox,
-// wakes the relays with a NOTIFY.
+// wakes the relays: with a NOTIFY, or in `orders all` with a call to the
+// relay of this process (wakeup.go).
 func newOutboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbox.Publisher, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := admin.CheckLayout(ctx, r.dbOf(box.Name), box, outbox.DefaultConsumerGroup); err != nil {
 		return nil, err
+	}
+	if r.inProcessWakeUp {
+		return outbox.NewPublisher(outbox.PublisherConfig{Outbox: box, WakeUp: r.relayWaker(box.Name).wake}, r.wlogger())
 	}
 	notifier, err := relay.NewNotifier(r.dbOf(box.Name), relay.NotifierConfig{Outbox: box, Interval: r.cfg.Outbox.NotifyInterval}, r.wlogger())
 	if err != nil {
@@ -74,6 +78,9 @@ func runRelay(ctx context.Context, r *root, box outbox.Config) error {
 	}, logger)
 	if err != nil {
 		return err
+	}
+	if r.inProcessWakeUp {
+		r.relayWaker(box.Name).relay.Store(fwd)
 	}
 	r.logger.InfoContext(ctx, "relay running", "outbox", box.Name, "shards", box.Shards)
 	return r.parts.track("relay of the "+box.Name+" outbox", func() error { return fwd.Run(ctx) })()

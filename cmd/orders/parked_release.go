@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/internal/service"
 )
@@ -80,7 +79,7 @@ func newReleaser(ctx context.Context, r *root, consumer string) (service.Release
 	t := r.cfg.Topics
 	switch consumer {
 	case service.InventoryConsumerName:
-		publisher, err := outboxPublisher(ctx, r, outbox.Inventory)
+		publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.inventoryOutbox())
 		if err != nil {
 			return service.Releaser{}, err
 		}
@@ -91,7 +90,7 @@ func newReleaser(ctx context.Context, r *root, consumer string) (service.Release
 		}
 		return service.NewInventoryReleaser(db, application, r.logger)
 	case service.PaymentConsumerName:
-		publisher, err := outboxPublisher(ctx, r, outbox.Payment)
+		publisher, err := outboxPublisher(ctx, r, r.cfg.Outbox.paymentOutbox())
 		if err != nil {
 			return service.Releaser{}, err
 		}

@@ -45,6 +45,10 @@ type root struct {
 
 	publishersMu sync.Mutex
 	publishers   map[string]*outbox.Publisher // by outbox name; see outboxPublisher
+	// inProcessWakeUp: the writers wake the relays of this process by a
+	// call (wakers, by outbox name), not by a NOTIFY (`orders all`).
+	inProcessWakeUp bool
+	wakers          sync.Map
 }
 
 // dbOf returns the pool of a service's database.
@@ -57,21 +61,36 @@ func (r *root) telemetry() service.Telemetry {
 
 // resolveOutboxShards gives an unset OUTBOX_SHARDS the orders outbox's
 // shard count recorded in the order service's database, the count every
-// process that writes to, forwards or operates on that outbox must use.
-// A set OUTBOX_SHARDS stays as it is: the start-up check (CheckLayout)
-// refuses one that differs. `migrate` may find no outbox yet, and
-// `inventory` and `payment` have no orders database.
+// process that writes to, forwards or operates on that outbox must use,
+// and the inventory and payment outboxes the counts recorded in their
+// databases, where the command works on them. A set OUTBOX_SHARDS stays
+// as it is: the start-up check (CheckLayout) refuses one that differs.
+// `migrate` may find no outbox yet, and `inventory` and `payment` have no
+// orders database.
 func (r *root) resolveOutboxShards(ctx context.Context, cmd string) error {
-	if r.cfg.Outbox.Shards != 0 || cmd == "migrate" || r.db == nil {
+	if cmd == "migrate" {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	shards, err := admin.RecordedShards(ctx, r.db, outbox.Orders.Name)
-	if err != nil {
-		return err
+	for _, c := range []struct {
+		db     *sql.DB
+		name   string
+		shards *int
+	}{
+		{r.db, outbox.Orders.Name, &r.cfg.Outbox.Shards},
+		{r.pools[inventoryService], outbox.Inventory.Name, &r.cfg.Outbox.InventoryShards},
+		{r.pools[paymentService], outbox.Payment.Name, &r.cfg.Outbox.PaymentShards},
+	} {
+		if *c.shards != 0 || c.db == nil {
+			continue
+		}
+		shards, err := admin.RecordedShards(ctx, c.db, c.name)
+		if err != nil {
+			return err
+		}
+		*c.shards = shards
 	}
-	r.cfg.Outbox.Shards = shards
 	return nil
 }
 
@@ -79,13 +98,13 @@ func (r *root) resolveOutboxShards(ctx context.Context, cmd string) error {
 func relayedOutboxes(cmd string, c Config) []outbox.Config {
 	switch cmd {
 	case "all":
-		return []outbox.Config{c.Outbox.ordersOutbox(), outbox.Inventory, outbox.Payment}
+		return []outbox.Config{c.Outbox.ordersOutbox(), c.Outbox.inventoryOutbox(), c.Outbox.paymentOutbox()}
 	case "forward":
 		return []outbox.Config{c.Outbox.ordersOutbox()}
 	case "inventory":
-		return []outbox.Config{outbox.Inventory}
+		return []outbox.Config{c.Outbox.inventoryOutbox()}
 	case "payment":
-		return []outbox.Config{outbox.Payment}
+		return []outbox.Config{c.Outbox.paymentOutbox()}
 	default:
 		return nil
 	}

@@ -32,6 +32,7 @@ func newApplication(ctx context.Context, r *root) (app.Application, error) {
 
 // runAll runs every role in one process, on one pool.
 func runAll(ctx context.Context, r *root) error {
+	r.inProcessWakeUp = true // every outbox's writers and relay are here (wakeup.go)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runAPI(ctx, r) })
 	g.Go(func() error { return runForwarder(ctx, r) })

@@ -16,9 +16,8 @@ import (
 // describeOutboxes lists, sorted, the outbox objects of schema as the
 // catalog shows them: columns with types and defaults, constraints,
 // indexes, sequences, views with their definition and comment, the
-// recorded layouts and every position (the orders outbox's shards are
-// those of orders).
-func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema string, orders outbox.Config) []string {
+// recorded layouts and every position (of the shards of boxes).
+func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema string, boxes []outbox.Config) []string {
 	t.Helper()
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true)`, schema); err != nil {
 		t.Fatal(err)
@@ -55,7 +54,7 @@ func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema stri
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []outbox.Config{orders, outbox.Inventory, outbox.Payment} {
+	for _, cfg := range boxes {
 		for _, topic := range cfg.SQLTopics() {
 			var group, txID string
 			var acked int64
@@ -71,17 +70,28 @@ func describeOutboxes(ctx context.Context, t *testing.T, tx *sql.Tx, schema stri
 	return lines
 }
 
-// The migrations hold their own SQL (migrations/00010, 00023, 00045); on
-// a new database they must create exactly what CreateLayout creates for
-// the three outboxes, the orders outbox with one shard.
+// The migrations hold their own SQL (migrations/00010, 00023, 00045,
+// 00046); on a new database they must create exactly what CreateLayout
+// creates for the three outboxes, each with one shard.
 func TestMigrationsCreateTheLayoutCreateLayoutCreates(t *testing.T) {
 	t.Parallel()
-	checkLayoutIsCreateLayouts(t, testenv.DB(t), outbox.Config{Name: outbox.Orders.Name, Shards: 1})
+	checkLayoutIsCreateLayouts(t, testenv.DB(t), shardCounts{orders: 1, inventory: 1, payment: 1})
+}
+
+// shardCounts are the shard counts of the three outboxes.
+type shardCounts struct{ orders, inventory, payment int }
+
+func (c shardCounts) configs() []outbox.Config {
+	return []outbox.Config{
+		{Name: outbox.Orders.Name, Shards: c.orders},
+		{Name: outbox.Inventory.Name, Shards: c.inventory},
+		{Name: outbox.Payment.Name, Shards: c.payment},
+	}
 }
 
 // checkLayoutIsCreateLayouts fails t unless db's outboxes are what
-// CreateLayout creates, with orders for the orders outbox.
-func checkLayoutIsCreateLayouts(t *testing.T, db *sql.DB, orders outbox.Config) {
+// CreateLayout creates, with the shard counts of want.
+func checkLayoutIsCreateLayouts(t *testing.T, db *sql.DB, want shardCounts) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
@@ -89,7 +99,8 @@ func checkLayoutIsCreateLayouts(t *testing.T, db *sql.DB, orders outbox.Config) 
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	migrated := describeOutboxes(ctx, t, tx, "public", orders)
+	boxes := want.configs()
+	migrated := describeOutboxes(ctx, t, tx, "public", boxes)
 
 	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA layout_check`); err != nil {
 		t.Fatal(err)
@@ -97,14 +108,14 @@ func checkLayoutIsCreateLayouts(t *testing.T, db *sql.DB, orders outbox.Config) 
 	if _, err := tx.ExecContext(ctx, `SET LOCAL search_path = layout_check`); err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []outbox.Config{orders, outbox.Inventory, outbox.Payment} {
+	for _, cfg := range boxes {
 		if err := admin.CreateLayout(ctx, tx, cfg, outbox.DefaultConsumerGroup); err != nil {
 			t.Fatal(err)
 		}
 	}
-	created := describeOutboxes(ctx, t, tx, "layout_check", orders)
+	created := describeOutboxes(ctx, t, tx, "layout_check", boxes)
 	if len(migrated) < 50 || !slices.Equal(migrated, created) {
-		t.Errorf("the migrations created\n%s\n\nCreateLayout created (orders: %d shards)\n%s",
-			strings.Join(migrated, "\n"), orders.Shards, strings.Join(created, "\n"))
+		t.Errorf("the migrations created\n%s\n\nCreateLayout created (shards: %+v)\n%s",
+			strings.Join(migrated, "\n"), want, strings.Join(created, "\n"))
 	}
 }

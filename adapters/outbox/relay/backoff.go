@@ -18,12 +18,16 @@ import (
 // for what it returns (pinned by watermillsql_test.go); this manager does
 // the waiting itself, so that a wake-up ends it, and returns 0:
 //
-//   - after a batch: no wait, the next query runs at once;
-//   - after an empty query with committed rows still waiting after the
-//     position (behind a transaction that is still open): 1 ms, then twice
-//     as long each time up to the idle interval, ended early by a wake-up;
-//   - after an empty query with nothing waiting: until a wake-up, or the
-//     idle interval (a safety net for missed wake-ups);
+//   - after a full batch (batchSize rows): no wait, the next query runs
+//     at once;
+//   - after an empty query, or a batch shorter than batchSize (the select
+//     reached the end of what it may read, so querying again at once would
+//     find nothing), with committed rows still waiting after the position
+//     (behind a transaction that is still open, or a message the batch
+//     left unacknowledged): 1 ms, then twice as long each time up to the
+//     idle interval, ended early by a wake-up;
+//   - after an empty query or a short batch with nothing waiting: until a
+//     wake-up, or the idle interval (a safety net for missed wake-ups);
 //   - when another forwarder holds the shard: until a wake-up or the idle
 //     interval, so a standby takes over within about that time;
 //   - after a database error: 50 ms, doubling up to 5 s;
@@ -41,6 +45,7 @@ type backoffManager struct {
 	topic         string
 	consumerGroup string
 	idle          time.Duration
+	batchSize     int // rows a full select reads; 0: every batch counts as full
 	wake          chan struct{}
 	done          <-chan struct{}
 	turn          *turn
@@ -83,7 +88,9 @@ func (b *backoffManager) Wake() {
 
 // HandleError implements watermillsql.BackoffManager.
 func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	short := false
 	if b.turn != nil {
+		short = b.batchSize > 0 && b.turn.rowsRead() < b.batchSize
 		b.turn.ended() // the subscriber committed or rolled back before calling
 	}
 	if err != nil && b.publishFailure != nil {
@@ -112,6 +119,9 @@ func (b *backoffManager) HandleError(logger watermill.LoggerAdapter, noMsg bool,
 		b.wait(b.errBackoff, false)
 	case !noMsg:
 		b.quick, b.errBackoff, b.publishBackoff, b.publishRetries = 0, 0, 0, 0
+		if short {
+			b.afterEmptyQuery()
+		}
 	default:
 		b.errBackoff = 0
 		b.afterEmptyQuery()
@@ -134,6 +144,9 @@ func (b *backoffManager) afterPublishFailure(failure error) {
 	b.wait(b.publishBackoff, false)
 }
 
+// afterEmptyQuery waits after a query that read everything it could (none
+// or a short batch): briefly while committed rows wait after the position,
+// else for a wake-up.
 func (b *backoffManager) afterEmptyQuery() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	state, err := shard.ReadState(ctx, b.db, b.topic, b.consumerGroup)

@@ -80,6 +80,7 @@ func (f *Relay) addShard(topic string) error {
 	backoff := newBackoffManager(f.db, topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, turn, f.logger)
 	backoff.publishFailure = pipe.takeFailure
 	backoff.retryMin, backoff.retryMax = f.cfg.RetryMin, f.cfg.RetryMax
+	backoff.batchSize = f.cfg.BatchSize
 	if f.cfg.Metrics != nil {
 		backoff.retried = f.cfg.Metrics.retried.WithLabelValues(f.cfg.Outbox.Name, topic)
 	}

@@ -38,6 +38,7 @@ type turn struct {
 	reading bool      // the select's rows may still be open
 	contact time.Time // last time PostgreSQL answered in this transaction
 	lost    bool      // sticky until the transaction ends
+	rows    int       // read by the transaction's select
 }
 
 func newTurn(timeout time.Duration) *turn { return &turn{timeout: timeout} }
@@ -46,14 +47,22 @@ func newTurn(timeout time.Duration) *turn { return &turn{timeout: timeout} }
 func (t *turn) begun(tx *sql.Tx) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.tx, t.reading, t.contact, t.lost = tx, true, time.Now(), false
+	t.tx, t.reading, t.contact, t.lost, t.rows = tx, true, time.Now(), false, 0
 }
 
 // rowRead records that the select is still answering.
 func (t *turn) rowRead() {
 	t.mu.Lock()
 	t.contact = time.Now()
+	t.rows++
 	t.mu.Unlock()
+}
+
+// rowsRead is how many rows the last transaction's select read.
+func (t *turn) rowsRead() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rows
 }
 
 // handling records that the batch's rows were all read: the subscriber

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	app "github.com/orderflow/orders/app/inventory"
 )
 
-// StockReadModel reads stock levels.
+// StockReadModel reads stock levels, with its statement prepared.
 type StockReadModel struct {
-	db *sql.DB
+	stmts *pgtx.Statements
 }
 
 var _ app.StockReadModel = (*StockReadModel)(nil)
@@ -21,13 +22,17 @@ func NewStockReadModel(db *sql.DB) (*StockReadModel, error) {
 	if db == nil {
 		return nil, errors.New("stock read model needs a database")
 	}
-	return &StockReadModel{db: db}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &StockReadModel{stmts: stmts}, nil
 }
 
 // StockLevel implements app.StockReadModel.
 func (m *StockReadModel) StockLevel(ctx context.Context, sku string) (app.StockLevel, error) {
 	l := app.StockLevel{SKU: sku}
-	err := m.db.QueryRowContext(ctx, `SELECT on_hand, reserved, updated_at FROM inventory_stock WHERE sku = $1`, sku).
+	err := m.stmts.QueryRowContext(ctx, `SELECT on_hand, reserved, updated_at FROM inventory_stock WHERE sku = $1`, sku).
 		Scan(&l.OnHand, &l.Reserved, &l.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.StockLevel{}, app.ErrUnknownSKU

@@ -9,14 +9,17 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // ParkingLot stores the messages a consumer set aside, per order, in the
 // service's parked-messages table. An order with a parked message is
 // parked: its later messages are parked too, in arrival order, so that
-// none overtakes the one that failed.
+// none overtakes the one that failed. Its statements run prepared
+// (pgtx.Statements): the parking check runs for every delivery.
 type ParkingLot struct {
-	db     *sql.DB
+	stmts  *pgtx.Statements
 	tables Tables
 }
 
@@ -28,13 +31,17 @@ func NewParkingLot(db *sql.DB, tables Tables) (*ParkingLot, error) {
 	if err := tables.Validate(); err != nil {
 		return nil, err
 	}
-	return &ParkingLot{db: db, tables: tables}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &ParkingLot{stmts: stmts, tables: tables}, nil
 }
 
 // IsParked reports whether the consumer parked a message of the order.
 func (p *ParkingLot) IsParked(ctx context.Context, consumer, orderKey string) (bool, error) {
 	var parked bool
-	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.tables.Parked+` WHERE consumer = $1 AND order_key = $2)`,
+	err := p.stmts.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.tables.Parked+` WHERE consumer = $1 AND order_key = $2)`,
 		consumer, orderKey).Scan(&parked)
 	if err != nil {
 		return false, fmt.Errorf("read parked messages: %w", err)
@@ -45,7 +52,7 @@ func (p *ParkingLot) IsParked(ctx context.Context, consumer, orderKey string) (b
 // CountParked returns how many messages the consumer has parked now.
 func (p *ParkingLot) CountParked(ctx context.Context, consumer string) (int64, error) {
 	var n int64
-	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM `+p.tables.Parked+` WHERE consumer = $1`, consumer).Scan(&n)
+	err := p.stmts.QueryRowContext(ctx, `SELECT count(*) FROM `+p.tables.Parked+` WHERE consumer = $1`, consumer).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count parked messages: %w", err)
 	}
@@ -55,7 +62,7 @@ func (p *ParkingLot) CountParked(ctx context.Context, consumer string) (int64, e
 // Park stores msg for the order with the reason it was set aside. Parking
 // a message twice (a redelivery) keeps the first record.
 func (p *ParkingLot) Park(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) error {
-	return p.park(ctx, p.db, consumer, orderKey, topic, msg, reason)
+	return p.park(ctx, p.stmts, consumer, orderKey, topic, msg, reason)
 }
 
 func (p *ParkingLot) park(ctx context.Context, db execer, consumer, orderKey, topic string, msg *message.Message, reason string) error {
@@ -74,7 +81,7 @@ func (p *ParkingLot) park(ctx context.Context, db execer, consumer, orderKey, to
 	return nil
 }
 
-// execer is a pool or a transaction.
+// execer is the pool's prepared statements or a unit of work.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
@@ -96,7 +103,7 @@ type ParkedMessage struct {
 // Parked returns the consumer's parked messages in the order they were
 // parked.
 func (p *ParkingLot) Parked(ctx context.Context, consumer string) (_ []ParkedMessage, err error) {
-	rows, err := p.db.QueryContext(ctx, `
+	rows, err := p.stmts.QueryContext(ctx, `
 		SELECT seq, consumer, message_id, order_key, topic, reason, parked_at, payload, metadata
 		FROM `+p.tables.Parked+` WHERE consumer = $1 ORDER BY seq`, consumer)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // A release of an order (FirstParked, handle, Unpark, until none is left)
@@ -24,13 +26,13 @@ import (
 // deletion that committed meanwhile.
 func (p *ParkingLot) ParkBehind(ctx context.Context, consumer, orderKey, topic string, msg *message.Message, reason string) (bool, error) {
 	parked := false
-	err := p.lockedTx(ctx, consumer, orderKey, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.tables.Parked+` WHERE consumer = $1 AND order_key = $2)`,
+	err := p.lockedTx(ctx, consumer, orderKey, func(uow *pgtx.UnitOfWork) error {
+		err := uow.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.tables.Parked+` WHERE consumer = $1 AND order_key = $2)`,
 			consumer, orderKey).Scan(&parked)
 		if err != nil || !parked {
 			return err
 		}
-		return p.park(ctx, tx, consumer, orderKey, topic, msg, reason)
+		return p.park(ctx, uow, consumer, orderKey, topic, msg, reason)
 	})
 	if err != nil {
 		return false, fmt.Errorf("park message %s behind its order: %w", msg.UUID, err)
@@ -46,7 +48,7 @@ func (p *ParkingLot) FirstParked(ctx context.Context, consumer, orderKey string)
 		id                string
 		payload, metadata []byte
 	)
-	err := p.db.QueryRowContext(ctx, `SELECT seq, message_id, payload, metadata FROM `+p.tables.Parked+`
+	err := p.stmts.QueryRowContext(ctx, `SELECT seq, message_id, payload, metadata FROM `+p.tables.Parked+`
 		WHERE consumer = $1 AND order_key = $2 ORDER BY seq LIMIT 1`, consumer, orderKey).Scan(&seq, &id, &payload, &metadata)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
@@ -63,8 +65,8 @@ func (p *ParkingLot) FirstParked(ctx context.Context, consumer, orderKey string)
 
 // Unpark deletes the parked message seq of the order.
 func (p *ParkingLot) Unpark(ctx context.Context, consumer, orderKey string, seq int64) error {
-	err := p.lockedTx(ctx, consumer, orderKey, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM `+p.tables.Parked+` WHERE consumer = $1 AND seq = $2`, consumer, seq)
+	err := p.lockedTx(ctx, consumer, orderKey, func(uow *pgtx.UnitOfWork) error {
+		_, err := uow.ExecContext(ctx, `DELETE FROM `+p.tables.Parked+` WHERE consumer = $1 AND seq = $2`, consumer, seq)
 		return err
 	})
 	if err != nil {
@@ -75,7 +77,7 @@ func (p *ParkingLot) Unpark(ctx context.Context, consumer, orderKey string, seq 
 
 // Repark replaces the reason of the parked message seq: it failed again.
 func (p *ParkingLot) Repark(ctx context.Context, consumer string, seq int64, reason string) error {
-	_, err := p.db.ExecContext(ctx, `UPDATE `+p.tables.Parked+` SET reason = $3 WHERE consumer = $1 AND seq = $2`, consumer, seq, reason)
+	_, err := p.stmts.ExecContext(ctx, `UPDATE `+p.tables.Parked+` SET reason = $3 WHERE consumer = $1 AND seq = $2`, consumer, seq, reason)
 	if err != nil {
 		return fmt.Errorf("record the reason of parked message %d: %w", seq, err)
 	}
@@ -83,22 +85,12 @@ func (p *ParkingLot) Repark(ctx context.Context, consumer string, seq int64, rea
 }
 
 // lockedTx runs fn in a transaction holding the order's parking lock.
-func (p *ParkingLot) lockedTx(ctx context.Context, consumer, orderKey string, fn func(*sql.Tx) error) (err error) {
-	tx, err := p.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+func (p *ParkingLot) lockedTx(ctx context.Context, consumer, orderKey string, fn func(*pgtx.UnitOfWork) error) error {
+	return p.stmts.Do(ctx, func(uow *pgtx.UnitOfWork) error {
+		if _, err := uow.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+			p.tables.Parked+"/"+consumer+"/"+orderKey); err != nil {
+			return err
 		}
-	}()
-	if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-		p.tables.Parked+"/"+consumer+"/"+orderKey); err != nil {
-		return err
-	}
-	if err = fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return fn(uow)
+	})
 }

@@ -8,12 +8,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	app "github.com/orderflow/orders/app/payment"
 )
 
-// ReadModel reads payments.
+// ReadModel reads payments, with its statement prepared.
 type ReadModel struct {
-	db *sql.DB
+	stmts *pgtx.Statements
 }
 
 var _ app.ReadModel = (*ReadModel)(nil)
@@ -23,7 +24,11 @@ func NewReadModel(db *sql.DB) (*ReadModel, error) {
 	if db == nil {
 		return nil, errors.New("payment read model needs a database")
 	}
-	return &ReadModel{db: db}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &ReadModel{stmts: stmts}, nil
 }
 
 // PaymentsOfOrder implements app.ReadModel.
@@ -35,7 +40,7 @@ func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []ap
 	// The canonical form: uuid.Parse also reads forms PostgreSQL does not
 	// (urn:uuid:…), and the column compares UUIDs, not their spelling.
 	orderID = id.String()
-	rows, err := m.db.QueryContext(ctx, `
+	rows, err := m.stmts.QueryContext(ctx, `
 		SELECT order_id, amount, currency, status, payment_id, refund_id, reason, created_at, updated_at
 		FROM payments WHERE order_id = $1`, orderID)
 	if err != nil {

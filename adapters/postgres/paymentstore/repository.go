@@ -29,8 +29,11 @@ type Outbox interface {
 }
 
 // Repository implements the payment service's Repository port.
+//
+// Its statements run prepared (pgtx.Statements), as the order
+// repository's do: one round trip each instead of two.
 type Repository struct {
-	db          *sql.DB
+	stmts       *pgtx.Statements
 	outbox      Outbox
 	eventsTopic string
 }
@@ -46,13 +49,17 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 	if eventsTopic == "" {
 		return nil, errors.New("payment repository needs an events topic")
 	}
-	return &Repository{db: db, outbox: outbox, eventsTopic: eventsTopic}, nil
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Repository{stmts: stmts, outbox: outbox, eventsTopic: eventsTopic}, nil
 }
 
 // Add implements app.Repository.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
 	return r.inTx(ctx, msg, p.OrderID(), func(uow *pgtx.UnitOfWork) error {
-		res, err := uow.Tx.ExecContext(ctx, `
+		res, err := uow.ExecContext(ctx, `
 			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
 			p.OrderID(), p.Amount(), p.Currency(), string(p.Status()), p.PaymentID(), p.RefundID(), p.Reason())
@@ -68,7 +75,7 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 
 // Get implements app.Repository.
 func (r *Repository) Get(ctx context.Context, orderID string) (*domain.Payment, error) {
-	return load(ctx, r.db, orderID, "")
+	return load(ctx, r.stmts, orderID, "")
 }
 
 // Update implements app.Repository.
@@ -89,8 +96,7 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 		announced = orderID
 	}
 	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
-		tx := uow.Tx
-		p, err := load(ctx, tx, orderID, "FOR UPDATE")
+		p, err := load(ctx, uow, orderID, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
@@ -104,7 +110,7 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 		if p.Status() == before {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = uow.ExecContext(ctx, `
 			UPDATE payments SET status = $2, payment_id = $3, refund_id = $4, reason = $5, updated_at = now()
 			WHERE order_id = $1`, orderID, string(p.Status()), p.PaymentID(), p.RefundID(), p.Reason())
 		if err != nil {
@@ -118,7 +124,7 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 // the events of orderID (none when empty) and records msg, the consumed
 // message fn is the effect of, in the payment service's inbox.
 func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, fn func(uow *pgtx.UnitOfWork) error) error {
-	return pgtx.Do(ctx, r.db, func(uow *pgtx.UnitOfWork) error {
+	return r.stmts.Do(ctx, func(uow *pgtx.UnitOfWork) error {
 		if orderID != "" {
 			if err := r.outbox.Announce(ctx, uow, orderID); err != nil {
 				return err

@@ -1,0 +1,46 @@
+package paymentstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/orderflow/orders/app/inbox"
+	app "github.com/orderflow/orders/app/payment"
+	domain "github.com/orderflow/orders/domain/payment"
+	"github.com/orderflow/orders/internal/testenv"
+)
+
+// TestThePaymentServiceRunsItsStatementsPrepared: once warmed up, a
+// payment opened, charged (through the simulated gateway's ledger),
+// refunded, and read, and one declined and voided, send no statement with
+// arguments unprepared (each would cost a second round trip).
+func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
+	t.Parallel()
+	_, dbURL := testenv.DBWithURL(t)
+	log := testenv.NewStatementLog(t, dbURL)
+	a := newApp(t, log.DB)
+	ctx := context.Background()
+	key := func() inbox.Key { return inbox.Key{Consumer: "payment", MessageID: uuid.NewString()} }
+	log.RunsPrepared(t, func() {
+		refunded, voided := uuid.NewString(), uuid.NewString()
+		for order, amount := range map[string]int64{refunded: 2598, voided: 200_000} {
+			if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key(), OrderID: order, Amount: amount, Currency: "EUR"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusCaptured {
+			t.Fatalf("charge: %s, %v", status, err)
+		}
+		if status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusRefunded {
+			t.Fatalf("cancel: %s, %v", status, err)
+		}
+		if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key(), OrderID: voided}); err != nil || status != domain.StatusDeclined {
+			t.Fatalf("charge above the limit: %s, %v", status, err)
+		}
+		if ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, app.PaymentsOfOrder{OrderID: refunded}); err != nil || len(ps) != 1 {
+			t.Fatalf("payments = %+v, %v", ps, err)
+		}
+	})
+}
