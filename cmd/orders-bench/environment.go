@@ -28,6 +28,9 @@ type environment struct {
 	dir                 string // binaries, scripts and logs of this run
 	ordersBin, relayBin string
 	cleanups            []func()
+	// partitions of each topic of the pipeline runs: they bound the
+	// consumers' batches (docs/saga.md, "Batches").
+	partitions int32
 }
 
 func newEnvironment(ctx context.Context, dir string) (*environment, error) {
@@ -35,7 +38,7 @@ func newEnvironment(ctx context.Context, dir string) (*environment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL at TEST_DATABASE_URL (start it with `make services`): %w", err)
 	}
-	e := &environment{admin: admin, brokers: testenv.KafkaBrokers(), dir: dir}
+	e := &environment{admin: admin, brokers: testenv.KafkaBrokers(), dir: dir, partitions: 6}
 	e.cleanups = append(e.cleanups, func() { _ = admin.Close() })
 	return e, nil
 }

@@ -75,6 +75,8 @@ type options struct {
 	// WriteShards, when set, reshards the write path's databases to that
 	// many orders-outbox shards (0: a new database's count).
 	WriteShards int
+	// Partitions of each topic of the pipeline runs (default 6).
+	Partitions int
 }
 
 func fullOptions() options {
@@ -113,6 +115,7 @@ func main() {
 	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
 	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
 	downstream := flag.Bool("downstream", true, "run the downstream section (orders all: burst and sustained rates)")
+	partitions := flag.Int("partitions", 6, "partitions of each topic of the end-to-end and downstream runs (they bound the consumers' batches)")
 	writeShards := flag.Int("write-shards", 0, "orders-outbox shards of the write path's databases (default: a new database's count)")
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
@@ -136,6 +139,11 @@ func main() {
 		os.Exit(2)
 	}
 	o.WriteShards = *writeShards
+	if *partitions < 1 || *partitions > 1000 {
+		fmt.Fprintf(os.Stderr, "orders-bench: -partitions %d: want 1 to 1000\n", *partitions)
+		os.Exit(2)
+	}
+	o.Partitions = *partitions
 	o.BurstOrders = cmp.Or(max(*burst, 0), o.BurstOrders)
 	o.Sustained, o.EndTimeout = cmp.Or(max(*sustained, 0), o.Sustained), cmp.Or(max(*endTimeout, 0), o.EndTimeout)
 	if err := runUntilSignalled(o); err != nil {
@@ -215,6 +223,9 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	e, err := newEnvironment(ctx, o.Out)
 	if err != nil {
 		return nil, err
+	}
+	if o.Partitions > 0 {
+		e.partitions = int32(o.Partitions)
 	}
 	defer e.close()
 	started := time.Now()

@@ -34,12 +34,12 @@ func preparePipeline(ctx context.Context, e *environment, shards int) (_ *pipeli
 	if p.db, err = e.newDatabase(ctx, "e2e"); err != nil {
 		return nil, err
 	}
-	if p.topic, err = e.newTopic("orders", 6, true); err != nil {
+	if p.topic, err = e.newTopic("orders", e.partitions, true); err != nil {
 		return nil, err
 	}
 	topics := map[string]string{"ORDERS_TOPIC": p.topic}
 	for _, name := range []string{"INVENTORY_TOPIC", "PAYMENTS_TOPIC", "INVENTORY_DLQ_TOPIC", "PAYMENT_DLQ_TOPIC", "SAGA_DLQ_TOPIC"} {
-		if topics[name], err = e.newTopic(strings.ToLower(strings.TrimSuffix(name, "_TOPIC")), 6, false); err != nil {
+		if topics[name], err = e.newTopic(strings.ToLower(strings.TrimSuffix(name, "_TOPIC")), e.partitions, false); err != nil {
 			return nil, err
 		}
 	}

@@ -70,6 +70,7 @@ func (u *UnitOfWork) statement(ctx context.Context, query string) *sql.Stmt {
 // step that must happen once per transaction (the outbox taking a shard's
 // writer lock, say) remembers it here.
 func (u *UnitOfWork) Once(key any) bool {
+	u.shared()
 	if u.done[key] {
 		return false
 	}
@@ -83,7 +84,16 @@ func (u *UnitOfWork) Once(key any) bool {
 // AfterCommit registers fn to run once the transaction has committed. It
 // does not run when the transaction rolls back or its commit fails.
 func (u *UnitOfWork) AfterCommit(fn func()) {
+	u.shared()
 	u.afterCommit = append(u.afterCommit, fn)
+}
+
+// shared gives a UnitOfWork made as a literal around a Tx the state that
+// Do and Batch give theirs.
+func (u *UnitOfWork) shared() {
+	if u.transaction == nil {
+		u.transaction = &transaction{}
+	}
 }
 
 // Do runs fn in a unit of work: it commits when fn succeeds, rolls back
