@@ -58,7 +58,7 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
 		Brokers: brokers, ConsumerGroup: "inventory." + strings.TrimPrefix(ordersTopic, "test."), DeadLetterTopic: dlq,
 		Retry:  messaging.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
-		Logger: slog.New(slog.DiscardHandler), Registerer: reg, Outbox: publisher,
+		Logger: slog.New(slog.DiscardHandler), Registerer: reg, Outbox: publisher, BatchSize: 64,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 		consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
 			Brokers: brokers, ConsumerGroup: fmt.Sprintf("inventory-%d.%s", i, strings.TrimPrefix(ordersTopic, "test.")), DeadLetterTopic: dlq,
 			Retry:  messaging.RetryConfig{MaxRetries: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
-			Logger: slog.New(slog.DiscardHandler), Outbox: publisher,
+			Logger: slog.New(slog.DiscardHandler), Outbox: publisher, BatchSize: 64,
 		})
 		if err != nil {
 			t.Fatal(err)

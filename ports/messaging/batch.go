@@ -119,14 +119,13 @@ func (b *batching) enqueue(m *batchMember) {
 }
 
 // lead runs batches until no message waits. The first message runs at
-// once; after a batch, when some messages wait but fewer than a batch
-// holds, it lingers a little for the others that the batch's
-// acknowledgements release.
+// once; after a batch of n, when some messages wait but fewer than n, it
+// lingers a little for the others that the batch's acknowledgements
+// release (each partition hands out its next message once the last is
+// acknowledged).
 func (b *batching) lead() {
-	for ran := false; ; ran = true {
-		if ran {
-			b.lingerForMore()
-		}
+	for last := 0; ; {
+		b.lingerForMore(min(last, b.max))
 		b.mu.Lock()
 		n := min(len(b.waiting), b.max)
 		if n == 0 {
@@ -138,11 +137,12 @@ func (b *batching) lead() {
 		b.waiting = b.waiting[n:]
 		b.mu.Unlock()
 		b.run(members)
+		last = n
 	}
 }
 
-func (b *batching) lingerForMore() {
-	if b.linger <= 0 {
+func (b *batching) lingerForMore(expected int) {
+	if b.linger <= 0 || expected <= 1 {
 		return
 	}
 	deadline := time.NewTimer(b.linger)
@@ -151,7 +151,7 @@ func (b *batching) lingerForMore() {
 		b.mu.Lock()
 		n := len(b.waiting)
 		b.mu.Unlock()
-		if n == 0 || n >= b.max {
+		if n == 0 || n >= expected {
 			return
 		}
 		select {

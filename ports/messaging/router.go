@@ -34,7 +34,7 @@ type Config struct {
 	// BeginBatch starts the transaction of a batch on the consumer's
 	// database; nil handles each message in its own transaction.
 	BeginBatch BeginBatch
-	// BatchSize bounds the messages of one batch (default 64; 1: none).
+	// BatchSize bounds the messages of one batch (default 1: none).
 	BatchSize int
 	// BatchLinger is how long a batch waits for more messages after the
 	// one before it, when fewer than BatchSize wait (default 2ms).
@@ -75,8 +75,11 @@ func (c *Config) setDefaults() {
 // DefaultBatchLinger is the default BatchLinger.
 const DefaultBatchLinger = 2 * time.Millisecond
 
-// DefaultBatchSize is the default bound of a consumer's batch.
-const DefaultBatchSize = 64
+// DefaultBatchSize is the default bound of a consumer's batch: 1, no
+// batches. On a database whose commit is cheap they confirm no more orders
+// (docs/benchmarks.md), and a member waiting on a lock holds up the whole
+// batch (ADR-0006).
+const DefaultBatchSize = 1
 
 // Validate reports a config the router cannot run with.
 func (c Config) Validate() error {
