@@ -48,9 +48,12 @@ type batching struct {
 // batch.
 type batchMember struct {
 	turn    chan BatchTransaction // nil: run alone
-	done    chan error            // the handler's result in the batch
-	outcome chan error            // the batch's commit
+	done    chan result           // the handler's result
+	outcome chan result           // the batch's commit
 }
+
+// result is an error passed between a member and the batch's leader.
+type result struct{ err error }
 
 type aloneKey struct{}
 
@@ -63,21 +66,20 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		if msg.Context().Value(aloneKey{}) != nil {
 			return h(msg) // failed in a batch before: its retries run alone
 		}
-		m := &batchMember{turn: make(chan BatchTransaction, 1), done: make(chan error, 1), outcome: make(chan error, 1)}
+		m := &batchMember{turn: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
 		b.enqueue(m)
 		tx := <-m.turn
 		if tx == nil {
 			produced, err := h(msg)
-			m.done <- err
+			m.done <- result{err}
 			return produced, err
 		}
 		ctx := msg.Context()
 		produced, err := b.runInBatch(h, msg, tx, m)
 		msg.SetContext(ctx)
-		if err == nil {
-			if err = <-m.outcome; err == nil {
-				return produced, nil
-			}
+		// Alone only once the batch has ended: its locks are gone.
+		if committed := <-m.outcome; err == nil && committed.err == nil {
+			return produced, nil
 		}
 		msg.SetContext(context.WithValue(ctx, aloneKey{}, true))
 		return h(msg)
@@ -91,7 +93,7 @@ func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx Ba
 	defer func() {
 		if !reported {
 			r := recover()
-			m.done <- fmt.Errorf("panic in a batch: %v", r)
+			m.done <- result{fmt.Errorf("panic in a batch: %v", r)}
 			<-m.outcome
 			panic(r) // after the batch rolled back; Recoverer makes it an error
 		}
@@ -99,7 +101,7 @@ func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx Ba
 	msg.SetContext(tx.Join(msg.Context()))
 	produced, err = h(msg)
 	reported = true
-	m.done <- err
+	m.done <- result{err}
 	return produced, err
 }
 
@@ -165,22 +167,22 @@ func (b *batching) lingerForMore(expected int) {
 func (b *batching) run(members []*batchMember) {
 	if len(members) == 1 {
 		members[0].turn <- nil
-		<-members[0].done
+		<-members[0].done // alone: its error is its own
 		return
 	}
 	tx, err := b.begin(context.Background())
 	if err != nil {
 		for _, m := range members {
 			m.turn <- nil
-			<-m.done
+			<-m.done // alone: its error is its own
 		}
 		return
 	}
 	var failed error
 	for i, m := range members {
 		m.turn <- tx
-		if err := <-m.done; err != nil {
-			failed = err
+		if done := <-m.done; done.err != nil {
+			failed = done.err
 			for _, rest := range members[i+1:] { // they never ran: alone
 				rest.turn <- nil
 			}
@@ -194,6 +196,6 @@ func (b *batching) run(members []*batchMember) {
 		failed = tx.Commit()
 	}
 	for _, m := range members {
-		m.outcome <- failed
+		m.outcome <- result{failed}
 	}
 }
