@@ -1,7 +1,6 @@
 package readmetest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,7 +33,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 			t.Fatalf("%s is not installed (%s): install it, e.g. `sudo apt-get install %s`", tool, why, tool)
 		}
 	}
-	root := repositoryRoot(t)
+	root := testenv.RepoRoot(t)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,26 +110,6 @@ func systemEnv(t *testing.T) []string {
 	)
 }
 
-// repositoryRoot is the directory of go.mod above the test's.
-func repositoryRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		} else if !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 func describe(s step, out string) string {
 	want := "(nothing; it must only succeed)"

@@ -30,15 +30,8 @@ import (
 func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testenv.DB(t)
-	brokers := testenv.Kafka(t)
-	ordersTopic := testenv.Topic(t, brokers, 6)
-	dlq := testenv.Topic(t, brokers, 1)
-	publisher := testenv.OutboxPublisher(t, outbox.Inventory)
-	application, err := service.NewInventoryApplication(db, publisher, "inventory.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := newBatchInventory(t)
+	db, brokers, ordersTopic, dlq, publisher, application := inv.db, inv.brokers, inv.topic, inv.dlq, inv.publisher, inv.app
 	if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: "BOOK", OnHand: 10_000}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +109,8 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testenv.DB(t)
-	brokers := testenv.Kafka(t)
-	ordersTopic := testenv.Topic(t, brokers, 6)
-	dlq := testenv.Topic(t, brokers, 1)
-	publisher := testenv.OutboxPublisher(t, outbox.Inventory)
-	application, err := service.NewInventoryApplication(db, publisher, "inventory.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := newBatchInventory(t)
+	db, brokers, ordersTopic, dlq, publisher, application := inv.db, inv.brokers, inv.topic, inv.dlq, inv.publisher, inv.app
 	skus := []string{"A", "B", "C", "D"}
 	for _, sku := range skus {
 		if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: sku, OnHand: 10_000}); err != nil {
@@ -172,4 +158,26 @@ func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 	if got := count(t, db, `SELECT count(*) FROM inventory_parked_messages`); got != 0 {
 		t.Errorf("%d messages parked, want none", got)
 	}
+}
+
+// batchInventory is the inventory's application on a database of its own,
+// and the topics of its consumer: six partitions, so that batches form.
+type batchInventory struct {
+	db         *sql.DB
+	brokers    []string
+	topic, dlq string
+	publisher  *outbox.Publisher
+	app        inventoryapp.Application
+}
+
+func newBatchInventory(t *testing.T) batchInventory {
+	t.Helper()
+	inv := batchInventory{db: testenv.DB(t), brokers: testenv.Kafka(t), publisher: testenv.OutboxPublisher(t, outbox.Inventory)}
+	inv.topic, inv.dlq = testenv.Topic(t, inv.brokers, 6), testenv.Topic(t, inv.brokers, 1)
+	var err error
+	inv.app, err = service.NewInventoryApplication(inv.db, inv.publisher, "inventory.events", service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
 }
