@@ -110,7 +110,6 @@ func systemEnv(t *testing.T) []string {
 	)
 }
 
-
 func describe(s step, out string) string {
 	want := "(nothing; it must only succeed)"
 	if len(s.expect) > 0 {
