@@ -85,7 +85,8 @@ func TestHarnessSmoke(t *testing.T) {
 	}
 	checkDownstream(t, o, res.Downstream, out.String())
 	for _, want := range []string{"## Write path", "## Relay", "## End to end", "## Downstream", "## Targets", "service / pgbench",
-		"burst: end-to-end rate", "commit → confirmed p99", "consumer lag 0 within", "CPU per confirmed order"} {
+		"burst: end-to-end rate", "commit → confirmed p99", "consumer lag 0 within", "CPU per confirmed order",
+		"burst: confirmed end to end ≥", "statements per confirmed order", "committed transactions per confirmed order"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the printed tables lack %q", want)
 		}

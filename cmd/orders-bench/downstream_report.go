@@ -16,6 +16,14 @@ const (
 	targetCPURatio         = 3.0 // CPU per confirmed order over CPU per placed order
 )
 
+// targets of issue 22: the downstream's own cost and capacity.
+const (
+	targetBurstRate            = 250.0 // confirmed end to end, orders/s
+	targetCPURatioDownstream   = 6.0
+	targetStatementsPerOrder   = 25.0
+	targetTransactionsPerOrder = 8.0
+)
+
 func (r *results) printDownstream(w io.Writer) {
 	d := r.Downstream
 	if d == nil {
@@ -113,6 +121,7 @@ func (r *results) downstreamTargets(row func(target, measured, verdict string)) 
 		fmt.Sprintf("%.2f (%.0f vs %.0f/s)", b.VsAPI, b.EndToEndRate, b.APIAloneRate), yes(allEnded && b.VsAPI >= moonshotBurstVsAPI))
 	row(fmt.Sprintf("CPU per confirmed order ≤ %.0f× CPU per placed order (write path alone)", targetCPURatio),
 		fmt.Sprintf("%.1f× (%.3f vs %.3f CPU s per 1,000)", b.CPURatio, b.PipelineCPU, b.WritePathCPU), yes(b.CPURatio > 0 && b.CPURatio <= targetCPURatio))
+	r.downstreamCostTargets(row, allEnded)
 	for i, ph := range d.Sustained {
 		limit := targetConfirmP99Half
 		if i == 0 {
@@ -125,6 +134,33 @@ func (r *results) downstreamTargets(row func(target, measured, verdict string)) 
 		lagMet := ph.Settling.LagZero >= 0 && ph.Settling.LagZero <= targetLagZero
 		row(fmt.Sprintf("consumer lag 0 within %s of the end at %.0f/s", targetLagZero, ph.Rate),
 			fmt.Sprintf("after %s (every order ended after %s)", after(ph.Settling.LagZero), after(ph.Settling.AllEnded)), yes(lagMet))
+	}
+}
+
+// downstreamCostTargets prints issue 22's rows: the burst's rate, and what
+// a confirmed order costs.
+func (r *results) downstreamCostTargets(row func(target, measured, verdict string), allEnded bool) {
+	b, st := r.Downstream.Burst, r.Downstream.Statements
+	row(fmt.Sprintf("burst: confirmed end to end ≥ %.0f/s", targetBurstRate),
+		fmt.Sprintf("%.0f/s", b.EndToEndRate), yes(allEnded && b.EndToEndRate >= targetBurstRate))
+	row(fmt.Sprintf("CPU per confirmed order ≤ %.0f× CPU per placed order", targetCPURatioDownstream),
+		fmt.Sprintf("%.1f×", b.CPURatio), yes(b.CPURatio > 0 && b.CPURatio <= targetCPURatioDownstream))
+	if st == nil || st.Missing != "" || b.Confirmed == 0 {
+		row(fmt.Sprintf("burst: ≤ %.0f statements and ≤ %.0f transactions per confirmed order", targetStatementsPerOrder, targetTransactionsPerOrder),
+			"not measured (pg_stat_statements)", "**no**")
+	} else {
+		statements := float64(st.Calls) / float64(b.Confirmed)
+		row(fmt.Sprintf("burst: ≤ %.0f statements per confirmed order", targetStatementsPerOrder),
+			fmt.Sprintf("%.1f", statements), yes(statements <= targetStatementsPerOrder))
+		row(fmt.Sprintf("burst: ≤ %.0f committed transactions per confirmed order", targetTransactionsPerOrder),
+			fmt.Sprintf("%.1f", st.CommitsPerOrder), yes(st.CommitsPerOrder > 0 && st.CommitsPerOrder <= targetTransactionsPerOrder))
+	}
+	for _, missing := range []string{
+		"sustained ≥ 200 orders/s at placed → confirmed p99 ≤ 1 s (step search)",
+		"placed → confirmed p99 ≤ 60 ms at 10/s",
+		"confirmed/s ≥ 0.5 × pgbench running one confirmed order's statements",
+	} {
+		row(missing, "not measured yet", "**no**")
 	}
 }
 
