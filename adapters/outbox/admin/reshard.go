@@ -39,16 +39,6 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 	if current == shards {
 		return fmt.Errorf("outbox %s already has %d shards", name, shards)
 	}
-	// An order held in a shard is held by that shard's letters; in another
-	// layout its events would go to another shard and no longer wait.
-	var held int
-	if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT partition_key) FROM outbox_dead_letters
-		WHERE outbox = $1 AND status IN ('dead', 'held') AND partition_key IS NOT NULL`, name).Scan(&held); err != nil {
-		return fmt.Errorf("held orders of outbox %s: %w", name, err)
-	}
-	if held > 0 {
-		return fmt.Errorf("outbox %s has %d held order(s): replay or skip them first (`orders outbox dead-letters list`)", name, held)
-	}
 	report := progress.From(ctx)
 	report.Start(int64(current + shards))
 	groups := map[string]bool{}
@@ -77,6 +67,9 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 		}
 		report.Add(1)
 	}
+	if err := checkNoneHeld(ctx, tx, name); err != nil {
+		return err
+	}
 	groupList := make([]string, 0, len(groups))
 	for g := range groups {
 		groupList = append(groupList, g)
@@ -92,6 +85,26 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 		return err
 	}
 	return tx.Commit()
+}
+
+// checkNoneHeld refuses while an order of the outbox is held: it is held
+// by its shard's letters, and in another layout its events would go to
+// another shard and no longer wait. It locks the dead letters against
+// writers first, so that a relay dead-lettering at this moment commits
+// before the count, or after the reshard (then on the new shards).
+func checkNoneHeld(ctx context.Context, tx *sql.Tx, name string) error {
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE outbox_dead_letters IN SHARE MODE`); err != nil {
+		return fmt.Errorf("lock the dead letters: %w", err)
+	}
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT partition_key) FROM outbox_dead_letters
+		WHERE outbox = $1 AND status IN ('dead', 'held') AND partition_key IS NOT NULL`, name).Scan(&held); err != nil {
+		return fmt.Errorf("held orders of outbox %s: %w", name, err)
+	}
+	if held > 0 {
+		return fmt.Errorf("outbox %s has %d held order(s): replay or skip them first (`orders outbox dead-letters list`)", name, held)
+	}
+	return nil
 }
 
 func consumerGroups(ctx context.Context, q execer, topic string) (_ []string, err error) {

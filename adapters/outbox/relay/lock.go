@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
 )
@@ -46,12 +47,22 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // The same round trip reads the shard's held orders for the batch (see
 // holds): two statements in one simple query, each with its own READ
 // COMMITTED snapshot, so the second is read after the lock was taken.
+//
+// And it checks that the transaction may record the position (not read
+// only, UPDATE on the offsets table): the position is written after the
+// batch was sent, so a relay that cannot write it would send the batch
+// again and again.
 type lockingBeginner struct {
 	*sql.DB
-	lock  string
-	turn  *turn
-	holds *holds
+	lock    string
+	offsets string
+	turn    *turn
+	holds   *holds
 }
+
+// errCannotRecordPosition: the relay's transaction may not write its
+// position; it sends nothing until it may.
+var errCannotRecordPosition = errors.New("the relay cannot record its position (a read-only transaction: a standby, default_transaction_read_only; or no UPDATE privilege): it sends nothing until it can")
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
@@ -61,12 +72,13 @@ func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *hol
 	// barrier's argument requires (shard.BarrierQuery), at no extra round
 	// trip.
 	ms := t.timeout.Milliseconds()
-	return lockingBeginner{DB: db, turn: t, holds: h, lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END
+	return lockingBeginner{DB: db, turn: t, holds: h, offsets: shard.OffsetsTable(topic), lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END,
+			current_setting('transaction_read_only') = 'off' AND has_table_privilege(%s, 'UPDATE')
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
 			set_config('tcp_user_timeout', '%d', true),
 			set_config('enable_seqscan', 'off', true)) AS session; %s`,
-		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), ms, ms, ms, h.openKeysQuery())}
+		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), pq.QuoteLiteral(shard.OffsetsTable(topic)), ms, ms, ms, h.openKeysQuery())}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -78,10 +90,14 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		// watermillsql_test.go.
 		return tx, err
 	}
-	locked, keys, err := lockAndReadHolds(ctx, tx, b.lock)
+	locked, writable, keys, err := lockAndReadHolds(ctx, tx, b.lock)
 	if err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("take outbox shard lock: %w", err)
+	}
+	if locked && !writable {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("outbox shard %s: %w", b.offsets, errCannotRecordPosition)
 	}
 	if !locked {
 		_ = tx.Rollback()
@@ -92,17 +108,17 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 	return tx, nil
 }
 
-func lockAndReadHolds(ctx context.Context, tx *sql.Tx, query string) (locked bool, keys map[string]struct{}, err error) {
+func lockAndReadHolds(ctx context.Context, tx *sql.Tx, query string) (locked, writable bool, keys map[string]struct{}, err error) {
 	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
-		return false, nil, err
+		return false, false, nil, err
 	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
 	for rows.Next() { // one row; lib/pq finds the next result set after it
-		if err := rows.Scan(&locked); err != nil {
-			return false, nil, err
+		if err := rows.Scan(&locked, &writable); err != nil {
+			return false, false, nil, err
 		}
 	}
 	keys, err = readOpenKeys(rows)
-	return locked, keys, err
+	return locked, writable, keys, err
 }

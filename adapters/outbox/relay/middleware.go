@@ -37,6 +37,10 @@ func unwrapProblem(msg *message.Message) string {
 // authorisation or configuration mistake an operator can fix) is retried,
 // and stalls the shard visibly, rather than dead-letter every message.
 func permanentPublishError(err error) bool {
+	// Not INVALID_TIMESTAMP: a record carries the relay's send time, so
+	// that refusal is about the relay's clock or the topic's
+	// message.timestamp.* policy, and every record fails alike until it is
+	// mended (docs/forwarder.md, "Guarantees").
 	var kerr sarama.KError
 	if errors.As(err, &kerr) {
 		switch kerr {
@@ -45,8 +49,7 @@ func permanentPublishError(err error) bool {
 			sarama.ErrInvalidMessageSize,
 			sarama.ErrInvalidMessage, // CORRUPT_MESSAGE: also a record a compacted topic refuses
 			sarama.ErrInvalidRecord,  // INVALID_RECORD: the broker's validation refused it
-			sarama.ErrInvalidTimestamp,
-			sarama.ErrInvalidTopic: // the envelope names a topic Kafka cannot have
+			sarama.ErrInvalidTopic:   // the envelope names a topic Kafka cannot have
 			return true
 		}
 		return false
