@@ -37,7 +37,7 @@ func (c DatabaseConfig) urlOf(service string) (dbURL, variable string) {
 // servicesOf returns the services whose databases cmd works on.
 func servicesOf(cmd string) []string {
 	switch cmd {
-	case "all", "migrate", "parked":
+	case "all", "migrate", "parked", "outbox":
 		return []string{ordersService, inventoryService, paymentService}
 	case "inventory":
 		return []string{inventoryService}

@@ -15,10 +15,11 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/admin"
 )
 
-// runDeadLetters runs `orders outbox dead-letters list|show|replay|skip`;
-// the work is admin's (see docs/forwarder.md, "Dead letters"). Without a
-// subcommand it lists, as before.
-func runDeadLetters(ctx context.Context, r *root, ob outbox.Config, args []string) error {
+// runDeadLetters runs `orders outbox dead-letters list|show|replay|skip`
+// on each of boxes (named: the one -outbox named); the work is admin's
+// (see docs/forwarder.md, "Dead letters"). Without a subcommand it lists,
+// as before.
+func runDeadLetters(ctx context.Context, r *root, boxes []managedOutbox, named bool, args []string) error {
 	cmd := "list"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -30,68 +31,121 @@ func runDeadLetters(ctx context.Context, r *root, ob outbox.Config, args []strin
 		if err := flags.Parse(args); err != nil {
 			return err
 		}
-		return listDeadLetters(ctx, r, ob, *n)
+		return listDeadLetters(ctx, boxes, *n)
 	case "show":
 		if len(args) != 1 {
-			return errors.New("usage: orders outbox dead-letters show ID")
+			return errors.New("usage: orders outbox [-outbox NAME] dead-letters show ID")
 		}
 		id, err := strconv.ParseInt(args[0], 10, 64)
 		if err != nil {
 			return fmt.Errorf("dead letter ID %q: %w", args[0], err)
 		}
-		d, err := admin.DeadLetterByID(ctx, r.db, ob.Name, id)
-		if err != nil {
+		if err := oneDatabase(boxes, named); err != nil {
 			return err
 		}
-		showDeadLetter(d)
-		return nil
+		for _, box := range boxes {
+			d, err := admin.DeadLetterByID(ctx, box.db, box.cfg.Name, id)
+			if errors.Is(err, admin.ErrNoDeadLetter) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			showDeadLetter(box.cfg.Name, d)
+			return nil
+		}
+		return fmt.Errorf("no dead letter %d", id)
 	case "replay", "skip":
 		if len(args) != 1 {
-			return fmt.Errorf("usage: orders outbox dead-letters %s ORDER_OR_ID", cmd)
+			return fmt.Errorf("usage: orders outbox [-outbox NAME] dead-letters %s ORDER_OR_ID", cmd)
 		}
-		var (
-			res admin.Resolution
-			err error
-		)
-		if cmd == "skip" {
-			res, err = admin.SkipDeadLetters(ctx, r.db, ob, outbox.DefaultConsumerGroup, args[0])
-		} else {
-			pub, perr := kafka.NewPublisher(r.cfg.Kafka.Brokers, nil)
-			if perr != nil {
-				return perr
+		if _, err := strconv.ParseInt(args[0], 10, 64); err == nil {
+			if err := oneDatabase(boxes, named); err != nil {
+				return err
 			}
-			defer func() { _ = pub.Close() }()
-			res, err = admin.ReplayDeadLetters(ctx, r.db, ob, outbox.DefaultConsumerGroup, pub, args[0])
 		}
-		if err == nil || len(res.Done) > 0 {
-			fmt.Printf("%s %d letter(s) %v of order %q; %d still held\n", map[string]string{"skip": "skipped", "replay": "replayed"}[cmd],
-				len(res.Done), res.Done, res.Order, res.StillOpen)
-		}
-		return err
+		return resolveDeadLetters(ctx, r, boxes, cmd, args[0])
 	default:
 		return fmt.Errorf("unknown dead-letters command %q: want list, show, replay or skip", cmd)
 	}
 }
 
-func listDeadLetters(ctx context.Context, r *root, ob outbox.Config, n int) error {
-	letters, err := admin.DeadLetters(ctx, r.db, ob.Name, n)
-	if err != nil {
-		return err
+// oneDatabase refuses a letter's ID for outboxes in several databases:
+// IDs are numbered per database, so one could name a letter in each.
+func oneDatabase(boxes []managedOutbox, named bool) error {
+	if named {
+		return nil
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	_, _ = fmt.Fprintln(w, "ID\tAT\tSTATUS\tORDER\tSQL TOPIC\tOFFSET\tREASON")
-	for _, d := range letters {
-		reason := d.Reason
-		if len(reason) > 100 {
-			reason = reason[:100] + "…"
+	for _, box := range boxes[1:] {
+		if box.db != boxes[0].db {
+			return errors.New("the outboxes are in different databases, each numbering its letters: name the letter's outbox with -outbox")
 		}
-		_, _ = fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.DeadLettered.Format(time.RFC3339), d.Status, d.Order, d.SQLTopic, d.Offset, reason)
+	}
+	return nil
+}
+
+// resolveDeadLetters replays or skips the letters of an order (or from a
+// letter's ID) in each outbox that has some.
+func resolveDeadLetters(ctx context.Context, r *root, boxes []managedOutbox, cmd, orderOrID string) error {
+	var pub *kafka.Publisher
+	if cmd == "replay" {
+		var err error
+		if pub, err = kafka.NewPublisher(r.cfg.Kafka.Brokers, nil); err != nil {
+			return err
+		}
+		defer func() { _ = pub.Close() }()
+	}
+	found := false
+	var errs []error
+	for _, box := range boxes {
+		var (
+			res admin.Resolution
+			err error
+		)
+		if cmd == "skip" {
+			res, err = admin.SkipDeadLetters(ctx, box.db, box.cfg, outbox.DefaultConsumerGroup, orderOrID)
+		} else {
+			res, err = admin.ReplayDeadLetters(ctx, box.db, box.cfg, outbox.DefaultConsumerGroup, pub, orderOrID)
+		}
+		if errors.Is(err, admin.ErrNoDeadLetter) && len(boxes) > 1 {
+			continue
+		}
+		found = true
+		if err == nil || len(res.Done) > 0 {
+			fmt.Printf("outbox %s: %s %d letter(s) %v of order %q; %d still held\n", box.cfg.Name,
+				map[string]string{"skip": "skipped", "replay": "replayed"}[cmd], len(res.Done), res.Done, res.Order, res.StillOpen)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outbox %s: %w", box.cfg.Name, err))
+		}
+	}
+	if !found {
+		return fmt.Errorf("%q: no open dead letter of that order or ID in any outbox: %w", orderOrID, admin.ErrNoDeadLetter)
+	}
+	return errors.Join(errs...)
+}
+
+func listDeadLetters(ctx context.Context, boxes []managedOutbox, n int) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(w, "OUTBOX\tID\tAT\tSTATUS\tORDER\tSQL TOPIC\tOFFSET\tREASON")
+	for _, box := range boxes {
+		letters, err := admin.DeadLetters(ctx, box.db, box.cfg.Name, n)
+		if err != nil {
+			return fmt.Errorf("outbox %s: %w", box.cfg.Name, err)
+		}
+		for _, d := range letters {
+			reason := d.Reason
+			if len(reason) > 100 {
+				reason = reason[:100] + "…"
+			}
+			_, _ = fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", box.cfg.Name, d.ID, d.DeadLettered.Format(time.RFC3339), d.Status, d.Order, d.SQLTopic, d.Offset, reason)
+		}
 	}
 	return w.Flush()
 }
 
-func showDeadLetter(d admin.DeadLetter) {
-	fmt.Printf("id:          %d\nstatus:      %s\norder:       %s\nuuid:        %s\n", d.ID, d.Status, d.Order, d.UUID)
+func showDeadLetter(outboxName string, d admin.DeadLetter) {
+	fmt.Printf("outbox:      %s\nid:          %d\nstatus:      %s\norder:       %s\nuuid:        %s\n", outboxName, d.ID, d.Status, d.Order, d.UUID)
 	if d.HeldBehind != 0 {
 		fmt.Printf("held behind: %d\n", d.HeldBehind)
 	}

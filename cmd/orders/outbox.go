@@ -42,7 +42,11 @@ func untilDone(ctx context.Context, logger *slog.Logger, what string, fn func() 
 	}
 }
 
-const outboxUsage = `usage: orders outbox <command>
+const outboxUsage = `usage: orders outbox [-outbox orders|inventory|payment] <command>
+
+Each command works on every outbox (orders, inventory, payment), each in its
+service's database, or on the one -outbox names; reshard on the orders
+outbox unless -outbox names another.
 
 commands:
   status                 each shard's position, backlog, oldest message and problems;
@@ -54,73 +58,130 @@ commands:
   dead-letters replay ORDER_OR_ID      send an order's held letters to Kafka, in order; release it
   dead-letters skip ORDER_OR_ID        give up an order's held letters; release it`
 
-// runOutbox runs the outbox's administrative commands.
+// managedOutbox is an outbox and the database it lives in.
+type managedOutbox struct {
+	db  *sql.DB
+	cfg outbox.Config
+}
+
+// outboxesNamed returns the outbox name names, or every outbox for "".
+func (r *root) outboxesNamed(name string) ([]managedOutbox, error) {
+	all := []managedOutbox{
+		{r.dbOf(ordersService), r.cfg.Outbox.ordersOutbox()},
+		{r.dbOf(inventoryService), r.cfg.Outbox.inventoryOutbox()},
+		{r.dbOf(paymentService), r.cfg.Outbox.paymentOutbox()},
+	}
+	if name == "" {
+		return all, nil
+	}
+	for _, box := range all {
+		if box.cfg.Name == name {
+			return []managedOutbox{box}, nil
+		}
+	}
+	return nil, fmt.Errorf("-outbox %q: want orders, inventory or payment", name)
+}
+
+// runOutbox runs the outboxes' administrative commands.
 func runOutbox(ctx context.Context, r *root, args []string) error {
-	if len(args) == 0 {
+	flags := flag.NewFlagSet("outbox", flag.ContinueOnError)
+	name := flags.String("outbox", "", "the outbox to work on: orders, inventory or payment (default: each)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if args = flags.Args(); len(args) == 0 {
 		return errors.New(outboxUsage)
 	}
-	db, ob := r.db, r.cfg.Outbox.ordersOutbox()
+	boxes, err := r.outboxesNamed(*name)
+	if err != nil {
+		return err
+	}
 	switch args[0] {
 	case "status":
-		return outboxStatus(ctx, db, ob)
+		return outboxStatus(ctx, boxes)
 	case "repair":
-		var done []string
-		err := withProgress(ctx, r, "outbox repair", "shards", func(ctx context.Context) (err error) {
-			done, err = admin.Repair(ctx, db, ob, outbox.DefaultConsumerGroup)
-			return err
-		})
-		for _, d := range done {
-			fmt.Println(d)
-		}
-		if err == nil && len(done) == 0 {
-			fmt.Println("no shard is stalled; nothing to repair")
-		}
-		return err
+		return outboxRepair(ctx, r, boxes)
 	case "reshard":
-		flags := flag.NewFlagSet("reshard", flag.ContinueOnError)
-		shards := flags.Int("shards", 0, "the new number of shards")
-		if err := flags.Parse(args[1:]); err != nil {
-			return err
+		if *name == "" {
+			boxes = boxes[:1] // the orders outbox
 		}
-		err := withProgress(ctx, r, "outbox reshard", "shards", func(ctx context.Context) error {
-			return admin.ChangeShards(ctx, db, ob.Name, *shards)
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS unset (the database's count) or %d\n",
-			ob.Name, *shards, *shards)
-		return nil
+		return outboxReshard(ctx, r, boxes[0], args[1:])
 	case "dead-letters":
-		return runDeadLetters(ctx, r, ob, args[1:])
+		return runDeadLetters(ctx, r, boxes, *name != "", args[1:])
 	default:
 		return errors.New("unknown outbox command " + args[0] + "\n" + outboxUsage)
 	}
 }
 
-func outboxStatus(ctx context.Context, db *sql.DB, ob outbox.Config) error {
-	statuses, err := admin.Status(ctx, db, ob, outbox.DefaultConsumerGroup)
+func outboxRepair(ctx context.Context, r *root, boxes []managedOutbox) error {
+	var errs []error
+	for _, box := range boxes {
+		var done []string
+		err := withProgress(ctx, r, "outbox repair", "shards", func(ctx context.Context) (err error) {
+			done, err = admin.Repair(ctx, box.db, box.cfg, outbox.DefaultConsumerGroup)
+			return err
+		})
+		for _, d := range done {
+			fmt.Printf("outbox %s: %s\n", box.cfg.Name, d)
+		}
+		if err == nil && len(done) == 0 {
+			fmt.Printf("outbox %s: no shard is stalled; nothing to repair\n", box.cfg.Name)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outbox %s: %w", box.cfg.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func outboxReshard(ctx context.Context, r *root, box managedOutbox, args []string) error {
+	flags := flag.NewFlagSet("reshard", flag.ContinueOnError)
+	shards := flags.Int("shards", 0, "the new number of shards")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	err := withProgress(ctx, r, "outbox reshard", "shards", func(ctx context.Context) error {
+		return admin.ChangeShards(ctx, box.db, box.cfg.Name, *shards)
+	})
 	if err != nil {
 		return err
 	}
+	if box.cfg.Name == outbox.Orders.Name {
+		fmt.Printf("outbox %s now has %d shards: start the API and the forwarder with OUTBOX_SHARDS unset (the database's count) or %d\n",
+			box.cfg.Name, *shards, *shards)
+	} else {
+		fmt.Printf("outbox %s now has %d shards: start its service again\n", box.cfg.Name, *shards)
+	}
+	return nil
+}
+
+func outboxStatus(ctx context.Context, boxes []managedOutbox) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	_, _ = fmt.Fprintln(w, "SQL TOPIC\tPOSITION\tBACKLOG\tOLDEST\tSTATE")
+	_, _ = fmt.Fprintln(w, "OUTBOX\tSQL TOPIC\tPOSITION\tBACKLOG\tOLDEST\tSTATE")
 	stalled := 0
-	for _, s := range statuses {
-		position := s.Position
-		if position == "" {
-			position = "-"
+	var errs []error
+	for _, box := range boxes {
+		statuses, err := admin.Status(ctx, box.db, box.cfg, outbox.DefaultConsumerGroup)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outbox %s: %w", box.cfg.Name, err))
+			continue
 		}
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", s.SQLTopic, position, s.Backlog, s.OldestAge.Round(time.Millisecond), s.Problem)
-		if s.Stalled {
-			stalled++
+		for _, s := range statuses {
+			position := s.Position
+			if position == "" {
+				position = "-"
+			}
+			_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", box.cfg.Name, s.SQLTopic, position, s.Backlog, s.OldestAge.Round(time.Millisecond), s.Problem)
+			if s.Stalled {
+				stalled++
+			}
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	if stalled > 0 {
-		return fmt.Errorf("%d shard(s) stalled: run `orders outbox repair` (see docs/forwarder.md)", stalled)
+		errs = append(errs, fmt.Errorf("%d shard(s) stalled: run `orders outbox repair` (see docs/forwarder.md)", stalled))
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -47,7 +47,7 @@ func TestLongAdminCommandsLogTheirProgress(t *testing.T) {
 		total float64
 	}{
 		{"rebuild-read-models", dbURL, []string{"rebuild-read-models"}, orders},
-		{"outbox repair", dbURL, []string{"outbox", "repair"}, float64(outbox.Orders.Shards)},
+		{"outbox repair", dbURL, []string{"outbox", "-outbox", "orders", "repair"}, float64(outbox.Orders.Shards)},
 		// The old shards checked and the new ones created.
 		{"outbox reshard", drainedURL, []string{"outbox", "reshard", "-shards", "3"}, float64(outbox.Orders.Shards + 3)},
 	}

@@ -22,19 +22,29 @@ import (
 // restored rows) with the old cluster's high transaction IDs while a writer
 // goes on writing rows with the new cluster's low ones. The running relay
 // must notice, forward nothing from the shard, and after `repair` every row
-// written after the restore must reach Kafka, each order in version order.
+// written after the restore must reach Kafka, each order in version order;
+// for each of the three outboxes.
 func TestRestoreAheadOfTheXidsIsNoticedAndRepairLosesNothing(t *testing.T) {
 	t.Parallel()
+	for _, box := range []outbox.Config{outbox.Orders, outbox.Inventory, outbox.Payment} {
+		t.Run(box.Name, func(t *testing.T) {
+			t.Parallel()
+			restoreAndRepair(t, box)
+		})
+	}
+}
+
+func restoreAndRepair(t *testing.T, box outbox.Config) {
 	db, dbURL := testenv.DBWithURL(t)
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 6)
-	pub := testenv.OutboxPublisher(t, outbox.Orders)
+	pub := testenv.OutboxPublisher(t, box)
 	reg := prometheus.NewRegistry()
 	metrics, err := relay.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	startForwarder(t, db, dbURL, brokers, relay.Config{IdlePollInterval: 50 * time.Millisecond, StallAfter: time.Second, Metrics: metrics})
+	startForwarder(t, db, dbURL, brokers, relay.Config{Outbox: box, IdlePollInterval: 50 * time.Millisecond, StallAfter: time.Second, Metrics: metrics})
 
 	// A writer runs throughout: 40 orders, one version per transaction.
 	var (
@@ -68,26 +78,26 @@ func TestRestoreAheadOfTheXidsIsNoticedAndRepairLosesNothing(t *testing.T) {
 
 	// The "restore": every shard's rows and position a million IDs ahead,
 	// each row rewritten by another transaction (its xmin, as after COPY).
-	for _, sqlTopic := range outbox.Orders.SQLTopics() {
+	for _, sqlTopic := range box.SQLTopics() {
 		simulateRestore(t, db, sqlTopic)
 	}
-	positions := readPositions(t, db)
+	positions := readPositions(t, db, box)
 
 	// Noticed while running: every shard reported, no position moved.
 	deadline := time.Now().Add(15 * time.Second)
-	for stalledShards(t, reg, "ahead_of_xids") < outbox.Orders.Shards {
+	for stalledShards(t, reg, "ahead_of_xids") < box.Shards {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d shards reported ahead_of_xids within 15 s", stalledShards(t, reg, "ahead_of_xids"), outbox.Orders.Shards)
+			t.Fatalf("%d of %d shards reported ahead_of_xids within 15 s", stalledShards(t, reg, "ahead_of_xids"), box.Shards)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // the writer goes on
-	if now := readPositions(t, db); fmt.Sprint(now) != fmt.Sprint(positions) {
+	if now := readPositions(t, db, box); fmt.Sprint(now) != fmt.Sprint(positions) {
 		t.Errorf("positions moved on a shard ahead of the xids:\n%v\n%v", positions, now)
 	}
 
-	done, err := admin.Repair(context.Background(), db, outbox.Orders, outbox.DefaultConsumerGroup)
-	if err != nil || len(done) != outbox.Orders.Shards {
+	done, err := admin.Repair(context.Background(), db, box, outbox.DefaultConsumerGroup)
+	if err != nil || len(done) != box.Shards {
 		t.Fatalf("Repair: %v, %q", err, done)
 	}
 	time.Sleep(500 * time.Millisecond) // a little writing after the repair too
@@ -136,10 +146,10 @@ func simulateRestore(t *testing.T, db *sql.DB, sqlTopic string) {
 	}
 }
 
-func readPositions(t *testing.T, db *sql.DB) []string {
+func readPositions(t *testing.T, db *sql.DB, box outbox.Config) []string {
 	t.Helper()
 	var out []string
-	for _, sqlTopic := range outbox.Orders.SQLTopics() {
+	for _, sqlTopic := range box.SQLTopics() {
 		var p string
 		err := db.QueryRow(`SELECT last_processed_transaction_id || '/' || offset_acked FROM `+outbox.OffsetsTable(sqlTopic)+
 			` WHERE consumer_group = $1`, outbox.DefaultConsumerGroup).Scan(&p)
