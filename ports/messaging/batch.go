@@ -22,17 +22,10 @@ type BatchTransaction interface {
 // BeginBatch starts a BatchTransaction on the consumer's database.
 type BeginBatch func(ctx context.Context) (BatchTransaction, error)
 
-// batching runs the messages that wait for the consumer's database
-// together: while one batch runs, the messages that arrive wait, and then
-// up to max of them run as the next batch, one after the other on one
-// transaction that commits once. A message that arrives with nothing
-// running runs at once, alone, in its own transaction, as without
-// batching: low load pays nothing. When any member of a batch fails, the
-// batch rolls back and each of its messages runs again alone, through the
-// retry, parking and dead-letter chain as ever, so one bad message never
-// fails its neighbours. A message is acknowledged only after the commit
-// that applied it. The subscriber hands out one message per partition at
-// a time, so a batch holds at most one message of an order's partition.
+// batching runs the messages that wait for the consumer's database as
+// batches, one transaction each; a message that finds nothing running runs
+// alone at once, and a failed batch runs each of its messages alone. The
+// whole contract is in docs/saga.md, "Batches".
 type batching struct {
 	begin  BeginBatch
 	max    int
