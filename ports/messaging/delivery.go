@@ -21,6 +21,7 @@ import (
 type delivery struct {
 	EventID    string
 	OrderID    string
+	Version    int // the order's version, for order events; 0 for others
 	OccurredAt time.Time
 	Event      any
 }
@@ -63,7 +64,7 @@ func decode(msg *message.Message) (delivery, error) {
 	if err != nil {
 		return delivery{}, permanentf("message %s: %v", msg.UUID, err)
 	}
-	return delivery{EventID: env.EventID, OrderID: env.OrderID, OccurredAt: env.OccurredAt, Event: event}, nil
+	return delivery{EventID: env.EventID, OrderID: env.OrderID, Version: env.Version, OccurredAt: env.OccurredAt, Event: event}, nil
 }
 
 // decodeEvent reads the event of any producing service's contract; their
@@ -104,4 +105,12 @@ func orderKey(msg *message.Message) string {
 func inboxKey(ctx context.Context, consumer, eventID string) inbox.Key {
 	orderKey, _ := ctx.Value(parkingCheckKey{}).(string)
 	return inbox.Key{Consumer: consumer, MessageID: eventID, OrderKey: orderKey}
+}
+
+// orderEventKey is inboxKey for an order event: it names the order and
+// version too, so that a second, different event of them is refused.
+func orderEventKey[E interface{ EventType() string }](ctx context.Context, consumer string, e *Received[E]) inbox.Key {
+	key := inboxKey(ctx, consumer, e.EventID)
+	key.Order, key.Version = e.OrderID, e.Version
+	return key
 }

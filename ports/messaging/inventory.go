@@ -63,7 +63,7 @@ func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[ordereve
 	for i, it := range e.Event.Items {
 		lines[i] = domain.Line{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	status, err := h.app.Commands.ReserveStock.Handle(ctx, app.ReserveStock{Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID, Lines: lines})
+	status, err := h.app.Commands.ReserveStock.Handle(ctx, app.ReserveStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Lines: lines})
 	if err == nil {
 		h.logger.DebugContext(ctx, "stock reservation decided", "order_id", e.OrderID, "status", status)
 	}
@@ -71,11 +71,11 @@ func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[ordereve
 }
 
 func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
-	err := h.app.Commands.ReleaseStock.Handle(ctx, app.ReleaseStock{Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID})
+	err := h.app.Commands.ReleaseStock.Handle(ctx, app.ReleaseStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.release", e.OrderID, err)
 }
 
 func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[orderevents.OrderShipped]) error {
-	err := h.app.Commands.CommitStock.Handle(ctx, app.CommitStock{Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID})
+	err := h.app.Commands.CommitStock.Handle(ctx, app.CommitStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.commit", e.OrderID, err)
 }

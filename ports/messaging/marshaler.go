@@ -17,6 +17,7 @@ import (
 type Received[E interface{ EventType() string }] struct {
 	EventID    string
 	OrderID    string
+	Version    int // the order's version, for order events; 0 for others
 	OccurredAt time.Time
 	Event      E
 }
@@ -31,7 +32,7 @@ func (r *Received[E]) fill(d delivery) error {
 	if !ok {
 		return permanentf("message %s carries %T, not %T", d.EventID, d.Event, e)
 	}
-	r.EventID, r.OrderID, r.OccurredAt, r.Event = d.EventID, d.OrderID, d.OccurredAt, e
+	r.EventID, r.OrderID, r.Version, r.OccurredAt, r.Event = d.EventID, d.OrderID, d.Version, d.OccurredAt, e
 	return nil
 }
 

@@ -58,13 +58,13 @@ func (h paymentHandlers) all() []cqrs.GroupEventHandler {
 
 func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {
 	err := h.app.Commands.OpenPayment.Handle(ctx, app.OpenPayment{
-		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
+		Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
 	})
 	return paymentOutcome.settle(ctx, h.logger, "payment.open", e.OrderID, err)
 }
 
 func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
-	status, err := h.app.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID})
+	status, err := h.app.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
 	}
@@ -72,7 +72,7 @@ func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[ord
 }
 
 func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
-	status, err := h.app.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: e.OrderID})
+	status, err := h.app.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment compensated", "order_id", e.OrderID, "status", status)
 	}

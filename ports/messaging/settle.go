@@ -31,6 +31,11 @@ func (o outcome) settle(ctx context.Context, logger *slog.Logger, what string, o
 	if errors.Is(err, inbox.ErrParked) {
 		return Permanent(err)
 	}
+	if errors.Is(err, inbox.ErrConflictingEvent) {
+		logger.ErrorContext(ctx, "a second, different event with the order's version: not applied, parked (see the README's runbook, OrdersParked)",
+			"handler", what, "order_id", orderID, "err", err)
+		return Permanent(err)
+	}
 	if errors.Is(err, inbox.ErrDuplicate) {
 		noteDuplicate(ctx)
 		logger.DebugContext(ctx, "duplicate delivery acknowledged", "handler", what, "order_id", orderID)

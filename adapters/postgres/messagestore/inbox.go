@@ -3,8 +3,12 @@ package messagestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
@@ -23,6 +27,10 @@ import (
 // its own before every message, and holds the order's guarantee only
 // because every repository records the inbox before any other effect of
 // the message.
+//
+// A key with a Version records its order and version too (the inventory's
+// and payment's inboxes, migration 00047): another message with the same
+// ones fails with inbox.ErrConflictingEvent.
 func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
 	if key.IsZero() {
 		return nil
@@ -33,10 +41,10 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 	if key.OrderKey != "" {
 		return recordUnlessParked(ctx, uow, table, key)
 	}
-	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at) VALUES ($1, $2, $3)
-		ON CONFLICT (consumer, message_id) DO NOTHING`, key.Consumer, key.MessageID, time.Now())
+	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at`+versionColumns(key)+`) VALUES ($1, $2, $3`+versionValues(key, 4)+`)
+		ON CONFLICT (consumer, message_id) DO NOTHING`, append([]any{key.Consumer, key.MessageID, time.Now()}, versionArgs(key)...)...)
 	if err != nil {
-		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
+		return recordError(table, key, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -62,16 +70,16 @@ func recordUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table string,
 		WITH parked AS (
 			SELECT EXISTS (SELECT 1 FROM `+parkedTable+` WHERE consumer = $1 AND order_key = $4) AS parked
 		), recorded AS (
-			INSERT INTO `+table+` (consumer, message_id, received_at)
-			SELECT $1, $2, $3 FROM parked WHERE NOT parked.parked
+			INSERT INTO `+table+` (consumer, message_id, received_at`+versionColumns(key)+`)
+			SELECT $1, $2, $3`+versionValues(key, 5)+` FROM parked WHERE NOT parked.parked
 			ON CONFLICT (consumer, message_id) DO NOTHING
 			RETURNING true
 		)
 		SELECT parked.parked, EXISTS (SELECT 1 FROM recorded) FROM parked`,
-		key.Consumer, key.MessageID, time.Now(), key.OrderKey).Scan(&parked, &recorded)
+		append([]any{key.Consumer, key.MessageID, time.Now(), key.OrderKey}, versionArgs(key)...)...).Scan(&parked, &recorded)
 	switch {
 	case err != nil:
-		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
+		return recordError(table, key, err)
 	case parked:
 		return fmt.Errorf("%s, message %s of order %s: %w", key.Consumer, key.MessageID, key.OrderKey, inbox.ErrParked)
 	case !recorded:
@@ -104,4 +112,38 @@ func DeleteInboxBefore(ctx context.Context, db *sql.DB, table string, maxAge tim
 		return 0, fmt.Errorf("delete old records of %s: %w", table, err)
 	}
 	return res.RowsAffected()
+}
+
+// versionColumns, versionValues and versionArgs add a key's order and
+// version to its inbox insert, when it has them; from argument $first on.
+func versionColumns(key inbox.Key) string {
+	if key.Version == 0 {
+		return ""
+	}
+	return ", order_id, version"
+}
+
+func versionValues(key inbox.Key, first int) string {
+	if key.Version == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", $%d, $%d", first, first+1)
+}
+
+func versionArgs(key inbox.Key) []any {
+	if key.Version == 0 {
+		return nil
+	}
+	return []any{key.Order, key.Version}
+}
+
+// recordError is the error of a failed inbox insert: a unique violation
+// of the order and version (another event of them was applied) is
+// inbox.ErrConflictingEvent.
+func recordError(table string, key inbox.Key, err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" && strings.HasSuffix(pqErr.Constraint, "_order_version") {
+		return fmt.Errorf("%s, message %s: order %s version %d: %w", key.Consumer, key.MessageID, key.Order, key.Version, inbox.ErrConflictingEvent)
+	}
+	return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 }
