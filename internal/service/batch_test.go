@@ -31,7 +31,7 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	inv := newBatchInventory(t)
-	db, brokers, ordersTopic, dlq, publisher, application := inv.db, inv.brokers, inv.topic, inv.dlq, inv.publisher, inv.app
+	db, brokers, ordersTopic, application := inv.db, inv.brokers, inv.topic, inv.app
 	if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: "BOOK", OnHand: 10_000}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,15 +48,7 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
 
 	reg := prometheus.NewRegistry()
-	consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
-		Brokers: brokers, ConsumerGroup: "inventory." + strings.TrimPrefix(ordersTopic, "test."), DeadLetterTopic: dlq,
-		Retry:  messaging.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
-		Logger: slog.New(slog.DiscardHandler), Registerer: reg, Outbox: publisher, BatchSize: 64,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.RunConsumer(t, consumer)
+	inv.runConsumer(t, "inventory", service.ConsumerConfig{Registerer: reg, BatchSize: 64})
 
 	testenv.WaitFor(t, 90*time.Second, "every order reserved and the poison parked", func() (bool, string) {
 		held, parked := count(t, db, `SELECT count(*) FROM inventory_reservations WHERE status = 'held'`),
@@ -110,7 +102,7 @@ func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	inv := newBatchInventory(t)
-	db, brokers, ordersTopic, dlq, publisher, application := inv.db, inv.brokers, inv.topic, inv.dlq, inv.publisher, inv.app
+	db, brokers, ordersTopic, application := inv.db, inv.brokers, inv.topic, inv.app
 	skus := []string{"A", "B", "C", "D"}
 	for _, sku := range skus {
 		if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: sku, OnHand: 10_000}); err != nil {
@@ -132,15 +124,10 @@ func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
 
 	for i := range 2 {
-		consumer, err := service.NewInventoryConsumer(db, application, ordersTopic, service.ConsumerConfig{
-			Brokers: brokers, ConsumerGroup: fmt.Sprintf("inventory-%d.%s", i, strings.TrimPrefix(ordersTopic, "test.")), DeadLetterTopic: dlq,
-			Retry:  messaging.RetryConfig{MaxRetries: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
-			Logger: slog.New(slog.DiscardHandler), Outbox: publisher, BatchSize: 64,
+		inv.runConsumer(t, fmt.Sprintf("inventory-%d", i), service.ConsumerConfig{
+			Retry:     messaging.RetryConfig{MaxRetries: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
+			BatchSize: 64,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		testenv.RunConsumer(t, consumer)
 	}
 	testenv.WaitFor(t, 90*time.Second, "every order reserved", func() (bool, string) {
 		held := count(t, db, `SELECT count(*) FROM inventory_reservations WHERE status = 'held'`)
@@ -180,4 +167,22 @@ func newBatchInventory(t *testing.T) batchInventory {
 		t.Fatal(err)
 	}
 	return inv
+}
+
+// runConsumer runs an inventory consumer on the topic, in consumer group
+// group (made the topic's own), with cfg's batch size, registry and
+// retries (by default one quick retry), until the test ends.
+func (inv batchInventory) runConsumer(t *testing.T, group string, cfg service.ConsumerConfig) {
+	t.Helper()
+	cfg.Brokers, cfg.DeadLetterTopic, cfg.Outbox = inv.brokers, inv.dlq, inv.publisher
+	cfg.ConsumerGroup = group + "." + strings.TrimPrefix(inv.topic, "test.")
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Retry.MaxRetries == 0 {
+		cfg.Retry = messaging.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+	}
+	consumer, err := service.NewInventoryConsumer(inv.db, inv.app, inv.topic, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.RunConsumer(t, consumer)
 }

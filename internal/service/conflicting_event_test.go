@@ -3,8 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	inventoryapp "github.com/orderflow/orders/app/inventory"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
-	"github.com/orderflow/orders/ports/messaging"
 )
 
 // TestASecondDifferentEventOfAnOrdersVersionIsParked delivers two
@@ -32,15 +29,7 @@ func TestASecondDifferentEventOfAnOrdersVersionIsParked(t *testing.T) {
 	first, forked := placedOf(t, order, 1), placedOf(t, order, 3)
 	testenv.PublishToKafka(t, inv.brokers, inv.topic, first, forked)
 
-	consumer, err := service.NewInventoryConsumer(inv.db, inv.app, inv.topic, service.ConsumerConfig{
-		Brokers: inv.brokers, ConsumerGroup: "inventory." + strings.TrimPrefix(inv.topic, "test."), DeadLetterTopic: inv.dlq,
-		Retry:  messaging.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
-		Logger: slog.New(slog.DiscardHandler), Outbox: inv.publisher,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.RunConsumer(t, consumer)
+	inv.runConsumer(t, "inventory", service.ConsumerConfig{})
 
 	testenv.WaitFor(t, 60*time.Second, "the forked event parked", func() (bool, string) {
 		parked := count(t, inv.db, `SELECT count(*) FROM inventory_parked_messages WHERE message_id = $1 AND reason LIKE '%same order and version%'`, forked.UUID)

@@ -3,6 +3,7 @@ package testenv
 import (
 	"testing"
 
+	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/kafka"
@@ -23,4 +24,18 @@ func PublishToKafka(t testing.TB, brokers []string, topic string, msgs ...*messa
 			t.Fatal(err)
 		}
 	}
+}
+
+// ClusterAdmin returns an admin client of brokers, closed when the test
+// ends.
+func ClusterAdmin(t testing.TB, brokers []string) sarama.ClusterAdmin {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafka.ProtocolVersion
+	admin, err := sarama.NewClusterAdmin(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	return admin
 }

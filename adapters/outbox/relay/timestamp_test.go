@@ -6,7 +6,6 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/internal/testenv"
@@ -46,14 +45,7 @@ func TestATimestampTheTopicRefusesStallsAndDeliversOnceItIsAllowed(t *testing.T)
 // setTopicConfig replaces the topic's own settings with entries.
 func setTopicConfig(t *testing.T, brokers []string, topic string, entries map[string]*string) {
 	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = kafka.ProtocolVersion
-	admin, err := sarama.NewClusterAdmin(brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close() }()
-	if err := admin.AlterConfig(sarama.TopicResource, topic, entries, false); err != nil {
+	if err := testenv.ClusterAdmin(t, brokers).AlterConfig(sarama.TopicResource, topic, entries, false); err != nil {
 		t.Fatalf("alter %s: %v", topic, err)
 	}
 }
