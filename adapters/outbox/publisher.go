@@ -72,6 +72,23 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 	// The row carries the writer's trace context (the command's span), so
 	// the relay and the consumers continue its trace.
 	tracing.Inject(ctx, msgs...)
+	if uow.Batched() {
+		// A batch's messages go in with one insert per shard as it
+		// commits; the locks are taken now, while they still can be.
+		_, shards := p.byShard(msgs)
+		if err := p.lockShards(ctx, uow, shards); err != nil {
+			return err
+		}
+		pgtx.Gather(ctx, uow, gatheredMessages{p, destination}, func(ctx context.Context, msgs []*message.Message) error {
+			return p.insert(ctx, uow, destination, msgs)
+		}, msgs...)
+		return nil
+	}
+	return p.insert(ctx, uow, destination, msgs)
+}
+
+// byShard groups msgs by shard, in order, and lists the shards.
+func (p *Publisher) byShard(msgs []*message.Message) (map[int][]*message.Message, []int) {
 	byShard := make(map[int][]*message.Message, 1)
 	shards := make([]int, 0, 1)
 	for _, msg := range msgs {
@@ -81,6 +98,18 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 		}
 		byShard[shard] = append(byShard[shard], msg)
 	}
+	return byShard, shards
+}
+
+// gatheredMessages is the key of a batch's messages to one destination.
+type gatheredMessages struct {
+	publisher   *Publisher
+	destination string
+}
+
+// insert writes msgs into their shards and registers the relay's wake-up.
+func (p *Publisher) insert(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs []*message.Message) error {
+	byShard, shards := p.byShard(msgs)
 	if err := p.lockShards(ctx, uow, shards); err != nil {
 		return err
 	}

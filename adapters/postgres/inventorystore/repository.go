@@ -58,21 +58,16 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 	return &Repository{stmts: stmts, outbox: outbox, eventsTopic: eventsTopic}, nil
 }
 
-// Reserve implements app.Repository.
+// Reserve implements app.Repository. An order reserved before fails the
+// reservation's insert (its primary key), as app.ErrReservationExists.
 func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string, skus []string, fn func(domain.Stock) (*domain.Reservation, error)) error {
 	return r.inTx(ctx, msg, orderID, func(uow *pgtx.UnitOfWork) error {
-		var exists bool
-		if err := uow.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inventory_reservations WHERE order_id = $1)`, orderID).Scan(&exists); err != nil {
-			return fmt.Errorf("look up reservation of order %s: %w", orderID, err)
-		}
-		if exists {
-			return fmt.Errorf("order %s: %w", orderID, app.ErrReservationExists)
-		}
-		stock, err := lockStock(ctx, uow, skus)
+		stock := stockOf(ctx, uow)
+		items, err := stock.lock(ctx, uow, skus)
 		if err != nil {
 			return err
 		}
-		res, err := fn(stock.items)
+		res, err := fn(items)
 		if err != nil {
 			return err
 		}
@@ -80,18 +75,41 @@ func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string,
 		if err != nil {
 			return fmt.Errorf("marshal lines of order %s: %w", orderID, err)
 		}
-		_, err = uow.ExecContext(ctx, `
-			INSERT INTO inventory_reservations (order_id, status, lines, reason) VALUES ($1, $2, $3, $4)`,
-			orderID, string(res.Status()), lines, res.Reason())
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && pqErr.Code == "23505" {
-			return fmt.Errorf("order %s: %w", orderID, app.ErrReservationExists)
+		row := reservationRow{orderID: orderID, status: string(res.Status()), lines: string(lines), reason: res.Reason()}
+		if uow.Batched() {
+			pgtx.Gather(ctx, uow, reservationsKey{}, func(ctx context.Context, rows []reservationRow) error {
+				return insertReservations(ctx, uow, rows)
+			}, row)
+		} else if err := insertReservations(ctx, uow, []reservationRow{row}); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("store reservation of order %s: %w", orderID, err)
-		}
-		return r.save(ctx, uow, res, stock)
+		return r.save(ctx, uow, res, stock, items)
 	})
+}
+
+// reservationRow is a reservation's insert.
+type reservationRow struct{ orderID, status, lines, reason string }
+
+type reservationsKey struct{}
+
+// insertReservations inserts rows in one statement.
+func insertReservations(ctx context.Context, uow *pgtx.UnitOfWork, rows []reservationRow) error {
+	ids, statuses, lines, reasons := make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
+	for i, row := range rows {
+		ids[i], statuses[i], lines[i], reasons[i] = row.orderID, row.status, row.lines, row.reason
+	}
+	_, err := uow.ExecContext(ctx, `
+		INSERT INTO inventory_reservations (order_id, status, lines, reason)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[])`,
+		pq.Array(ids), pq.Array(statuses), pq.Array(lines), pq.Array(reasons))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return fmt.Errorf("order %s: %w", rows[0].orderID, app.ErrReservationExists)
+	}
+	if err != nil {
+		return fmt.Errorf("store reservation of order %s: %w", rows[0].orderID, err)
+	}
+	return nil
 }
 
 // UpdateReservation implements app.Repository.
@@ -117,11 +135,12 @@ func (r *Repository) UpdateReservation(ctx context.Context, msg inbox.Key, order
 		if err != nil {
 			return err
 		}
-		stock, err := lockStock(ctx, uow, res.SKUs())
+		stock := stockOf(ctx, uow)
+		items, err := stock.lock(ctx, uow, res.SKUs())
 		if err != nil {
 			return err
 		}
-		if err := fn(res, stock.items); err != nil {
+		if err := fn(res, items); err != nil {
 			return err
 		}
 		if len(res.Changes()) == 0 {
@@ -132,7 +151,7 @@ func (r *Repository) UpdateReservation(ctx context.Context, msg inbox.Key, order
 		if err != nil {
 			return fmt.Errorf("update reservation of order %s: %w", orderID, err)
 		}
-		return r.save(ctx, uow, res, stock)
+		return r.save(ctx, uow, res, stock, items)
 	})
 }
 
@@ -142,14 +161,15 @@ func (r *Repository) UpdateItem(ctx context.Context, sku string, fn func(*domain
 		if _, err := uow.ExecContext(ctx, `INSERT INTO inventory_stock (sku, on_hand) VALUES ($1, 0) ON CONFLICT (sku) DO NOTHING`, sku); err != nil {
 			return fmt.Errorf("create stock of %s: %w", sku, err)
 		}
-		stock, err := lockStock(ctx, uow, []string{sku})
+		stock := stockOf(ctx, uow)
+		items, err := stock.lock(ctx, uow, []string{sku})
 		if err != nil {
 			return err
 		}
-		if err := fn(stock.items[sku]); err != nil {
+		if err := fn(items[sku]); err != nil {
 			return err
 		}
-		return stock.store(ctx, uow)
+		return stock.keep(ctx, uow, items)
 	})
 }
 
@@ -171,8 +191,8 @@ func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, fn
 }
 
 // save stores the stock the reservation changed and publishes its events.
-func (r *Repository) save(ctx context.Context, uow *pgtx.UnitOfWork, res *domain.Reservation, stock lockedStock) error {
-	if err := stock.store(ctx, uow); err != nil {
+func (r *Repository) save(ctx context.Context, uow *pgtx.UnitOfWork, res *domain.Reservation, stock *lockedStock, items domain.Stock) error {
+	if err := stock.keep(ctx, uow, items); err != nil {
 		return err
 	}
 	changes := res.Changes()
@@ -184,57 +204,4 @@ func (r *Repository) save(ctx context.Context, uow *pgtx.UnitOfWork, res *domain
 		return err
 	}
 	return r.outbox.Publish(ctx, uow, r.eventsTopic, msgs...)
-}
-
-// lockedStock is the stock rows a transaction locked, with their levels
-// as loaded, so that only changed rows are written back.
-type lockedStock struct {
-	items  domain.Stock
-	loaded map[string][2]int64
-}
-
-// lockStock locks the stock rows of skus in SKU order: every transaction
-// locks in the same order, so two reservations that share SKUs wait for
-// each other instead of deadlocking. SKUs without a row are absent.
-func lockStock(ctx context.Context, uow *pgtx.UnitOfWork, skus []string) (_ lockedStock, err error) {
-	s := lockedStock{items: domain.Stock{}, loaded: map[string][2]int64{}}
-	rows, err := uow.QueryContext(ctx, `
-		SELECT sku, on_hand, reserved FROM inventory_stock WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`, pq.Array(skus))
-	if err != nil {
-		return lockedStock{}, fmt.Errorf("lock stock: %w", err)
-	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-	for rows.Next() {
-		var (
-			sku              string
-			onHand, reserved int64
-		)
-		if err := rows.Scan(&sku, &onHand, &reserved); err != nil {
-			return lockedStock{}, fmt.Errorf("scan stock: %w", err)
-		}
-		it, err := domain.NewItem(sku, onHand, reserved)
-		if err != nil {
-			return lockedStock{}, fmt.Errorf("stored stock of %s: %w", sku, err)
-		}
-		s.items[sku] = it
-		s.loaded[sku] = [2]int64{onHand, reserved}
-	}
-	return s, rows.Err()
-}
-
-// store writes back the rows whose levels changed.
-func (s lockedStock) store(ctx context.Context, uow *pgtx.UnitOfWork) error {
-	for sku, it := range s.items {
-		if was, ok := s.loaded[sku]; ok && was == [2]int64{it.OnHand(), it.Reserved()} {
-			continue
-		}
-		_, err := uow.ExecContext(ctx, `
-			INSERT INTO inventory_stock (sku, on_hand, reserved, updated_at) VALUES ($1, $2, $3, now())
-			ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, updated_at = now()`,
-			sku, it.OnHand(), it.Reserved())
-		if err != nil {
-			return fmt.Errorf("store stock of %s: %w", sku, err)
-		}
-	}
-	return nil
 }

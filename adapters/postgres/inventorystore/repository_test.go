@@ -23,6 +23,13 @@ import (
 
 func newApp(t *testing.T, db *sql.DB) app.Application {
 	t.Helper()
+	a, _ := newAppAndOutbox(t, db)
+	return a
+}
+
+// newAppAndOutbox is newApp with the outbox publisher its repository writes with.
+func newAppAndOutbox(t *testing.T, db *sql.DB) (app.Application, *outbox.Publisher) {
+	t.Helper()
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: outbox.Inventory}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func newApp(t *testing.T, db *sql.DB) app.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return a, pub
 }
 
 func outboxCount(t *testing.T, db *sql.DB) int {

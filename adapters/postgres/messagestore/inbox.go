@@ -39,6 +39,12 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 		return fmt.Errorf("record message %s: %w", key.MessageID, err)
 	}
 	if key.OrderKey != "" {
+		if uow.Batched() {
+			pgtx.Gather(ctx, uow, gatheredInbox{table, key.Consumer, key.Version != 0}, func(ctx context.Context, keys []inbox.Key) error {
+				return recordAllUnlessParked(ctx, uow, table, keys)
+			}, key)
+			return nil
+		}
 		return recordUnlessParked(ctx, uow, table, key)
 	}
 	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at`+versionColumns(key)+`) VALUES ($1, $2, $3`+versionValues(key, 4)+`)
@@ -84,6 +90,58 @@ func recordUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table string,
 		return fmt.Errorf("%s, message %s of order %s: %w", key.Consumer, key.MessageID, key.OrderKey, inbox.ErrParked)
 	case !recorded:
 		return fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
+	}
+	return nil
+}
+
+// gatheredInbox is the key of a batch's inbox records of one table,
+// consumer and shape (with or without order and version).
+type gatheredInbox struct {
+	table, consumer string
+	withVersion     bool
+}
+
+// errBatchNotRecorded fails a batch whose inbox insert left out a message:
+// a duplicate or a parked order. The batch rolls back and its messages run
+// alone, where each finds its own outcome (inbox.ErrDuplicate,
+// inbox.ErrParked).
+var errBatchNotRecorded = errors.New("a message of the batch is a duplicate or of a parked order")
+
+// recordAllUnlessParked is recordUnlessParked for a batch's keys, in one
+// statement; the keys share their consumer, and all or none has a Version.
+func recordAllUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table string, keys []inbox.Key) error {
+	parkedTable, err := parkedTableOf(table)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(keys))
+	orderKeys := make([]string, len(keys))
+	orders := make([]string, len(keys))
+	versions := make([]int64, len(keys))
+	for i, k := range keys {
+		ids[i], orderKeys[i], orders[i], versions[i] = k.MessageID, k.OrderKey, k.Order, int64(k.Version)
+	}
+	columns, values := "", ""
+	if keys[0].Version != 0 {
+		columns, values = ", order_id, version", ", g.order_id, g.version"
+	}
+	var recorded int
+	err = uow.QueryRowContext(ctx, `
+		WITH recorded AS (
+			INSERT INTO `+table+` (consumer, message_id, received_at`+columns+`)
+			SELECT $1, g.message_id, $2`+values+`
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS g(message_id, order_key, order_id, version)
+			WHERE NOT EXISTS (SELECT 1 FROM `+parkedTable+` p WHERE p.consumer = $1 AND p.order_key = g.order_key)
+			ON CONFLICT (consumer, message_id) DO NOTHING
+			RETURNING 1
+		)
+		SELECT count(*) FROM recorded`,
+		keys[0].Consumer, time.Now(), pq.Array(ids), pq.Array(orderKeys), pq.Array(orders), pq.Array(versions)).Scan(&recorded)
+	if err != nil {
+		return fmt.Errorf("record %d messages in %s: %w", len(keys), table, err)
+	}
+	if recorded != len(keys) {
+		return fmt.Errorf("%s: %d of %d messages recorded: %w", table, recorded, len(keys), errBatchNotRecorded)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func Begin(ctx context.Context, db *sql.DB, first ...func(uow *UnitOfWork) error
 	if err != nil {
 		return nil, fmt.Errorf("begin batch transaction: %w", err)
 	}
-	b := &Batch{db: db, tx: tx, transaction: &transaction{}}
+	b := &Batch{db: db, tx: tx, transaction: &transaction{batched: true}}
 	for _, fn := range first {
 		if err := b.do(nil, fn); err != nil {
 			return nil, errors.Join(err, b.Rollback())
@@ -53,10 +53,14 @@ func (b *Batch) Join(ctx context.Context) context.Context {
 	return context.WithValue(ctx, batchKey{}, b)
 }
 
-// Commit commits the batch and runs its members' after-commit hooks; a
-// failed batch rolls back instead and returns the failure.
+// Commit makes the batch's gathered writes (Gather), commits it and runs
+// its members' after-commit hooks; a failed batch, or a failed gathered
+// write, rolls back instead and returns the failure.
 func (b *Batch) Commit() error {
 	if err := b.Err(); err != nil {
+		return errors.Join(err, b.Rollback())
+	}
+	if err := b.flush(); err != nil {
 		return errors.Join(err, b.Rollback())
 	}
 	if err := b.tx.Commit(); err != nil {

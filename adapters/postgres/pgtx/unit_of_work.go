@@ -23,8 +23,11 @@ type UnitOfWork struct {
 // transaction is what the units of work on one transaction share: one
 // alone, or all those of a Batch.
 type transaction struct {
-	afterCommit []func()
-	done        map[any]bool
+	afterCommit  []func()
+	beforeCommit []func() error
+	done         map[any]bool
+	values       map[any]any
+	batched      bool
 }
 
 // ExecContext runs query on the transaction, prepared when it can be.
@@ -118,6 +121,9 @@ func run(ctx context.Context, db *sql.DB, stmts *Statements, fn func(uow *UnitOf
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
 		}
 		return err
+	}
+	if err := uow.flush(); err != nil {
+		return errors.Join(err, tx.Rollback())
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
