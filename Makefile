@@ -132,7 +132,7 @@ bench-short: services ## The same comparison, short (a few minutes)
 	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench -short
 
 bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
-	$(BENCH_LOCK) $(GO) run ./adapters/outbox/bench
+	$(BENCH_LOCK) $(GO) run ./cmd/outbox-bench
 
 test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP, consumers killed and added
 	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/ ./internal/scaleouttest/

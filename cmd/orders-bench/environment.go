@@ -131,7 +131,7 @@ const benchBuildTags = "benchnooutbox"
 func (e *environment) build(ctx context.Context, relay bool) error {
 	targets := map[string]*string{"./cmd/orders": &e.ordersBin}
 	if relay {
-		targets["./adapters/outbox/bench"] = &e.relayBin
+		targets["./cmd/outbox-bench"] = &e.relayBin
 	}
 	for pkg, dst := range targets {
 		out := filepath.Join(e.dir, strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "-"))

@@ -8,7 +8,7 @@
 //     cmd/orders has, -tags benchnooutbox), and pgbench running the statements one order
 //     writes (captured from the service's own code) on the same clients;
 //  2. relay: the forwarder draining the write path's backlog, and the
-//     forwarder's own benchmark (adapters/outbox/bench: ours beside the
+//     forwarder's own benchmark (cmd/outbox-bench: ours beside the
 //     stock Watermill configuration from 10,000 and 100,000 backlogs);
 //  3. end to end, at 10 orders/s and at half the maximum placement rate:
 //     commit → Kafka with `orders api` and `orders forward` as processes,
@@ -107,8 +107,8 @@ func main() {
 	latency := flag.Duration("latency", 0, "length of each end-to-end phase (default 30s, short 5s)")
 	idle := flag.Duration("idle", 0, "idle CPU window (default 20s, short 5s)")
 	consumers := flag.String("consumers", "inventory", "consumer processes in the end-to-end run: inventory[,payment,saga]")
-	relay := flag.String("relay", "", "run adapters/outbox/bench: true or false (default true, short false)")
-	relayArgs := flag.String("relay-args", "", "arguments of adapters/outbox/bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
+	relay := flag.String("relay", "", "run cmd/outbox-bench: true or false (default true, short false)")
+	relayArgs := flag.String("relay-args", "", "arguments of cmd/outbox-bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
 	pgbench := flag.String("pgbench", "", "pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)")
 	out := flag.String("out", "", "directory for results.json, the plots and the processes' logs (default: a new temporary directory)")
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")

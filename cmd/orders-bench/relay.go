@@ -19,7 +19,7 @@ type relayRow struct {
 	Ours, Stock float64 // events/s
 }
 
-// relayResult is the output of adapters/outbox/bench, run as it is: ours
+// relayResult is the output of cmd/outbox-bench, run as it is: ours
 // beside the stock Watermill forwarder configuration, in one run.
 type relayResult struct {
 	Args   []string
@@ -35,7 +35,7 @@ func measureRelay(ctx context.Context, e *environment, args []string, log io.Wri
 	if args == nil {
 		args = defaultRelayArgs(ctx, e.relayBin)
 	}
-	fmt.Fprintf(log, "relay: adapters/outbox/bench %s\n", strings.Join(args, " "))
+	fmt.Fprintf(log, "relay: cmd/outbox-bench %s\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, e.relayBin, args...)
 	cmd.Dir = moduleRoot()
 	stdout, err := cmd.StdoutPipe()
@@ -70,14 +70,14 @@ func measureRelay(ctx context.Context, e *environment, args []string, log io.Wri
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("adapters/outbox/bench: %w\n%s", err, all.String())
+		return nil, fmt.Errorf("cmd/outbox-bench: %w\n%s", err, all.String())
 	}
 	res.Output = all.String()
 	for _, n := range slices.Sorted(maps.Keys(rows)) {
 		res.Rows = append(res.Rows, *rows[n])
 	}
 	if len(res.Rows) == 0 {
-		return res, fmt.Errorf("adapters/outbox/bench printed no drain line (its output format changed?):\n%s", res.Output)
+		return res, fmt.Errorf("cmd/outbox-bench printed no drain line (its output format changed?):\n%s", res.Output)
 	}
 	return res, nil
 }

@@ -89,7 +89,7 @@ func (r *results) printRelay(w io.Writer) {
 	fmt.Fprintln(w, "## Relay: drain rate (events/s)")
 	fmt.Fprintln(w)
 	if r.Relay != nil {
-		fmt.Fprintf(w, "adapters/outbox/bench %s (its own tables; stock = DefaultPostgreSQLSchema, batch 100, poll 1 s):\n\n", strings.Join(r.Relay.Args, " "))
+		fmt.Fprintf(w, "cmd/outbox-bench %s (its own tables; stock = DefaultPostgreSQLSchema, batch 100, poll 1 s):\n\n", strings.Join(r.Relay.Args, " "))
 		fmt.Fprintln(w, "| backlog | ours | stock | ours / stock | ours / max placement rate |")
 		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|")
 		for _, row := range r.Relay.Rows {

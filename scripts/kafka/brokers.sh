@@ -13,10 +13,10 @@
 # A single broker keeps the layout it always had: KAFKA_PORT, KAFKA_CONTROLLER_PORT.
 
 KAFKAPING_OK=0
-# Builds scripts/kafkaping once into the state dir (again when its source or
+# Builds cmd/kafkaping once into the state dir (again when its source or
 # the module files change). Without it the Kafka check is a plain TCP probe.
 kafkaping_build() {
-	local src=$REPO_DIR/scripts/kafkaping/main.go
+	local src=$REPO_DIR/cmd/kafkaping/main.go
 	if [[ -x $KAFKAPING && $KAFKAPING -nt $src && $KAFKAPING -nt $REPO_DIR/go.mod && $KAFKAPING -nt $REPO_DIR/go.sum ]]; then
 		KAFKAPING_OK=1
 		return 0
@@ -26,12 +26,12 @@ kafkaping_build() {
 		return 0
 	fi
 	mkdir -p "$(dirname "$KAFKAPING")"
-	if (cd "$REPO_DIR" && go build -buildvcs=false -o "$KAFKAPING.tmp" ./scripts/kafkaping) >"$LOG_DIR/kafkaping-build.log" 2>&1; then
+	if (cd "$REPO_DIR" && go build -buildvcs=false -o "$KAFKAPING.tmp" ./cmd/kafkaping) >"$LOG_DIR/kafkaping-build.log" 2>&1; then
 		mv -f "$KAFKAPING.tmp" "$KAFKAPING"
 		KAFKAPING_OK=1
 	else
 		show_log "$LOG_DIR/kafkaping-build.log"
-		warn "kafka: could not build scripts/kafkaping; checking the broker with a TCP probe only"
+		warn "kafka: could not build cmd/kafkaping; checking the broker with a TCP probe only"
 	fi
 }
 

@@ -1,4 +1,4 @@
-// Command bench measures the outbox forwarder on the real PostgreSQL and
+// Command outbox-bench measures the outbox forwarder on the real PostgreSQL and
 // Kafka, beside Watermill's stock configuration in the same run:
 //
 //   - drain rate from a 10,000 and a 100,000 message backlog, ours (the
@@ -12,7 +12,7 @@
 //     relay's cost per cycle must not grow with what it has sent;
 //   - what the wake-up (a coalesced NOTIFY after commit) costs the write path.
 //
-// Run it with `go run ./adapters/outbox/bench` (-h lists the flags). It
+// Run it with `go run ./cmd/outbox-bench` (-h lists the flags). It
 // creates and drops databases bench_* on the server of TEST_DATABASE_URL and
 // topics bench.* on KAFKA_BROKERS. Figures vary with the machine; nothing here
 // is asserted. A drain is timed from the first record on Kafka to the last,
