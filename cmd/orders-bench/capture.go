@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 	"github.com/orderflow/orders/ports/httpauth"
 )
@@ -36,7 +36,7 @@ func captureOrderWrite(ctx context.Context, url, topic string, box outbox.Config
 		return nil, err
 	}
 	rec := &recorder{}
-	db := sql.OpenDB(recordingConnector{Connector: connector, rec: rec})
+	db := testenv.OpenObserved(connector, rec)
 	defer func() { _ = db.Close() }()
 	db.SetMaxOpenConns(1)
 
@@ -63,7 +63,9 @@ func captureOrderWrite(ctx context.Context, url, topic string, box outbox.Config
 	return stmts, nil
 }
 
-// recorder keeps the statements of the first transaction that commits.
+// recorder keeps the statements of the first transaction that commits,
+// prepared or not (the write path prepares them, pgtx.Statements), with
+// their arguments.
 type recorder struct {
 	mu        sync.Mutex
 	inTx      bool
@@ -71,26 +73,26 @@ type recorder struct {
 	committed []statement
 }
 
-func (r *recorder) begin() {
+func (r *recorder) Begun() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inTx, r.current = true, nil
 }
 
-func (r *recorder) record(query string, args []driver.NamedValue) {
+func (r *recorder) Sent(sent testenv.Sent, args []driver.NamedValue) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.inTx {
 		return
 	}
-	s := statement{Query: query}
+	s := statement{Query: sent.Query}
 	for _, a := range args {
 		s.Args = append(s.Args, a.Value)
 	}
 	r.current = append(r.current, s)
 }
 
-func (r *recorder) end(committed bool) {
+func (r *recorder) Ended(committed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if committed && r.committed == nil {
@@ -103,73 +105,4 @@ func (r *recorder) transaction() []statement {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.committed
-}
-
-type recordingConnector struct {
-	driver.Connector
-	rec *recorder
-}
-
-func (c recordingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &recordingConn{Conn: conn, rec: c.rec}, nil
-}
-
-// recordingConn passes everything to lib/pq's connection and records the
-// statements sent inside a transaction.
-type recordingConn struct {
-	driver.Conn
-	rec *recorder
-}
-
-var errUnsupported = errors.New("recording driver: lib/pq connection lacks a context method")
-
-func (c *recordingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	b, ok := c.Conn.(driver.ConnBeginTx)
-	if !ok {
-		return nil, errUnsupported
-	}
-	tx, err := b.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	c.rec.begin()
-	return recordingTx{Tx: tx, rec: c.rec}, nil
-}
-
-func (c *recordingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	e, ok := c.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, errUnsupported
-	}
-	c.rec.record(query, args)
-	return e.ExecContext(ctx, query, args)
-}
-
-func (c *recordingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := c.Conn.(driver.QueryerContext)
-	if !ok {
-		return nil, errUnsupported
-	}
-	c.rec.record(query, args)
-	return q.QueryContext(ctx, query, args)
-}
-
-type recordingTx struct {
-	driver.Tx
-	rec *recorder
-}
-
-func (t recordingTx) Commit() error {
-	err := t.Tx.Commit()
-	t.rec.end(err == nil)
-	return err
-}
-
-func (t recordingTx) Rollback() error {
-	t.rec.end(false)
-	return t.Tx.Rollback()
 }

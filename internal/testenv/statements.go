@@ -15,7 +15,8 @@ import (
 	"github.com/orderflow/orders/adapters/postgres"
 )
 
-// Sent is a statement a StatementLog saw sent to PostgreSQL.
+// Sent is a statement a pool opened by OpenObserved (a StatementLog's)
+// sent to PostgreSQL.
 type Sent struct {
 	Query string
 	// Unprepared: sent with its arguments as a statement of its own,
@@ -44,7 +45,7 @@ func NewStatementLog(t testing.TB, dbURL string) *StatementLog {
 		t.Fatal(err)
 	}
 	l := &StatementLog{}
-	l.DB = sql.OpenDB(logConnector{Connector: connector, log: l})
+	l.DB = OpenObserved(connector, statementLogObserver{l})
 	t.Cleanup(func() { _ = l.DB.Close() })
 	return l
 }
@@ -93,15 +94,42 @@ func (l *StatementLog) RunsPrepared(t testing.TB, round func()) {
 	}
 }
 
-func (l *StatementLog) add(query string, unprepared, inTx bool) {
-	l.mu.Lock()
-	l.sent = append(l.sent, Sent{Query: query, Unprepared: unprepared, InTx: inTx})
-	l.mu.Unlock()
+// statementLogObserver keeps what a StatementLog's pool sends.
+type statementLogObserver struct{ l *StatementLog }
+
+func (o statementLogObserver) Begun() {
+	o.l.mu.Lock()
+	o.l.txs++
+	o.l.mu.Unlock()
+}
+
+func (o statementLogObserver) Sent(s Sent, _ []driver.NamedValue) {
+	o.l.mu.Lock()
+	o.l.sent = append(o.l.sent, s)
+	o.l.mu.Unlock()
+}
+
+func (statementLogObserver) Ended(bool) {}
+
+// StatementObserver is told what the connections of a pool opened by
+// OpenObserved send: each statement with its arguments, and the beginning
+// and end of each transaction. StatementLog is one; the write-path
+// benchmark's capture of an order's transaction (cmd/orders-bench) another.
+type StatementObserver interface {
+	Begun()
+	Sent(s Sent, args []driver.NamedValue)
+	Ended(committed bool)
+}
+
+// OpenObserved opens a pool on connector (lib/pq's) whose connections
+// tell observer what they send.
+func OpenObserved(connector driver.Connector, observer StatementObserver) *sql.DB {
+	return sql.OpenDB(logConnector{Connector: connector, observer: observer})
 }
 
 type logConnector struct {
 	driver.Connector
-	log *StatementLog
+	observer StatementObserver
 }
 
 func (c logConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -109,7 +137,7 @@ func (c logConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &logConn{Conn: conn, log: c.log}, nil
+	return &logConn{Conn: conn, observer: c.observer}, nil
 }
 
 var errNoContextMethod = errors.New("statement log: lib/pq connection lacks a context method")
@@ -119,8 +147,8 @@ var errNoContextMethod = errors.New("statement log: lib/pq connection lacks a co
 // run on a statement it prepared went prepared.
 type logConn struct {
 	driver.Conn
-	log  *StatementLog
-	inTx bool
+	observer StatementObserver
+	inTx     bool
 }
 
 func (c *logConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -132,9 +160,7 @@ func (c *logConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx
 	if err != nil {
 		return nil, err
 	}
-	c.log.mu.Lock()
-	c.log.txs++
-	c.log.mu.Unlock()
+	c.observer.Begun()
 	c.inTx = true
 	return logTx{Tx: tx, conn: c}, nil
 }
@@ -144,7 +170,7 @@ func (c *logConn) ExecContext(ctx context.Context, query string, args []driver.N
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	c.log.add(query, len(args) > 0, c.inTx)
+	c.observer.Sent(Sent{Query: query, Unprepared: len(args) > 0, InTx: c.inTx}, args)
 	return e.ExecContext(ctx, query, args)
 }
 
@@ -153,7 +179,7 @@ func (c *logConn) QueryContext(ctx context.Context, query string, args []driver.
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	c.log.add(query, len(args) > 0, c.inTx)
+	c.observer.Sent(Sent{Query: query, Unprepared: len(args) > 0, InTx: c.inTx}, args)
 	return q.QueryContext(ctx, query, args)
 }
 
@@ -192,11 +218,14 @@ type logTx struct {
 
 func (t logTx) Commit() error {
 	t.conn.inTx = false
-	return t.Tx.Commit()
+	err := t.Tx.Commit()
+	t.conn.observer.Ended(err == nil)
+	return err
 }
 
 func (t logTx) Rollback() error {
 	t.conn.inTx = false
+	t.conn.observer.Ended(false)
 	return t.Tx.Rollback()
 }
 
@@ -211,7 +240,7 @@ func (s *logStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dr
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	s.conn.log.add(s.query, false, s.conn.inTx)
+	s.conn.observer.Sent(Sent{Query: s.query, InTx: s.conn.inTx}, args)
 	return e.ExecContext(ctx, args)
 }
 
@@ -220,7 +249,7 @@ func (s *logStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (d
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	s.conn.log.add(s.query, false, s.conn.inTx)
+	s.conn.observer.Sent(Sent{Query: s.query, InTx: s.conn.inTx}, args)
 	return q.QueryContext(ctx, args)
 }
 
