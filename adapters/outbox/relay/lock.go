@@ -17,41 +17,13 @@ import (
 var errShardBusy = errors.New("another forwarder holds this outbox shard")
 
 // lockingBeginner is the database handle given to watermill-sql's
-// subscriber: every transaction it begins first takes the topic's advisory
-// lock, without waiting, so consumers of one group take turns (each row is
-// forwarded by one of them) and the select that follows, in its own READ
-// COMMITTED snapshot, sees the previous holder's committed position. When
-// the lock is held elsewhere BeginTx fails with errShardBusy, which the
-// backoff manager turns into a wait. The same statement stores the shard's
-// read barrier for the select (schemaAdapter). An advisory lock, unlike a row lock,
-// gives the transaction no transaction ID; the lock goes with the
-// transaction, also when the process dies.
-//
-// The same statement bounds how long PostgreSQL keeps the transaction, and
-// so the lock, for a relay that stops talking to it (frozen by SIGSTOP or
-// a VM pause, or cut off): idle_in_transaction_session_timeout ends the
-// session after the session timeout of silence, tcp_user_timeout ends it
-// when what the server sends stays unacknowledged that long (a cut-off
-// client while a result is sent), statement_timeout bounds the relay's own
-// statements. All three are local to the transaction: the pool's other
-// users (the API in `orders all`) keep their settings. A healthy relay
-// that waits longer than that (for Kafka) keeps its turn by pinging; see
-// turn.
-//
-// It also turns sequential scans off for the transaction: the select's
-// bounds are a subquery and settings the planner cannot see, so on a
-// small or freshly analysed shard it guessed a third of the table matched
-// and scanned all of it, once per cycle; the primary-key walk costs what
-// the batch costs.
-//
-// The same round trip reads the shard's held orders for the batch (see
-// holds): two statements in one simple query, each with its own READ
-// COMMITTED snapshot, so the second is read after the lock was taken.
-//
-// And it checks that the transaction may record the position (not read
-// only, UPDATE on the offsets table): the position is written after the
-// batch was sent, so a relay that cannot write it would send the batch
-// again and again.
+// subscriber: every transaction it begins first takes the shard's turn, a
+// transaction-level advisory lock, without waiting (errShardBusy when held
+// elsewhere). The same statement stores the shard's read barrier, bounds
+// the session of a frozen or cut-off relay, turns sequential scans off,
+// reads the shard's held orders and checks that the position can be
+// recorded. Why each: docs/forwarder.md, "Shape" (Turns, A frozen or
+// cut-off relay), "Writers and the barrier", "Dead letters", "Guarantees".
 type lockingBeginner struct {
 	*sql.DB
 	lock    string
