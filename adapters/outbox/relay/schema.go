@@ -33,36 +33,14 @@ const (
 )
 
 // schemaAdapter is the watermill-sql SchemaAdapter of the outbox tables on
-// PostgreSQL 13 or later.
-//
-// Its select walks the primary-key index from the consumer group's position,
-// (transaction_id, "offset") > (last transaction, last offset), and stops
-// after BatchSize rows or at the shard's barrier (shard.Barrier): the oldest
-// transaction that holds the shard's writer lock, which lockingBeginner
-// reads from pg_locks in the statement before. A row is never read while
-// a transaction that may still write an older row of the shard is open, so
-// a transaction that commits late is never skipped; transactions that do
-// not write the shard hold nothing back. (Without lockingBeginner's
-// statement the barrier is the cluster's pg_snapshot_xmin.) The query costs
-// the same whatever the backlog, unlike the stock adapter's, which reads
-// every pending row before its LIMIT.
-//
-// It reads nothing while a row of the shard names a transaction ID the
-// database has not reached (a logical restore into a cluster with lower
-// IDs; shard.State.Impossible): rows written after the restore get lower
-// IDs than those, and forwarding in (transaction ID, offset) order would
-// put them behind rows that came later, or behind the position. A position
-// ahead of the IDs reads nothing by itself. The stall watcher reports
-// both; `orders outbox repair` mends them. The check is one probe of the
-// primary-key index from its upper end.
-//
-// It reads in READ COMMITTED: the forwarder makes consumers of one group
-// take turns with an advisory lock taken before the select (see
-// lockingBeginner), so the select's snapshot always sees the last holder's
-// acknowledgement, and the transaction takes no row lock, hence no
-// transaction ID, until the final acknowledgement. (A row lock would give
-// every forwarder's transaction an ID and hold back pg_snapshot_xmin, the
-// barrier of anything that still reads by it.)
+// PostgreSQL 13 or later. Its select walks the primary key from the
+// position and stops after BatchSize rows or at the shard's barrier
+// (shard.Barrier, stored by lockingBeginner's statement; the cluster's
+// pg_snapshot_xmin without it), in READ COMMITTED with no row lock. It
+// reads nothing while a row names a transaction ID the database has not
+// reached (a restore; shard.State.Impossible). Why: docs/forwarder.md,
+// "Shape" (Reading, Turns), "Writers and the barrier", "Guarantees"
+// (Restore); docs/adr/0003-forwarder-design.md.
 type schemaAdapter struct {
 	// BatchSize is the number of rows one query reads. Defaults to
 	// DefaultBatchSize.
