@@ -26,29 +26,13 @@ type asyncPublisher interface {
 }
 
 // pipeline is the publisher one shard's Watermill forwarder publishes to.
-//
-// The watermill-sql subscriber hands the forwarder one message at a time
-// and waits for its Watermill ack, but it moves the consumer group's
-// position only once per batch, with the ack query, after the last message
-// of the batch was acked. So a shard need not wait for the broker message
-// by message: the pipeline hands each message to the producer and returns
-// at once (the message is acked in Watermill), and the SQL-side ack waits
-// for the broker: offsetsAdapter.AckMessageQuery calls barrier, which waits
-// until every record in flight is answered and, if one failed, makes the
-// ack query fail, so the subscriber's transaction rolls back, the position
-// stays where it was, and the whole batch is read again. The position thus
-// still only moves over rows the broker acknowledged.
-//
-// Per-order order: two messages with the same partition key are never in
-// flight together; the later one waits until the broker acknowledged the
-// earlier. So whatever the producer does with a failed request (Sarama may
-// still deliver later records of the partition after one failed for good),
-// an order's later event can never reach Kafka before an earlier one.
-// After a failure nothing more of the batch is sent: the rest of it is
-// acked in Watermill without being published (the failed ack query keeps
-// it from counting), and the batch read again is forwarded one message at a
-// time (careful mode), each one retried in place until the broker takes it
-// or dead-lettered when it never can, as a plain publisher would be.
+// It hands each message to the producer and returns at once; the batch's
+// ack query waits for the broker (barrier) and fails if a record failed,
+// so the position only moves over acknowledged rows. Two messages of one
+// partition key are never in flight together, and after a failure nothing
+// more of the batch is sent; the batch read again goes one message at a
+// time (careful mode). Why: docs/forwarder.md, "Shape" (Sending, Order
+// within a shard).
 type pipeline struct {
 	out   message.Publisher
 	async asyncPublisher // out, if it can send asynchronously
