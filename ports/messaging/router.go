@@ -99,40 +99,13 @@ func (c Config) Validate() error {
 	return err
 }
 
-// NewRouter returns a Watermill router whose every handler runs in this
-// middleware chain, outermost first:
-//
-//   - tracing: the message is handled in a span of its own, continuing the
-//     trace of its traceparent header;
-//   - PoisonQueue: a message that failed for good is published to the
-//     dead-letter topic (with the reason in its metadata) and acknowledged;
-//   - countOutcome: counts the messages handled and dead-lettered;
-//   - parking: a message of a parked order is parked and dead-lettered
-//     without effect (its repository finds the order parked as it records
-//     the message in the inbox); a failed one parks its order;
-//   - Retry: exponential backoff, skipped for permanent errors;
-//   - observeRuns: times each run of the handlers, counts failed runs and
-//     duplicates;
-//   - Recoverer: a panic becomes an error (and is retried);
-//   - correlation: the message's correlation ID goes into the context, so
-//     the events the handler publishes carry it on;
-//   - Duplicator (only with DuplicateDelivery);
-//   - requireReadable: unreadable messages fail permanently;
-//   - batching (with BeginBatch): messages that wait for the database run
-//     together in one transaction; a failed batch runs each alone.
-//
-// The handlers put the message's inbox key (consumer, message ID) into the
-// commands they issue; the repositories record it in the transaction of the
-// effect, so a redelivered message has no second effect.
-//
-// Messages that no handler wants never reach the chain: the handler
-// groups' subscribers acknowledge them by their event name (wantedOnly).
-// The rest are decoded once, by the parking middleware, and the decoded
-// delivery travels on in the message's context (read).
-//
-// Messages of one Kafka partition are handled one at a time (the
-// subscriber waits for each acknowledgement), so one order's messages are
-// handled in order; partitions run concurrently.
+// NewRouter returns a Watermill router whose every handler runs in one
+// middleware chain, outermost first: tracing, PoisonQueue, countOutcome,
+// parking, Retry, observeRuns, Recoverer, correlation, (Duplicator),
+// requireReadable, batching. Messages no handler wants are acknowledged
+// before it (wantedOnly); a partition's messages are handled one at a
+// time. What each does and why: docs/saga.md, "Failures: retries, dead
+// letters, parking", "Exactly-once effects", "Ordering" and "Batches".
 func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger *slog.Logger) (*message.Router, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
