@@ -27,10 +27,8 @@ const MetadataPartitionKey = "partition_key"
 
 // DefaultShards is the number of shards of a new outbox, and of the
 // outboxes of a new database (migrations 45 and 46). It is one by
-// measurement (the shard sweep in docs/benchmarks.md, "Choosing the shard
-// count"): one shard gave the shortest commit → Kafka tail at half the
-// maximum placement rate (p99 243 ms against 707 ms with eight), the least
-// PostgreSQL CPU per order and a ninth of the idle relay's CPU. A
+// measurement: one shard gave the shortest commit → Kafka tail under load
+// and cost the least (docs/benchmarks.md, "Choosing the shard count"). A
 // database keeps the count it has; `orders outbox reshard` changes it.
 const DefaultShards = 1
 

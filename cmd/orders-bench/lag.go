@@ -181,9 +181,10 @@ func settle(ctx context.Context, db *sql.DB, m *lagMeter, from time.Time, timeou
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
-		// The count scans the orders table (8.8% of PostgreSQL's statement
-		// time in a burst when polled every 100 ms): poll often only near
-		// the end, where the moment matters.
+		// The count scans the orders table, a visible share of
+		// PostgreSQL's statement time when polled every 100 ms
+		// (docs/benchmarks.md, step 5): poll often only near the end,
+		// where the moment matters.
 		if notEnded > 200 {
 			time.Sleep(time.Second)
 		} else {

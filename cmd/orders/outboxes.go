@@ -61,7 +61,7 @@ func newOutboxPublisher(ctx context.Context, r *root, box outbox.Config) (*outbo
 // runRelay forwards an outbox to Kafka until ctx ends. Each shard gets a
 // Kafka producer of its own, with its own connection and request in
 // flight, so that the shards' sends do not queue behind one another
-// (measured: 9,000 instead of 5,500 events/s; docs/forwarder.md).
+// (docs/benchmarks.md, "Relay: a Kafka producer per shard").
 func runRelay(ctx context.Context, r *root, box outbox.Config) error {
 	cfg, logger := r.cfg, relay.NewSlogLogger(r.logger) // with WARN for stalls
 	listenURL, _ := cfg.Database.urlOf(box.Name)

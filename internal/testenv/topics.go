@@ -36,8 +36,7 @@ func DeleteTopicsWhenDone(t testing.TB, brokers []string, topics ...string) {
 }
 
 // testTopics collects each test's topics, so that they go in one request
-// when it ends: the controller commits each request to its metadata log,
-// some 30 ms apiece on a development machine.
+// when it ends: the controller commits each request to its metadata log.
 var testTopics = topicsByTest{m: map[topicsKey][]string{}}
 
 type topicsKey struct {

@@ -20,8 +20,9 @@ import (
 // When the process exports no spans, it only carries a client's trace
 // context on (into the log lines and the outbox rows, as a span that
 // records nothing would): otelhttp builds its span and metric attributes
-// for every request whether or not anything records them, about 6% of the
-// API's CPU per order (docs/benchmarks.md).
+// for every request whether or not anything records them, a visible share
+// of the API's CPU per order (docs/benchmarks.md, "The API's CPU per
+// order").
 func traced(next http.Handler) http.Handler {
 	spans := otelhttp.NewHandler(next, "http",
 		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }))
