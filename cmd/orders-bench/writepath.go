@@ -1,13 +1,9 @@
-// This file is a little over 250 lines: the write-path comparison (service,
-// service without outbox, pgbench) reads best as one sequence.
-
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 	"time"
 
 	"github.com/orderflow/orders/adapters/outbox"
@@ -33,8 +29,6 @@ type writeStep struct {
 	Background                   float64
 	PgbenchCPU, PgbenchServerCPU float64
 }
-
-type cpuPer1000 struct{ API, Postgres, LoadGenerator float64 }
 
 // writePathResult is the write-path section.
 type writePathResult struct {
@@ -62,37 +56,6 @@ func (r *writePathResult) step(clients int) *writeStep {
 		}
 	}
 	return nil
-}
-
-// api is an `orders api` process and the address it serves.
-type api struct {
-	*child
-	base string
-}
-
-// startAPI starts `orders api` on db; extra adds to its environment (an
-// empty value is left out).
-func startAPI(ctx context.Context, e *environment, db database, topic string, extra map[string]string) (*api, error) {
-	addr, err := freeAddr(ctx)
-	if err != nil {
-		return nil, err
-	}
-	env := e.serviceEnv(db, map[string]string{"ORDERS_TOPIC": topic, "HTTP_ADDR": addr})
-	for k, v := range extra {
-		if v != "" {
-			env[k] = v
-		}
-	}
-	c, err := startOrders(e.ordersBin, "api", e.dir, env)
-	if err != nil {
-		return nil, err
-	}
-	a := &api{child: c, base: "http://" + addr}
-	if err := c.waitHTTP(ctx, a.base+"/healthz", 30*time.Second); err != nil {
-		_ = c.stop()
-		return nil, err
-	}
-	return a, nil
 }
 
 // orderWriteScripts captures the transaction that places an order on the
@@ -264,29 +227,4 @@ func serviceStep(ctx context.Context, a *api, clients int, o options) (loadResul
 	}
 	n := float64(r.Orders)
 	return r, cpuPer1000{API: per1000(api1-api0, n), Postgres: per1000(pg1-pg0, n), LoadGenerator: per1000(self1-self0, n)}, nil
-}
-
-func (c cpuPer1000) add(d cpuPer1000) cpuPer1000 {
-	return cpuPer1000{API: c.API + d.API, Postgres: c.Postgres + d.Postgres, LoadGenerator: c.LoadGenerator + d.LoadGenerator}
-}
-
-func (c cpuPer1000) div(n float64) cpuPer1000 {
-	return cpuPer1000{API: c.API / n, Postgres: c.Postgres / n, LoadGenerator: c.LoadGenerator / n}
-}
-
-// per1000 is CPU seconds per 1,000 of n.
-func per1000(cpu time.Duration, n float64) float64 {
-	if n <= 0 {
-		return 0
-	}
-	return cpu.Seconds() * 1000 / n
-}
-
-// selfCPU is this process's CPU time: the load generator's.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
