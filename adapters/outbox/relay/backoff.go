@@ -16,30 +16,8 @@ import (
 // backoffManager is the watermill-sql BackoffManager of one shard's
 // subscriber. The subscriber calls HandleError after every query and sleeps
 // for what it returns (pinned by watermillsql_test.go); this manager does
-// the waiting itself, so that a wake-up ends it, and returns 0:
-//
-//   - after a full batch (batchSize rows): no wait, the next query runs
-//     at once;
-//   - after an empty query, or a batch shorter than batchSize (the select
-//     reached the end of what it may read, so querying again at once would
-//     find nothing), with committed rows still waiting after the position
-//     (behind a transaction that is still open, or a message the batch
-//     left unacknowledged): 1 ms, then twice as long each time up to the
-//     idle interval, ended early by a wake-up;
-//   - after an empty query or a short batch with nothing waiting: until a
-//     wake-up, or the idle interval (a safety net for missed wake-ups);
-//   - when another forwarder holds the shard: until a wake-up or the idle
-//     interval, so a standby takes over within about that time;
-//   - after a database error: 50 ms, doubling up to 5 s;
-//   - after a batch the broker did not fully acknowledge (its ack query
-//     failed, see pipeline): the publishing retry interval, doubling up to
-//     its maximum, then the batch is read again;
-//   - after a batch abandoned because its turn was lost (errTurnLost: the
-//     process was frozen or cut off for longer than the session timeout):
-//     as when busy, the shard is someone else's now.
-//
-// Stalls (a position missing or ahead of the transaction IDs, no progress
-// with a backlog) are reported by the stall watcher, not here.
+// the waiting itself, so that a wake-up ends it, and returns 0. How long
+// it waits after each kind of query: docs/forwarder.md, "Shape" (Waits).
 type backoffManager struct {
 	db            shard.QueryRower
 	topic         string
