@@ -65,27 +65,14 @@ func permanentPublishError(err error) bool {
 }
 
 // delivery is the middleware of one shard's forwarder handler, around the
-// forwarder's unwrapping and its publish to the shard's pipeline:
-//
-//   - a message that cannot be turned into a Kafka record (its row's
-//     metadata unreadable, an envelope that cannot be unwrapped, a record
-//     Watermill's Kafka marshaler or the producer refuses, or one the broker
-//     gives a permanent error for) goes to outbox_dead_letters with the
-//     reason, in the subscriber's transaction (so together with the
-//     position that passes it), and is acknowledged: the others continue;
-//   - a message of an order with an open dead letter in the shard is held:
-//     stored as a held letter behind it, not sent, until an operator
-//     replays or skips the order (admin.ReplayDeadLetters);
-//   - a publish that fails at once (in careful mode, or when the producer
-//     refuses the message) is retried in place, 100 ms then twice as long
-//     up to RetryMax, until it succeeds or the message's ack deadline
-//     passes (the subscriber then reads it again): the position moves past
-//     a message only after the broker acknowledged it (see pipeline for
-//     the records still in flight when the handler returns).
-//
-// The envelope is decoded once, by the forwarder; the middleware looks at
-// it again only when the forwarder failed or while some order of the shard
-// is held.
+// forwarder's unwrapping and its publish to the shard's pipeline: a message
+// that cannot become a Kafka record is dead-lettered in the subscriber's
+// transaction, a message of an order with an open dead letter is held
+// behind it, and a publish that fails at once is retried in place until
+// the message's ack deadline (docs/forwarder.md, "Guarantees" (Poison
+// messages), "Dead letters", "Shape" (Sending)). The envelope is decoded
+// once, by the forwarder; the middleware looks at it again only when the
+// forwarder failed or while some order of the shard is held.
 type delivery struct {
 	outbox   string
 	topic    string
