@@ -220,6 +220,9 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
+	if err := findBenchServers(); err != nil {
+		return nil, err
+	}
 	e, err := newEnvironment(ctx, o.Out)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -134,9 +135,9 @@ func (p singleProcess) peak() int64 {
 	return m.HWM
 }
 
-// postgresServer is every process named postgres: the postmaster and all
+// postgresServer is the bench's PostgreSQL server: its postmaster and all
 // its backends, of every database on the server (other users' work
-// included).
+// included), but not another server's on the machine.
 type postgresServer struct{}
 
 func (postgresServer) Name() string { return "PostgreSQL (whole server)" }
@@ -148,7 +149,7 @@ func (postgresServer) CPU() time.Duration {
 	all := map[int]procStat{}
 	for _, pid := range pids() {
 		s, err := readProcStat(pid)
-		if err != nil || s.Comm != "postgres" {
+		if err != nil || s.Comm != "postgres" || !ofBenchPostgres(pid, s) {
 			continue
 		}
 		all[pid] = s
@@ -162,13 +163,19 @@ func (postgresServer) CPU() time.Duration {
 	return total
 }
 
+// ofBenchPostgres reports whether the postgres process pid is the bench
+// server's (any, before findBenchServers).
+func ofBenchPostgres(pid int, s procStat) bool {
+	return benchPostmaster == 0 || pid == benchPostmaster || s.PPID == benchPostmaster
+}
+
 // Memory adds up private memory and counts the shared buffers and mapped
 // files once (the largest share any one process has touched).
 func (postgresServer) Memory() int64 {
 	var anon, file, shmem int64
 	for _, pid := range pids() {
 		s, err := readProcStat(pid)
-		if err != nil || s.Comm != "postgres" {
+		if err != nil || s.Comm != "postgres" || !ofBenchPostgres(pid, s) {
 			continue
 		}
 		m, err := readProcMemory(pid)
@@ -182,20 +189,12 @@ func (postgresServer) Memory() int64 {
 	return anon + file + shmem
 }
 
-// kafkaBroker finds the broker's JVM by its main class.
+// kafkaBroker is the bench's broker (findBenchServers).
 func kafkaBroker() (singleProcess, error) {
-	for _, pid := range pids() {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
-			continue
-		}
-		for _, arg := range bytes.Split(b, []byte{0}) {
-			if string(arg) == "kafka.Kafka" {
-				return singleProcess{name: "Kafka broker", pid: pid}, nil
-			}
-		}
+	if benchBroker == 0 {
+		return singleProcess{}, errors.New("the bench's Kafka broker was not found")
 	}
-	return singleProcess{}, fmt.Errorf("no process with main class kafka.Kafka found")
+	return singleProcess{name: "Kafka broker", pid: benchBroker}, nil
 }
 
 // machineBusy is the CPU time all cores have spent on anything but idling
