@@ -80,15 +80,21 @@ func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query
 // rows). Rows committed after this statement wait for the next cycle,
 // which their writers' wake-ups start.
 //
+// That look-up starts its index walk at the later of the position and
+// (xmin, any offset): "after the position and at or above xmin" as one
+// row comparison, the walk's start. With xmin as a second condition the
+// walk started at the position and stepped over every older row waiting,
+// once per batch, so draining a backlog cost its square.
+//
 // A holder's backend_xid is 32 bits; it is widened against xmax (running
 // transactions are within 2^31 of it). Holders without a backend (pid
 // NULL: prepared transactions) are not seen; the service uses none.
 func BarrierQuery(topic, consumerGroup string) string {
 	return `set_config('` + BarrierSetting + `', (
 		SELECT CASE WHEN (SELECT m.transaction_id FROM ` + MessagesTable(topic) + ` AS m
-				WHERE (m.transaction_id, m."offset") > (SELECT last_processed_transaction_id, offset_acked
+				WHERE (m.transaction_id, m."offset") > (SELECT GREATEST(last_processed_transaction_id, x.xmin),
+						CASE WHEN last_processed_transaction_id < x.xmin THEN -9223372036854775808 ELSE offset_acked END
 					FROM ` + OffsetsTable(topic) + ` WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
-					AND m.transaction_id >= x.xmin
 				ORDER BY m.transaction_id, m."offset" LIMIT 1) IS NULL THEN x.xmin::text::bigint
 			ELSE x.xmax + LEAST(0, COALESCE((
 			SELECT min((a.backend_xid::text::bigint - x.xmax % 4294967296 + 6442450944) % 4294967296 - 2147483648)
