@@ -38,6 +38,12 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // that waits longer than that (for Kafka) keeps its turn by pinging; see
 // turn.
 //
+// It turns off the pool's lock_timeout (DATABASE_LOCK_TIMEOUT, for the
+// business transactions that share the pool in `orders all`): what the
+// relay may wait for (a reshard's or repair's table locks, DDL) is
+// bounded by its statement_timeout already, and a statement failed after
+// the batch was sent would send the batch again.
+//
 // It also turns sequential scans off for the transaction: the select's
 // bounds are a subquery and settings the planner cannot see, so on a
 // small or freshly analysed shard it guessed a third of the table matched
@@ -77,7 +83,8 @@ func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *hol
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
 			set_config('tcp_user_timeout', '%d', true),
-			set_config('enable_seqscan', 'off', true)) AS session; %s`,
+			set_config('enable_seqscan', 'off', true),
+			set_config('lock_timeout', '0', true)) AS session; %s`,
 		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), pq.QuoteLiteral(shard.OffsetsTable(topic)), ms, ms, ms, h.openKeysQuery())}
 }
 
