@@ -2,16 +2,14 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -73,7 +71,14 @@ func TestDatabaseOnAClosedPortAnswers503(t *testing.T) {
 func TestAnOrderLockedByAnotherSessionAnswers503(t *testing.T) {
 	t.Parallel()
 	_, dbURL := testenv.DBWithURL(t)
-	db, err := postgres.Open(context.Background(), dbURL, postgres.LockTimeout(200*time.Millisecond))
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("lock_timeout", "200") // ms, a run-time parameter as DATABASE_LOCK_TIMEOUT sends it
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
