@@ -32,6 +32,21 @@ func IdleInTransactionTimeout(d time.Duration) Option {
 	}
 }
 
+// LockTimeout sets PostgreSQL's lock_timeout on every session of the
+// pool: a statement that waits this long for a lock fails (SQLSTATE
+// 55P03) and its transaction rolls back. A business transaction that
+// announced itself as an outbox writer holds back its shards' delivery
+// while it waits, and a session that holds the row it wants (psql, a
+// report, DDL) may not end soon; waiting as "active", the idle timeout
+// does not end it. The caller retries. 0 leaves the server's setting.
+func LockTimeout(d time.Duration) Option {
+	return func(params map[string]string) {
+		if d > 0 {
+			params["lock_timeout"] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+		}
+	}
+}
+
 // Open connects to PostgreSQL and checks the connection. Options become
 // run-time parameters of every session's start-up message (lib/pq sends
 // the connection string's parameters it does not know itself to the

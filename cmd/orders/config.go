@@ -56,6 +56,12 @@ type DatabaseConfig struct {
 	// holds back its shards' delivery while open, so it must not stay open
 	// unbounded. 0: no limit.
 	IdleInTransactionTimeout *time.Duration
+	// LockTimeout (DATABASE_LOCK_TIMEOUT) is how long a statement of the
+	// services' business transactions waits for a lock before it fails
+	// and the transaction is retried (PostgreSQL's lock_timeout): a
+	// writer waiting for a row that another session holds would hold back
+	// its outbox shards for as long as that session pleases. 0: no limit.
+	LockTimeout *time.Duration
 }
 
 // KafkaConfig is the Kafka cluster.
@@ -163,6 +169,11 @@ const (
 	// (milliseconds; a payment gateway call is bounded well below it) and
 	// bounds how long a stuck one holds back its outbox shards.
 	defaultIdleInTransaction = 30 * time.Second
+	// defaultLockTimeout is far above what the service's transactions
+	// wait for each other's row locks (milliseconds, even 60 reservations
+	// of one SKU in a queue), and is how long one waiting for a session
+	// outside the service holds back the other orders of its shards.
+	defaultLockTimeout = time.Second
 )
 
 func (c *Config) setDefaults() {
@@ -173,6 +184,9 @@ func (c *Config) setDefaults() {
 	d.ConnMaxIdleTime = or(d.ConnMaxIdleTime, 5*time.Minute)
 	if d.IdleInTransactionTimeout == nil {
 		d.IdleInTransactionTimeout = ptr(defaultIdleInTransaction)
+	}
+	if d.LockTimeout == nil {
+		d.LockTimeout = ptr(defaultLockTimeout)
 	}
 	if len(c.Kafka.Brokers) == 0 {
 		c.Kafka.Brokers = []string{"127.0.0.1:9092"}
@@ -241,6 +255,8 @@ func (c Config) Validate() error {
 	bad(c.Database.ConnMaxLifetime < 0, "DATABASE_CONN_MAX_LIFETIME", "a duration such as 1h, or 0 for no limit", c.Database.ConnMaxLifetime)
 	bad(c.Database.IdleInTransactionTimeout == nil || *c.Database.IdleInTransactionTimeout < 0, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
 		"a duration such as 30s, or 0 for no limit", deref(c.Database.IdleInTransactionTimeout))
+	bad(c.Database.LockTimeout == nil || *c.Database.LockTimeout < 0, "DATABASE_LOCK_TIMEOUT",
+		"a duration such as 1s, or 0 for no limit", deref(c.Database.LockTimeout))
 	emptyBroker := slices.ContainsFunc(c.Kafka.Brokers, func(b string) bool { return strings.TrimSpace(b) == "" })
 	rep := c.Kafka.Replication
 	bad(rep.Factor < 0, "KAFKA_REPLICATION_FACTOR", "0 (from the cluster) or more", rep.Factor)

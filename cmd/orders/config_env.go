@@ -25,6 +25,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if p.set("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT") {
 		c.Database.IdleInTransactionTimeout = ptr(p.duration("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT"))
 	}
+	if p.set("DATABASE_LOCK_TIMEOUT") {
+		c.Database.LockTimeout = ptr(p.duration("DATABASE_LOCK_TIMEOUT"))
+	}
 
 	if brokers := p.str("KAFKA_BROKERS"); brokers != "" {
 		for b := range strings.SplitSeq(brokers, ",") {

@@ -35,6 +35,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			InventoryURL: "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
 			PaymentURL:   "postgres://orders:orders@127.0.0.1:5432/orders?sslmode=disable",
 			MaxConns:     40, ConnMaxIdleTime: 5 * time.Minute, IdleInTransactionTimeout: ptr(30 * time.Second),
+			LockTimeout: ptr(time.Second),
 		},
 		Kafka: KafkaConfig{Brokers: []string{"127.0.0.1:9092"}},
 		HTTP: HTTPConfig{
@@ -72,7 +73,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 func TestLoaderReadsEveryVariable(t *testing.T) {
 	c, err := configFrom(map[string]string{
 		"DATABASE_URL": "postgres://x/y", "DATABASE_MAX_CONNS": "12", "DATABASE_CONN_MAX_IDLE_TIME": "1m",
-		"DATABASE_CONN_MAX_LIFETIME": "1h", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "0", "KAFKA_BROKERS": "a:1, b:2",
+		"DATABASE_CONN_MAX_LIFETIME": "1h", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "0", "DATABASE_LOCK_TIMEOUT": "250ms", "KAFKA_BROKERS": "a:1, b:2",
 		"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2",
 		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
 		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
@@ -101,6 +102,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"DATABASE_CONN_MAX_IDLE_TIME", c.Database.ConnMaxIdleTime, time.Minute},
 		{"DATABASE_CONN_MAX_LIFETIME", c.Database.ConnMaxLifetime, time.Hour},
 		{"DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", *c.Database.IdleInTransactionTimeout, time.Duration(0)},
+		{"DATABASE_LOCK_TIMEOUT", *c.Database.LockTimeout, 250 * time.Millisecond},
 		{"KAFKA_BROKERS", c.Kafka.Brokers, []string{"a:1", "b:2"}},
 		{"KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS", c.Kafka.Replication, kafka.Replication{Factor: 3, MinInSync: 2}},
 		{"HTTP_ADDR", c.HTTP.API, ":1"},

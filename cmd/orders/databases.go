@@ -112,6 +112,20 @@ func checkPool(cmd string, c Config) error {
 	return nil
 }
 
+// boundsLockWaits reports whether cmd's sessions give up on a lock after
+// DATABASE_LOCK_TIMEOUT: the services' business transactions do, and
+// retry. Not the commands whose work is to wait for the others: `migrate`
+// (DDL waits for running transactions), `outbox` (repair, reshard and a
+// replay wait for a relay's turn on a shard and for its writers) and
+// `rebuild-read-models` (locks the read models against writers).
+func boundsLockWaits(cmd string) bool {
+	switch cmd {
+	case "migrate", "outbox", "rebuild-read-models":
+		return false
+	}
+	return true
+}
+
 // openPools opens one pool per distinct database of cmd's services and
 // returns them by service; services on one URL share one pool. Unless
 // cmd migrates, a database with migrations still to apply is refused: its
@@ -129,7 +143,7 @@ func openPools(ctx context.Context, cmd string, c DatabaseConfig) (pools map[str
 			pools[service] = db
 			continue
 		}
-		db, err := openDB(ctx, c, u)
+		db, err := openDB(ctx, c, u, boundsLockWaits(cmd))
 		if err == nil && cmd != "migrate" {
 			err = checkMigrated(ctx, db)
 		}

@@ -155,11 +155,23 @@ func outboxReshard(ctx context.Context, r *root, box managedOutbox, args []strin
 	return nil
 }
 
+// heldBackLine names the session that holds back a shard, for
+// pg_terminate_backend.
+func heldBackLine(box, topic string, b admin.Blocker) string {
+	line := fmt.Sprintf("%s %s: held back by PID %d (%s, transaction %s old): %s", box, topic, b.PID, or(b.State, "state not shown"),
+		b.XactAge.Round(time.Millisecond), or(b.Query, "query not shown"))
+	if b.Waiting() {
+		line += fmt.Sprintf("; its writer PID %d waits for that session's lock", b.WriterPID)
+	}
+	return line
+}
+
 func outboxStatus(ctx context.Context, boxes []managedOutbox) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	_, _ = fmt.Fprintln(w, "OUTBOX\tSQL TOPIC\tPOSITION\tBACKLOG\tOLDEST\tSTATE")
 	stalled := 0
 	var errs []error
+	var heldBack []string
 	for _, box := range boxes {
 		statuses, err := admin.Status(ctx, box.db, box.cfg, outbox.DefaultConsumerGroup)
 		if err != nil {
@@ -175,10 +187,16 @@ func outboxStatus(ctx context.Context, boxes []managedOutbox) error {
 			if s.Stalled {
 				stalled++
 			}
+			if b := s.HeldBackBy; b != nil {
+				heldBack = append(heldBack, heldBackLine(box.cfg.Name, s.SQLTopic, *b))
+			}
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	for _, line := range heldBack {
+		fmt.Println(line)
 	}
 	if stalled > 0 {
 		errs = append(errs, fmt.Errorf("%d shard(s) stalled: run `orders outbox repair` (see docs/forwarder.md)", stalled))

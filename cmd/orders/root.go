@@ -156,9 +156,15 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(logging.NewContextHandler(slog.NewTextHandler(w, opts)))
 }
 
-// openDB opens a pool on the database at dbURL, sized by c; c has its defaults (setDefaults).
-func openDB(ctx context.Context, c DatabaseConfig, dbURL string) (*sql.DB, error) {
-	db, err := postgres.Open(ctx, dbURL, postgres.IdleInTransactionTimeout(*c.IdleInTransactionTimeout))
+// openDB opens a pool on the database at dbURL, sized by c; c has its
+// defaults (setDefaults). Its sessions wait for locks at most
+// c.LockTimeout when boundLockWaits.
+func openDB(ctx context.Context, c DatabaseConfig, dbURL string, boundLockWaits bool) (*sql.DB, error) {
+	options := []postgres.Option{postgres.IdleInTransactionTimeout(*c.IdleInTransactionTimeout)}
+	if boundLockWaits {
+		options = append(options, postgres.LockTimeout(*c.LockTimeout))
+	}
+	db, err := postgres.Open(ctx, dbURL, options...)
 	if err != nil {
 		return nil, err
 	}

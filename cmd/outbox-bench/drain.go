@@ -86,6 +86,9 @@ type drainResult struct {
 	rate       float64
 	firstAfter time.Duration
 	cpu        cpuShares
+	// firstWindow and lastWindow are the rates over the first and the last
+	// drainWindow records (from two windows up; 0 below).
+	firstWindow, lastWindow float64
 }
 
 func (r drainResult) String() string {
@@ -95,6 +98,12 @@ func (r drainResult) String() string {
 // drain fills a backlog of n and returns the rate at which the forwarder
 // moves it to Kafka, from the first record on Kafka to the last.
 func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) {
+	return drainFilled(ctx, stock, n, func(e env) error { return fillBacklog(ctx, e, stock, n) })
+}
+
+// drainFilled is drain with a backlog of n that fill writes. From two
+// windows up, it also times the first and the last drainWindow records.
+func drainFilled(ctx context.Context, stock bool, n int, fill func(env) error) (res drainResult, err error) {
 	e, err := newEnv(ctx, 6, false)
 	if err != nil {
 		return res, err
@@ -113,7 +122,7 @@ func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) 
 		}
 		_ = sub.Close()
 	}
-	if err := fillBacklog(ctx, e, stock, n); err != nil {
+	if err := fill(e); err != nil {
 		return res, err
 	}
 
@@ -153,9 +162,10 @@ func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) 
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- run(runCtx) }()
-	var first time.Time
-	var atFirst int64
+	var first, firstWindowEnd, lastWindowStart time.Time
+	var atFirst, atLastWindow int64
 	var cpu0 cpuTimes
+	windows := n >= 2*drainWindow
 	for {
 		got := records(client, e.topic)
 		if got > 0 && first.IsZero() {
@@ -167,12 +177,23 @@ func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) 
 				}
 			}
 		}
+		// The first window starts, as the rate does, at the first record.
+		if windows && got >= drainWindow && firstWindowEnd.IsZero() {
+			firstWindowEnd = time.Now()
+			res.firstWindow = float64(got-atFirst) / firstWindowEnd.Sub(first).Seconds()
+		}
+		if windows && got >= int64(n-drainWindow) && lastWindowStart.IsZero() {
+			lastWindowStart, atLastWindow = time.Now(), got
+		}
 		if got >= int64(n) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(first)
+	if windows {
+		res.lastWindow = float64(int64(n)-atLastWindow) / time.Since(lastWindowStart).Seconds()
+	}
 	cpu := readCPU().since(cpu0, elapsed)
 	if opts.profiled {
 		pprof.StopCPUProfile()
@@ -181,7 +202,8 @@ func drain(ctx context.Context, stock bool, n int) (res drainResult, err error) 
 	if err := <-done; err != nil {
 		return res, err
 	}
-	return drainResult{rate: float64(int64(n)-atFirst) / elapsed.Seconds(), firstAfter: first.Sub(start), cpu: cpu}, nil
+	res.rate, res.firstAfter, res.cpu = float64(int64(n)-atFirst)/elapsed.Seconds(), first.Sub(start), cpu
+	return res, nil
 }
 
 func startProfile() error {

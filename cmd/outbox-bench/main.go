@@ -10,6 +10,10 @@
 //   - CPU of an idle forwarder and of PostgreSQL meanwhile;
 //   - both again with a million forwarded rows retained in the outbox: the
 //     relay's cost per cycle must not grow with what it has sent;
+//   - a drain of a large backlog (a million rows, copied in SQL from one
+//     published message), with the rates of its first and last 100,000
+//     rows: the relay's cost per batch must not grow with what waits
+//     behind its position (target: last/first at least 0.8);
 //   - what the wake-up (a coalesced NOTIFY after commit) costs the write path.
 //
 // Run it with `go run ./cmd/outbox-bench` (-h lists the flags). It
@@ -87,15 +91,16 @@ func main() {
 	flag.Float64Var(&opts.loadRate, "load-rate", 0, "rate of the second latency run (0: half the maximum placement rate the write phase measured)")
 	flag.BoolVar(&opts.holdElsewhere, "hold-elsewhere", false, "hold a transaction with an ID open in database postgres during each latency run (warm-up included)")
 	retained := flag.Int("retained", 1_000_000, "forwarded rows the retained phase keeps in the outbox")
-	phases := flag.String("phases", "drain,write,latency,idle,retained", "what to measure")
+	largeBacklog := flag.Int("large-backlog", 1_000_000, "rows of the large drain (at least 200,000)")
+	phases := flag.String("phases", "drain,write,latency,idle,retained,large", "what to measure")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(context.Background(), *backlogs, *skipStock, time.Duration(*latencySeconds)*time.Second, *phases, *retained); err != nil {
+	if err := run(context.Background(), *backlogs, *skipStock, time.Duration(*latencySeconds)*time.Second, *phases, *retained, *largeBacklog); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.Duration, phases string, retained int) error {
+func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.Duration, phases string, retained, largeBacklog int) error {
 	phase := func(name string) bool { return strings.Contains(","+phases+",", ","+name+",") }
 	if phase("drain") {
 		fmt.Println("== drain rate (events/s) ==")
@@ -155,6 +160,12 @@ func run(ctx context.Context, backlogs string, skipStock bool, latencyRun time.D
 	if phase("retained") {
 		fmt.Printf("== idle CPU and commit -> Kafka at 10 orders/s, empty outbox and %d forwarded rows retained ==\n", retained)
 		if err := retainedCost(ctx, retained, latencyRun); err != nil {
+			return err
+		}
+	}
+	if phase("large") {
+		fmt.Printf("== drain of a large backlog (ours, %d shards) ==\n", opts.shards)
+		if err := largeDrain(ctx, largeBacklog); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
+	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
@@ -48,11 +49,23 @@ type system struct {
 
 type options struct {
 	duplicateDelivery bool
+	// lockTimeout, when set, is the lock_timeout of the services' pool
+	// (DATABASE_LOCK_TIMEOUT).
+	lockTimeout time.Duration
+	// retry, when set, replaces the consumers' retries.
+	retry *messaging.RetryConfig
 }
 
 func startSystem(t *testing.T, opts options) *system {
 	t.Helper()
-	db := testenv.DB(t)
+	db, dbURL := testenv.DBWithURL(t)
+	if opts.lockTimeout > 0 {
+		var err error
+		if db, err = postgres.Open(context.Background(), dbURL, postgres.LockTimeout(opts.lockTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+	}
 	brokers := testenv.Kafka(t)
 	s := &system{
 		DB: db, Brokers: brokers,
@@ -103,11 +116,14 @@ func startSystem(t *testing.T, opts options) *system {
 	}
 
 	suffix := strings.TrimPrefix(s.OrdersTopic, "test.")
+	retry := messaging.RetryConfig{MaxRetries: 3, InitialInterval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond}
+	if opts.retry != nil {
+		retry = *opts.retry
+	}
 	consumerCfg := func(name, dlq string) service.ConsumerConfig {
 		return service.ConsumerConfig{
 			Brokers: brokers, ConsumerGroup: name + "." + suffix, DeadLetterTopic: dlq,
-			Retry:             messaging.RetryConfig{MaxRetries: 3, InitialInterval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
-			DuplicateDelivery: opts.duplicateDelivery, Logger: logger,
+			Retry: retry, DuplicateDelivery: opts.duplicateDelivery, Logger: logger,
 		}
 	}
 	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("inventory", s.InventoryDLQ))

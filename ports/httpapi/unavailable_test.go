@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,6 +63,44 @@ func TestDatabaseOnAClosedPortAnswers503(t *testing.T) {
 	expectUnavailable(t, api.get(t, "/orders/00000000-0000-4000-8000-000000000000"))
 	expectUnavailable(t, api.get(t, "/orders?customer_id=c-1"))
 	expectUnavailable(t, api.post(t, "/orders", validOrder))
+}
+
+// An order whose row another session holds (psql, a report) cannot be
+// changed while it does: with a lock_timeout on the pool the request
+// gives up and answers 503, to be retried; once the row is free it works.
+func TestAnOrderLockedByAnotherSessionAnswers503(t *testing.T) {
+	t.Parallel()
+	_, dbURL := testenv.DBWithURL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("lock_timeout", "200") // ms, a run-time parameter as DATABASE_LOCK_TIMEOUT sends it
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	api := serve(t, testenv.OrdersApplication(t, db), nil)
+	placed := api.placeOrder(t, validOrder)
+
+	holder, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback() }()
+	if _, err := holder.Exec(`SELECT 1 FROM orders WHERE id = $1 FOR UPDATE`, placed.ID); err != nil {
+		t.Fatal(err)
+	}
+	expectUnavailable(t, api.post(t, "/orders/"+placed.ID+"/cancel", `{}`))
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if resp := api.post(t, "/orders/"+placed.ID+"/cancel", `{}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("once the row is free: status %d, want 200", resp.StatusCode)
+	}
 }
 
 func TestInternalErrorsGiveNothingAway(t *testing.T) {

@@ -25,7 +25,20 @@ type ShardStatus struct {
 	// Problem is "ok", "messages waiting", or what stalls the shard.
 	Problem string
 	Stalled bool
+	// HeldBackBy is the session that holds back the shard's backlog, when
+	// one has for over heldBackAfter: its oldest open writer, or the
+	// session that writer waits for. nil otherwise.
+	HeldBackBy *Blocker
 }
+
+// Blocker is a session that holds back a shard (the PID to end with
+// pg_terminate_backend, its state, query and transaction's age).
+type Blocker = shard.Blocker
+
+// heldBackAfter is how long a writer of the shard must have been open for
+// Status to name it: the service's writers take milliseconds, so one open
+// this long is stuck or waits for someone who is.
+const heldBackAfter = time.Second
 
 // Status reports every shard of the outbox for consumerGroup.
 func Status(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup string) ([]ShardStatus, error) {
@@ -46,6 +59,15 @@ func Status(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup st
 			return nil, fmt.Errorf("%s: %w", topic, err)
 		}
 		st.Position, st.Backlog, st.OldestAge = backlog.position, backlog.count, backlog.oldestAge
+		if st.Backlog > 0 {
+			b, ok, err := shard.ReadBlocker(ctx, db, topic)
+			if err != nil {
+				return nil, err
+			}
+			if ok && b.XactAge >= heldBackAfter {
+				st.HeldBackBy = &b
+			}
+		}
 		statuses = append(statuses, st)
 	}
 	return statuses, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
@@ -64,6 +65,12 @@ func publish(t *testing.T, db *sql.DB, pub *outbox.Publisher, topic string, msgs
 // outbox of a new database, until the test ends or stop is called.
 func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg relay.Config) (fwd *relay.Relay, stop func()) {
 	t.Helper()
+	return startLoggingForwarder(t, db, dbURL, brokers, cfg, nil)
+}
+
+// startLoggingForwarder is startForwarder logging to logger.
+func startLoggingForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg relay.Config, logger watermill.LoggerAdapter) (fwd *relay.Relay, stop func()) {
+	t.Helper()
 	publisher, err := kafka.NewPublisher(brokers, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +80,7 @@ func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cf
 	}
 	cfg.ListenURL = dbURL
 	cfg.Publisher = publisher
-	fwd, err = relay.NewRelay(db, cfg, nil)
+	fwd, err = relay.NewRelay(db, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

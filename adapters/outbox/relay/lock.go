@@ -20,7 +20,8 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // subscriber: every transaction it begins first takes the shard's turn, a
 // transaction-level advisory lock, without waiting (errShardBusy when held
 // elsewhere). The same statement stores the shard's read barrier, bounds
-// the session of a frozen or cut-off relay, turns sequential scans off,
+// the session of a frozen or cut-off relay, turns the pool's lock_timeout
+// (DATABASE_LOCK_TIMEOUT) off, turns sequential scans off,
 // reads the shard's held orders and checks that the position can be
 // recorded. Why each: docs/forwarder.md, "Shape" (Turns, A frozen or
 // cut-off relay), "Writers and the barrier", "Dead letters", "Guarantees".
@@ -49,7 +50,8 @@ func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *turn, h *hol
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
 			set_config('tcp_user_timeout', '%d', true),
-			set_config('enable_seqscan', 'off', true)) AS session; %s`,
+			set_config('enable_seqscan', 'off', true),
+			set_config('lock_timeout', '0', true)) AS session; %s`,
 		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), pq.QuoteLiteral(shard.OffsetsTable(topic)), ms, ms, ms, h.openKeysQuery())}
 }
 

@@ -16,6 +16,7 @@ type Metrics struct {
 	publish      *prometheus.HistogramVec
 	delay        *prometheus.HistogramVec
 	stalled      *prometheus.GaugeVec
+	blockerAge   *prometheus.GaugeVec
 }
 
 // NewMetrics registers the forwarder's metrics with reg.
@@ -51,8 +52,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "outbox_shard_stalled",
 			Help: "1 when the shard is stalled for the reason: position_missing, ahead_of_xids (a restore; see `orders outbox status`), no_progress (a backlog and no move for FORWARDER_STALL_AFTER).",
 		}, []string{"outbox", "sql_topic", "reason"}),
+		// The blocker's PID and query are in the WARN and `orders outbox
+		// status`: as labels they would make a series per session.
+		blockerAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outbox_shard_blocker_age_seconds",
+			Help: "While the shard is stalled (no_progress): the age of the transaction that holds it back, the session its oldest open writer waits for (or that writer); 0 otherwise.",
+		}, []string{"outbox", "sql_topic"}),
 	}
-	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.held, m.publish, m.delay, m.stalled} {
+	for _, c := range []prometheus.Collector{m.forwarded, m.retried, m.deadLettered, m.held, m.publish, m.delay, m.stalled, m.blockerAge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

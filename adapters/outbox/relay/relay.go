@@ -165,7 +165,7 @@ func (f *Relay) Run(ctx context.Context) error {
 		after: f.cfg.StallAfter, logger: f.logger,
 	}
 	if f.cfg.Metrics != nil {
-		watcher.gauge = f.cfg.Metrics.stalled
+		watcher.gauge, watcher.blockerAge = f.cfg.Metrics.stalled, f.cfg.Metrics.blockerAge
 	}
 	g.Go(func() error {
 		watcher.run(gctx)

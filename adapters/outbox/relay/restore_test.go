@@ -164,22 +164,34 @@ func readPositions(t *testing.T, db *sql.DB, box outbox.Config) []string {
 // stalledShards counts the shards outbox_shard_stalled reports for reason.
 func stalledShards(t *testing.T, reg *prometheus.Registry, reason string) int {
 	t.Helper()
+	n := 0
+	for _, v := range gauges(t, reg, "outbox_shard_stalled", "reason", reason) {
+		if v == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// gauges returns the values of the gauge name in reg whose label has value.
+func gauges(t *testing.T, reg *prometheus.Registry, name, label, value string) []float64 {
+	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var values []float64
 	for _, f := range families {
-		if f.GetName() != "outbox_shard_stalled" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason && m.GetGauge().GetValue() == 1 {
-					n++
+				if l.GetName() == label && l.GetValue() == value {
+					values = append(values, m.GetGauge().GetValue())
 				}
 			}
 		}
 	}
-	return n
+	return values
 }

@@ -32,7 +32,10 @@ type stallWatcher struct {
 	topics []string
 	after  time.Duration
 	gauge  *prometheus.GaugeVec // nil without metrics
-	logger watermill.LoggerAdapter
+	// blockerAge is the age of the transaction that holds a stalled shard
+	// back (shard.Blocker), 0 otherwise; nil without metrics.
+	blockerAge *prometheus.GaugeVec
+	logger     watermill.LoggerAdapter
 
 	shards map[string]*progress
 }
@@ -86,6 +89,14 @@ func (w *stallWatcher) check(ctx context.Context, topic string) {
 	case now.Sub(p.since) >= w.after:
 		reason = stallNoProgress
 	}
+	var blocker watermill.LogFields
+	if reason == stallNoProgress {
+		blocker = w.blocker(ctx, topic)
+	}
+	if w.blockerAge != nil {
+		age, _ := blocker["blocker_xact_age"].(time.Duration)
+		w.blockerAge.WithLabelValues(w.outbox, topic).Set(age.Seconds())
+	}
 	if w.gauge != nil {
 		for _, r := range stallReasons {
 			v := 0.0
@@ -107,11 +118,29 @@ func (w *stallWatcher) check(ctx context.Context, topic string) {
 		for k, v := range w.holder(ctx, topic) {
 			fields[k] = v
 		}
-		warn(w.logger, "Outbox shard stalled: messages wait and its position has not moved; the holder named here has the shard's lock (none: no relay forwards it)", fields)
+		for k, v := range blocker {
+			fields[k] = v
+		}
+		warn(w.logger, "Outbox shard stalled: messages wait and its position has not moved; the holder named here has the shard's lock (none: no relay forwards it), the blocker holds back its oldest writer (none: no writer is open)", fields)
 	default:
 		w.logger.Error("Outbox shard stalled: "+state.Problem()+"; nothing is forwarded from it until `orders outbox repair` (docs/forwarder.md, Restore)", nil, fields)
 	}
 	p.reason, p.logged = reason, now
+}
+
+// blocker describes the session that holds back the shard's oldest open
+// writer, and so the relay's barrier (shard.Blocker): the session the
+// writer waits for (pg_blocking_pids), or the writer itself when it waits
+// for none. Its PID is for pg_terminate_backend.
+func (w *stallWatcher) blocker(ctx context.Context, topic string) watermill.LogFields {
+	b, ok, err := shard.ReadBlocker(ctx, w.db, topic)
+	if err != nil || !ok {
+		return watermill.LogFields{"blocker_pid": "none"}
+	}
+	return watermill.LogFields{
+		"blocker_pid": b.PID, "blocker_state": b.State, "blocker_query": b.Query,
+		"blocker_xact_age": b.XactAge.Round(time.Millisecond), "blocked_writer_pid": b.WriterPID,
+	}
 }
 
 // holder describes the session that holds the shard's lock: its PID (for

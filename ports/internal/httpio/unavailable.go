@@ -27,7 +27,8 @@ const TypeUnavailable = "urn:orders:problem:unavailable"
 // Unavailable reports whether err says the database could not be reached
 // or refused work for now, rather than that the request or the service is
 // wrong: a broken or refused connection, a server shutting down or
-// starting up, or one out of connections. PostgreSQL errors are read
+// starting up, or one out of connections; or a lock that another session
+// held beyond the pool's lock_timeout (DATABASE_LOCK_TIMEOUT). PostgreSQL errors are read
 // through their SQLSTATE, so no driver is imported here.
 func Unavailable(err error) bool {
 	var netErr net.Error
@@ -50,6 +51,8 @@ func Unavailable(err error) bool {
 	case code == "57P01", code == "57P02", code == "57P03": // admin or crash shutdown, cannot connect now
 		return true
 	case code == "53300": // too many connections
+		return true
+	case code == "55P03": // lock not available: a row another session holds
 		return true
 	}
 	return false

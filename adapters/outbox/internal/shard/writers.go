@@ -1,8 +1,12 @@
 package shard
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -80,15 +84,21 @@ func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query
 // rows). Rows committed after this statement wait for the next cycle,
 // which their writers' wake-ups start.
 //
+// That look-up starts its index walk at the later of the position and
+// (xmin, any offset): "after the position and at or above xmin" as one
+// row comparison, the walk's start. With xmin as a second condition the
+// walk started at the position and stepped over every older row waiting,
+// once per batch, so draining a backlog cost its square.
+//
 // A holder's backend_xid is 32 bits; it is widened against xmax (running
 // transactions are within 2^31 of it). Holders without a backend (pid
 // NULL: prepared transactions) are not seen; the service uses none.
 func BarrierQuery(topic, consumerGroup string) string {
 	return `set_config('` + BarrierSetting + `', (
 		SELECT CASE WHEN (SELECT m.transaction_id FROM ` + MessagesTable(topic) + ` AS m
-				WHERE (m.transaction_id, m."offset") > (SELECT last_processed_transaction_id, offset_acked
+				WHERE (m.transaction_id, m."offset") > (SELECT GREATEST(last_processed_transaction_id, x.xmin),
+						CASE WHEN last_processed_transaction_id < x.xmin THEN -9223372036854775808 ELSE offset_acked END
 					FROM ` + OffsetsTable(topic) + ` WHERE consumer_group = ` + pq.QuoteLiteral(consumerGroup) + `)
-					AND m.transaction_id >= x.xmin
 				ORDER BY m.transaction_id, m."offset" LIMIT 1) IS NULL THEN x.xmin::text::bigint
 			ELSE x.xmax + LEAST(0, COALESCE((
 			SELECT min((a.backend_xid::text::bigint - x.xmax % 4294967296 + 6442450944) % 4294967296 - 2147483648)
@@ -109,3 +119,66 @@ const BarrierSetting = "outbox.barrier"
 // in a transaction that did not run it, the cluster's xmin (safe for any
 // writer, held back by any transaction).
 const Barrier = `COALESCE(NULLIF(current_setting('` + BarrierSetting + `', true), '')::xid8, pg_snapshot_xmin(pg_current_snapshot()))`
+
+// Blocker is the session that holds back a shard's delivery: the oldest
+// open writer of the shard (the barrier), or, when that writer waits for
+// a lock, the session it waits for (pg_blocking_pids), which need not be
+// a writer at all: psql holding a row, DDL, LOCK TABLE.
+type Blocker struct {
+	WriterPID int64 // the oldest writer with a transaction ID
+	// PID is the session that holds the writer up, or WriterPID when it
+	// waits for no lock. Its State, Query (PostgreSQL shows the text only
+	// to its own role and to pg_read_all_stats) and the age of its
+	// transaction (XactAge, 0 when not shown) follow.
+	PID     int64
+	State   string
+	Query   string
+	XactAge time.Duration
+}
+
+// Waiting reports whether the writer waits for another session's lock.
+func (b Blocker) Waiting() bool { return b.PID != b.WriterPID }
+
+// maxQueryLength bounds a blocker's query as reported: a log line and a
+// status table need what it is, not the whole of a long statement.
+const maxQueryLength = 200
+
+// ReadBlocker reads topic's Blocker; false when no open writer of the
+// shard has a transaction ID (nothing holds it back). It reads pg_locks,
+// which costs about a millisecond: for reports, not for every cycle.
+func ReadBlocker(ctx context.Context, db QueryRower, topic string) (Blocker, bool, error) {
+	var (
+		b            Blocker
+		state, query sql.NullString
+		ageSecs      sql.NullFloat64
+	)
+	err := db.QueryRowContext(ctx, `
+		SELECT w.pid, COALESCE(b.pid, w.pid), COALESCE(b.state, w.state), COALESCE(b.query, w.query),
+			EXTRACT(EPOCH FROM now() - COALESCE(b.xact_start, w.xact_start))
+		FROM (SELECT a.pid, a.state, a.query, a.xact_start
+			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.pid <> pg_backend_pid()
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.classid = `+fmt.Sprint(writerLockClass)+` AND l.objsubid = 1
+				AND l.objid = `+pq.QuoteLiteral(MessagesTable(topic))+`::regclass::oid
+				AND a.backend_xid IS NOT NULL
+			ORDER BY age(a.backend_xid) DESC LIMIT 1) AS w
+		LEFT JOIN LATERAL (SELECT a.pid, a.state, a.query, a.xact_start
+			FROM unnest(pg_blocking_pids(w.pid)) AS p (pid) JOIN pg_stat_activity a ON a.pid = p.pid
+			ORDER BY a.xact_start NULLS LAST LIMIT 1) AS b ON true`).
+		Scan(&b.WriterPID, &b.PID, &state, &query, &ageSecs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Blocker{}, false, nil
+	}
+	if err != nil {
+		return Blocker{}, false, fmt.Errorf("read what holds back %s: %w", topic, err)
+	}
+	b.State, b.Query = state.String, strings.Join(strings.Fields(query.String), " ")
+	if len(b.Query) > maxQueryLength {
+		b.Query = strings.ToValidUTF8(b.Query[:maxQueryLength], "") + "…"
+	}
+	if ageSecs.Valid && ageSecs.Float64 > 0 {
+		b.XactAge = time.Duration(ageSecs.Float64 * float64(time.Second))
+	}
+	return b, true, nil
+}
