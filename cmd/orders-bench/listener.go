@@ -31,14 +31,14 @@ func findBenchServers() error {
 		pgPort = "5432"
 	}
 	if benchPostmaster, err = listener(pgPort); err != nil {
-		return fmt.Errorf("PostgreSQL: %w", err)
+		return fmt.Errorf("the PostgreSQL server: %w", err)
 	}
 	_, kafkaPort, err := net.SplitHostPort(testenv.KafkaBrokers()[0])
 	if err != nil {
-		return fmt.Errorf("Kafka broker address: %w", err)
+		return fmt.Errorf("the Kafka broker's address: %w", err)
 	}
 	if benchBroker, err = listener(kafkaPort); err != nil {
-		return fmt.Errorf("Kafka: %w", err)
+		return fmt.Errorf("the Kafka broker: %w", err)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		},
 		Consumers: ConsumersConfig{
 			InventoryGroup: "inventory", PaymentGroup: "payment", SagaGroup: "order-saga",
-			MaxRetries: 5, BatchSize: 1, BatchLinger: 2 * time.Millisecond,
+			MaxRetries: 5, BatchSize: 64, BatchLinger: 2 * time.Millisecond,
 			InboxRetention: 168 * time.Hour, InboxRetentionTick: 10 * time.Minute,
 			PaymentDeclineAbove: ptr(int64(100_000)),
 		},

@@ -47,7 +47,7 @@ type ConsumerConfig struct {
 	// flight when it stops; 0: the router's default (30s).
 	CloseTimeout time.Duration
 	// BatchSize bounds how many waiting messages a consumer handles in
-	// one transaction; 0: messaging.DefaultBatchSize (1: one at a time).
+	// one transaction; 0: messaging.DefaultBatchSize (64; 1: one at a time).
 	BatchSize int
 	// BatchLinger: messaging.Config.BatchLinger.
 	BatchLinger time.Duration

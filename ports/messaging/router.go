@@ -75,11 +75,10 @@ func (c *Config) setDefaults() {
 // DefaultBatchLinger is the default BatchLinger.
 const DefaultBatchLinger = 2 * time.Millisecond
 
-// DefaultBatchSize is the default bound of a consumer's batch: 1, no
-// batches. On a database whose commit is cheap they confirm no more orders
-// (docs/benchmarks.md), and a member waiting on a lock holds up the whole
-// batch (ADR-0006).
-const DefaultBatchSize = 1
+// DefaultBatchSize is the default bound of a consumer's batch. The
+// partitions a consumer holds bound it first (one message in flight each);
+// why batches are on: ADR-0006.
+const DefaultBatchSize = 64
 
 // Validate reports a config the router cannot run with.
 func (c Config) Validate() error {
