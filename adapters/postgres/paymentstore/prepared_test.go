@@ -2,6 +2,7 @@ package paymentstore_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -43,4 +44,38 @@ func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 			t.Fatalf("payments = %+v, %v", ps, err)
 		}
 	})
+}
+
+// TestOpeningAPaymentDoesNotHoldBackTheOutbox: an opened payment publishes
+// nothing, so its transaction takes no writer lock of the outbox's shards
+// (which the relay would wait for), while a charge's answer does.
+func TestOpeningAPaymentDoesNotHoldBackTheOutbox(t *testing.T) {
+	t.Parallel()
+	_, dbURL := testenv.DBWithURL(t)
+	log := testenv.NewStatementLog(t, dbURL)
+	a := newApp(t, log.DB)
+	ctx := context.Background()
+	order := uuid.NewString()
+	writerLocks := func() (n int) {
+		sent, _ := log.Take()
+		for _, s := range sent {
+			if strings.Contains(s.Query, "pg_advisory_xact_lock_shared") {
+				n++
+			}
+		}
+		return n
+	}
+	log.Take()
+	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := writerLocks(); n != 0 {
+		t.Errorf("opening a payment took %d writer locks, want none", n)
+	}
+	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order}); err != nil || status != domain.StatusCaptured {
+		t.Fatalf("charge: %s, %v", status, err)
+	}
+	if n := writerLocks(); n != 1 {
+		t.Errorf("charging a payment took %d writer locks, want 1 (its answer's event)", n)
+	}
 }

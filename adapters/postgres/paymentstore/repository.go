@@ -57,8 +57,14 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 }
 
 // Add implements app.Repository.
+// A payment without events (an opened one) publishes nothing, so its
+// transaction does not announce itself to the outbox relay.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
-	return r.inTx(ctx, msg, p.OrderID(), func(uow *pgtx.UnitOfWork) error {
+	announced := ""
+	if len(p.Changes()) > 0 {
+		announced = p.OrderID()
+	}
+	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
 		res, err := uow.ExecContext(ctx, `
 			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
