@@ -35,15 +35,12 @@ func appendAndProject(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order,
 	if err != nil {
 		return nil, err
 	}
-	stored := make([]storedEvent, 0, len(events))
-	for _, re := range events {
-		eventType, schemaVersion, data, err := encodeEvent(re.Event)
-		if err != nil {
-			return nil, err
-		}
-		e := storedEvent{EventID: uuid.NewString(), RecordedEvent: re}
-		args = append(args, e.EventID, string(id), re.Version, eventType, schemaVersion, data, re.OccurredAt)
-		stored = append(stored, e)
+	stored, columns, err := newStoredEvents(id, events)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range columns {
+		args = append(args, c...)
 	}
 	_, err = uow.ExecContext(ctx, appendAndProjectQuery(len(events)), args...)
 	if isUniqueViolation(err, streamVersionConstraint) {
@@ -53,6 +50,23 @@ func appendAndProject(ctx context.Context, uow *pgtx.UnitOfWork, o *order.Order,
 		return nil, fmt.Errorf("append events to order %s: %w", id, err)
 	}
 	return stored, nil
+}
+
+// newStoredEvents gives an order's new events their IDs, and their columns
+// in order_events (the seven after readModelParams in the statement).
+func newStoredEvents(id order.ID, events []order.RecordedEvent) ([]storedEvent, [][]any, error) {
+	stored := make([]storedEvent, 0, len(events))
+	columns := make([][]any, 0, len(events))
+	for _, re := range events {
+		eventType, schemaVersion, data, err := encodeEvent(re.Event)
+		if err != nil {
+			return nil, nil, err
+		}
+		e := storedEvent{EventID: uuid.NewString(), RecordedEvent: re}
+		columns = append(columns, []any{e.EventID, string(id), re.Version, eventType, schemaVersion, data, re.OccurredAt})
+		stored = append(stored, e)
+	}
+	return stored, columns, nil
 }
 
 // appendAndProjectQueries holds the statement for the usual event counts,

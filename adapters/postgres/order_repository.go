@@ -131,7 +131,13 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, msg inbox.Key
 		if err := messagestore.RecordInbox(ctx, uow, r.cfg.InboxTable, msg); err != nil {
 			return err
 		}
-		o, err := loadOrder(ctx, uow, id)
+		var o *order.Order
+		var err error
+		if uow.Batched() {
+			o, err = orderBatchOf(ctx, uow).load(ctx, uow, id)
+		} else {
+			o, err = loadOrder(ctx, uow, id)
+		}
 		if err != nil {
 			return err
 		}
@@ -150,7 +156,13 @@ func (r *OrderRepository) save(ctx context.Context, uow *pgtx.UnitOfWork, o *ord
 	if len(changes) == 0 {
 		return nil
 	}
-	stored, err := appendAndProject(ctx, uow, o, changes)
+	var stored []storedEvent
+	var err error
+	if uow.Batched() {
+		stored, err = orderBatchOf(ctx, uow).add(o, changes)
+	} else {
+		stored, err = appendAndProject(ctx, uow, o, changes)
+	}
 	if err != nil {
 		return err
 	}
