@@ -94,8 +94,9 @@ func (c *Consumer) Running() <-chan struct{} { return c.Router.Running() }
 
 // newConsumer returns the router of a consumer of topics, its Kafka
 // subscriber (one consumer group) and its dead-letter publisher.
-// With db, messages that wait are handled in batches on it.
-func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, db *sql.DB, topics ...string) (*Consumer, message.Subscriber, error) {
+// With db, messages that wait are handled in batches on it: those of
+// batchEvents, or all when it is empty.
+func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, db *sql.DB, batchEvents []string, topics ...string) (*Consumer, message.Subscriber, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -113,6 +114,7 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, db *
 	c.Router, err = messaging.NewRouter(messaging.Config{
 		Consumer: name, DeadLetterTopic: cfg.DeadLetterTopic, Retry: cfg.Retry, DuplicateDelivery: cfg.DuplicateDelivery,
 		Metrics: counters, CloseTimeout: cfg.CloseTimeout, BeginBatch: beginBatch(db, cfg.Outbox), BatchSize: cfg.BatchSize, BatchLinger: cfg.BatchLinger,
+		BatchEvents: batchEvents,
 	}, lot, c.deadLetters, logger)
 	if err != nil {
 		_ = c.deadLetters.Close()

@@ -35,7 +35,7 @@ func NewInventoryConsumer(db *sql.DB, application app.Application, ordersTopic s
 	if err != nil {
 		return nil, err
 	}
-	c, sub, err := newConsumer(InventoryConsumerName, cfg, lot, db, ordersTopic)
+	c, sub, err := newConsumer(InventoryConsumerName, cfg, lot, db, nil, ordersTopic)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/internal/contracts/orderevents"
 	"github.com/orderflow/orders/ports/messaging"
 )
 
@@ -36,9 +37,10 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	// No batches: a charge commits its intent before it calls the gateway,
-	// outside any transaction (app/payment, gatewayCall).
-	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, nil, ordersTopic)
+	// Only the payments opened run in batches: a charge or a refund commits
+	// its intent before it calls the gateway, outside any transaction
+	// (app/payment, gatewayCall).
+	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, db, []string{orderevents.OrderPlacedType}, ordersTopic)
 	if err != nil {
 		return nil, err
 	}

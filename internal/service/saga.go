@@ -35,7 +35,7 @@ func NewSagaConsumer(db *sql.DB, outbox postgres.Outbox, ordersTopic, inventoryT
 	if err != nil {
 		return nil, err
 	}
-	c, sub, err := newConsumer(SagaConsumerName, cfg, lot, db, inventoryTopic, paymentsTopic)
+	c, sub, err := newConsumer(SagaConsumerName, cfg, lot, db, nil, inventoryTopic, paymentsTopic)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/internal/contracts/envelope"
 )
 
 // BatchTransaction is one database transaction that the handlers of several
@@ -30,6 +32,7 @@ type batching struct {
 	begin  BeginBatch
 	max    int
 	linger time.Duration
+	events map[string]bool // nil: every message may be batched
 
 	mu      sync.Mutex
 	waiting []*batchMember
@@ -50,14 +53,24 @@ type result struct{ err error }
 
 type aloneKey struct{}
 
-func newBatching(begin BeginBatch, maxSize int, linger time.Duration) *batching {
-	return &batching{begin: begin, max: maxSize, linger: linger, arrived: make(chan struct{}, 1)}
+func newBatching(begin BeginBatch, maxSize int, linger time.Duration, events []string) *batching {
+	b := &batching{begin: begin, max: maxSize, linger: linger, arrived: make(chan struct{}, 1)}
+	if len(events) > 0 {
+		b.events = map[string]bool{}
+		for _, name := range events {
+			b.events[name] = true
+		}
+	}
+	return b
 }
 
 func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		if msg.Context().Value(aloneKey{}) != nil {
 			return h(msg) // failed in a batch before: its retries run alone
+		}
+		if b.events != nil && !b.events[msg.Metadata.Get(envelope.MetadataEventName)] {
+			return h(msg)
 		}
 		m := &batchMember{turn: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
 		b.enqueue(m)

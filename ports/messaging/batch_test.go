@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/internal/contracts/envelope"
 )
 
 // recordingTx is a BatchTransaction that records what the batching did
@@ -48,12 +50,12 @@ type batchHarness struct {
 	b       *batching
 }
 
-func newBatchHarness(linger time.Duration) *batchHarness {
+func newBatchHarness(linger time.Duration, events ...string) *batchHarness {
 	h := &batchHarness{release: make(chan struct{}), started: make(chan struct{}, 100), fail: map[string]bool{}}
 	h.b = newBatching(func(context.Context) (BatchTransaction, error) {
 		tx := &recordingTx{mu: &h.mu, ended: &h.ended}
 		return tx, nil
-	}, 3, linger)
+	}, 3, linger, events)
 	return h
 }
 
@@ -152,5 +154,29 @@ func TestAFailedMemberRollsTheBatchBackAndEveryMemberRunsAlone(t *testing.T) {
 	// ran in the batch: it came after the failure).
 	if len(h.alone) != 4 {
 		t.Errorf("alone: %v, want every message", h.alone)
+	}
+}
+
+func TestAMessageOfAnEventThatIsNotBatchedNeverWaitsForABatch(t *testing.T) {
+	h := newBatchHarness(0, "OrderPlaced")
+	run := h.b.middleware(h.handler)
+	ofType := func(id, name string) *message.Message {
+		msg := message.NewMessage(id, nil)
+		msg.Metadata.Set(envelope.MetadataEventName, name)
+		return msg
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = run(ofType("m1", "OrderPlaced")) })
+	<-h.started // m1 runs alone: a batchable message that arrives now waits for it
+	wg.Go(func() { _, _ = run(ofType("m2", "OrderStockReserved")) })
+	select {
+	case <-h.started: // m2 runs at once, beside m1
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a message of an event not batched waited (%d waiting)", h.waiting())
+	}
+	close(h.release)
+	wg.Wait()
+	if len(h.alone) != 2 || len(h.batched) != 0 {
+		t.Errorf("alone %v, batched %v: want both alone", h.alone, h.batched)
 	}
 }

@@ -36,6 +36,9 @@ type Config struct {
 	BeginBatch BeginBatch
 	// BatchSize bounds the messages of one batch (default 1: none).
 	BatchSize int
+	// BatchEvents are the event names (the type header) of the messages
+	// that may run in a batch; the others run alone. Empty: every message.
+	BatchEvents []string
 	// BatchLinger is how long a batch waits for more messages after the
 	// one before it, when fewer than BatchSize wait (default 2ms).
 	BatchLinger time.Duration
@@ -151,7 +154,7 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 	}
 	router.AddMiddleware(requireReadable)
 	if cfg.BeginBatch != nil && cfg.BatchSize > 1 {
-		router.AddMiddleware(newBatching(cfg.BeginBatch, cfg.BatchSize, cfg.BatchLinger).middleware)
+		router.AddMiddleware(newBatching(cfg.BeginBatch, cfg.BatchSize, cfg.BatchLinger, cfg.BatchEvents).middleware)
 	}
 	return router, nil
 }

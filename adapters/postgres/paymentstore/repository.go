@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
@@ -65,18 +66,41 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 		announced = p.OrderID()
 	}
 	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
-		res, err := uow.ExecContext(ctx, `
-			INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING`,
-			p.OrderID(), p.Amount(), p.Currency(), string(p.Status()), p.PaymentID(), p.RefundID(), p.Reason())
-		if err != nil {
-			return fmt.Errorf("store payment of order %s: %w", p.OrderID(), err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(fmt.Errorf("order %s: %w", p.OrderID(), app.ErrPaymentExists), err)
+		if uow.Batched() {
+			pgtx.Gather(ctx, uow, paymentsKey{}, func(ctx context.Context, ps []*domain.Payment) error {
+				return insert(ctx, uow, ps)
+			}, p)
+		} else if err := insert(ctx, uow, []*domain.Payment{p}); err != nil {
+			return err
 		}
 		return r.publish(ctx, uow, p)
 	})
+}
+
+type paymentsKey struct{}
+
+// insert stores new payments in one statement: app.ErrPaymentExists when
+// an order has one already (in a batch, the batch fails and its members
+// run alone, where each finds its own outcome).
+func insert(ctx context.Context, uow *pgtx.UnitOfWork, ps []*domain.Payment) error {
+	orders, amounts := make([]string, len(ps)), make([]int64, len(ps))
+	currencies, statuses, paymentIDs, refundIDs, reasons := make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps))
+	for i, p := range ps {
+		orders[i], amounts[i], currencies[i], statuses[i] = p.OrderID(), p.Amount(), p.Currency(), string(p.Status())
+		paymentIDs[i], refundIDs[i], reasons[i] = p.PaymentID(), p.RefundID(), p.Reason()
+	}
+	res, err := uow.ExecContext(ctx, `
+		INSERT INTO payments (order_id, amount, currency, status, payment_id, refund_id, reason)
+		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+		ON CONFLICT (order_id) DO NOTHING`,
+		pq.Array(orders), pq.Array(amounts), pq.Array(currencies), pq.Array(statuses), pq.Array(paymentIDs), pq.Array(refundIDs), pq.Array(reasons))
+	if err != nil {
+		return fmt.Errorf("store payment of order %s: %w", ps[0].OrderID(), err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n < int64(len(ps)) {
+		return errors.Join(fmt.Errorf("order %s: %w", ps[0].OrderID(), app.ErrPaymentExists), err)
+	}
+	return nil
 }
 
 // Get implements app.Repository.
