@@ -17,7 +17,8 @@ import (
 // an order placed over HTTP is confirmed, and each service's tables are
 // written in its own database only.
 func TestEachServiceOnItsOwnDatabase(t *testing.T) {
-	h := newHarness(t, setup{partitions: 3, noDatabase: true, env: []string{"METRICS_ADDR=off", "LOG_LEVEL=info"}})
+	t.Parallel()
+	h := newHarness(t, ownDatabases)
 	ordersDB, ordersURL := testenv.EmptyDBWithURL(t)
 	inventoryDB, inventoryURL := testenv.EmptyDBWithURL(t)
 	paymentDB, paymentURL := testenv.EmptyDBWithURL(t)

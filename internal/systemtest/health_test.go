@@ -40,6 +40,7 @@ func readyz(t *testing.T, ops string) (int, map[string]string) {
 // SHUTDOWN_READY_DELAY /readyz says 503 (shutdown) while the API still
 // answers; then the process ends with status 0.
 func TestReadinessTurnsFalseOnSIGTERMBeforeTheAPIStopsAccepting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	api := h.startService("api", "api", "SHUTDOWN_READY_DELAY=3s")
 	if code, _ := readyz(t, api.ops); code != http.StatusOK {
@@ -72,6 +73,7 @@ func TestReadinessTurnsFalseOnSIGTERMBeforeTheAPIStopsAccepting(t *testing.T) {
 // TestReadinessNamesWhatFailed: a process whose Kafka does not answer is
 // alive but not ready, and /readyz says it is Kafka.
 func TestReadinessNamesWhatFailed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	ops := testenv.FreeAddr(t)
 	p := h.start("orders forward", []string{"forward"}, "METRICS_ADDR="+ops, "KAFKA_BROKERS="+testenv.FreeAddr(t))

@@ -26,7 +26,8 @@ const maxInfoLines = 12
 // none is an ERROR (a cancelled query at shutdown is no error), and the
 // INFO lines are a short summary.
 func TestOrdersAllLogsASummaryAndStopsWithoutErrors(t *testing.T) {
-	h := newHarness(t, setup{partitions: 3, noDatabase: true, env: []string{"METRICS_ADDR=off", "LOG_LEVEL=info"}})
+	t.Parallel()
+	h := newHarness(t, ownDatabases)
 	db, all, apiAddr, inventoryAddr := h.startAllAsRoles("METRICS_ADDR="+testenv.FreeAddr(t), "LOG_FORMAT=json", "LOG_LEVEL=info")
 	h.setStock(inventoryAddr, "BOOK", 5)
 	id, err := h.placeOrder(context.Background(), apiAddr, []item{{SKU: "BOOK", Quantity: 1, UnitPrice: 1299}})

@@ -58,6 +58,7 @@ func concat(lists ...[]string) []string {
 // process on one database, sends an order through them, and checks every
 // process's /metrics.
 func TestEveryProcessServesMetrics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	var procs []*ordersProcess
 	for _, kind := range []string{"api", "forward", "inventory", "payment", "saga"} {
@@ -75,6 +76,7 @@ func TestEveryProcessServesMetrics(t *testing.T) {
 
 // TestAllServesMetrics is TestEveryProcessServesMetrics for `orders all`.
 func TestAllServesMetrics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	all := h.startService("all", "all", "DATABASE_MAX_CONNS=24")
 	h.placeAndWait(all.api, all.inventory)

@@ -16,7 +16,8 @@ import (
 // migration 00036 are all the services need to take an order to
 // confirmed.
 func TestServicesRunAsTheirOwnRoles(t *testing.T) {
-	h := newHarness(t, setup{partitions: 3, noDatabase: true, env: []string{"METRICS_ADDR=off", "LOG_LEVEL=info"}})
+	t.Parallel()
+	h := newHarness(t, ownDatabases)
 	db, all, apiAddr, inventoryAddr := h.startAllAsRoles()
 	h.setStock(inventoryAddr, "BOOK", 5)
 
@@ -33,6 +34,10 @@ func TestServicesRunAsTheirOwnRoles(t *testing.T) {
 		t.Fatal("orders all ended")
 	}
 }
+
+// ownDatabases is the setup of the scenarios that migrate databases of
+// their own and run `orders all` on them.
+var ownDatabases = setup{partitions: 3, noDatabase: true, env: []string{"METRICS_ADDR=off", "LOG_LEVEL=info"}}
 
 // startAllAsRoles migrates a fresh database as its owner and starts
 // `orders all` on it with each service logged in as its own role, with

@@ -22,6 +22,7 @@ const gracePeriod = 20 * time.Second
 // and the invariants hold. -short (in `make test`) restarts each process
 // once; without it (`make test-rolling-restart`) three rounds.
 func TestRollingRestartUnderLoad(t *testing.T) {
+	t.Parallel()
 	sc := runScale()
 	h := newHarness(t, setup{partitions: 3, env: []string{"LOG_LEVEL=warn",
 		fmt.Sprintf("PAYMENT_DECLINE_ABOVE=%d", declineAbove), "ORDER_CREATE_RATE=1000", "ORDER_CREATE_BURST=1000",

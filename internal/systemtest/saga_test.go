@@ -88,6 +88,9 @@ type summary struct {
 	DeadLetters int
 }
 
+// TestTwoHundredOrdersEndConfirmedOrCancelled runs the scenario above
+// once as it is and once with every message delivered twice, side by
+// side: both must end in the same state.
 func TestTwoHundredOrdersEndConfirmedOrCancelled(t *testing.T) {
 	t.Parallel()
 	results := make([]summary, 2)

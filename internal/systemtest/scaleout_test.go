@@ -18,6 +18,7 @@ import (
 // burst, then starts one more of each. Every order must end, each effect
 // happen once, and each order's events and effects come in its order.
 func TestConsumersScaleOut(t *testing.T) {
+	t.Parallel()
 	l := runScale().scaleOut
 	h := newHarness(t, setup{env: []string{"METRICS_ADDR=off", "LOG_LEVEL=info", fmt.Sprintf("PAYMENT_DECLINE_ABOVE=%d", declineAbove)}})
 	db := h.db

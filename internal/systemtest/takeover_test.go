@@ -21,6 +21,7 @@ const takeoverBound = 10 * time.Second
 // once resumed, and nothing may be lost or reordered (docs/forwarder.md,
 // Guarantees).
 func TestStandbyTakesOverAFrozenRelay(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	w := newOutboxWriter(h)
 	ctx, stop := context.WithCancel(context.Background())
