@@ -59,7 +59,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	deadline := time.Now().Add(30 * time.Second)
 	for len(held) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("relay-a never held a shard while running")
+			t.Fatalf("%s never held a shard while running", a.Name)
 		}
 		if len(h.heldShards(a.Name)) == 0 {
 			time.Sleep(time.Millisecond)
@@ -90,7 +90,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 			}
 		}
 	}
-	t.Logf("relay-a frozen holding %d shard(s) %v; all moved again %s after SIGSTOP", len(held), keys(held), took.Round(time.Millisecond))
+	t.Logf("%s frozen holding %d shard(s) %v; all moved again %s after SIGSTOP", a.Name, len(held), keys(held), took.Round(time.Millisecond))
 	if took > takeoverBound {
 		t.Errorf("takeover took %s, more than %s", took, takeoverBound)
 	}
@@ -101,11 +101,11 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	for deadline := time.Now().Add(20 * time.Second); len(h.heldShards(a.Name)) == 0; time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-a.Exited:
-			t.Fatalf("relay-a exited after SIGCONT:\n%s", a.Log.String())
+			t.Fatalf("%s exited after SIGCONT:\n%s", a.Name, a.Log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("relay-a held no shard again within 20 s of SIGCONT")
+			t.Fatalf("%s held no shard again within 20 s of SIGCONT", a.Name)
 		}
 	}
 	// Where the freeze caught it decides what it says: before its ack
@@ -126,7 +126,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	if said == "" {
 		said = "nothing of its lost turn"
 	}
-	t.Logf("relay-a after SIGCONT: %q, then took turns again", said)
+	t.Logf("%s after SIGCONT: %q, then took turns again", a.Name, said)
 	return took
 }
 
