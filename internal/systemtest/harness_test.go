@@ -16,15 +16,15 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// harness is one scenario's system run as OS processes of the orders
-// binary: topics and consumer groups of its own, a database of its own
-// (unless the scenario makes its own), and the processes the scenario
-// starts, each connected directly or, in the chaos scenarios' topology,
-// behind the fault proxies (topology_test.go). The in-process system is
-// inprocess_test.go's; both are checked by invariants_test.go.
+// harness is one scenario's system: topics and consumer groups of its
+// own, a database of its own (unless the scenario makes its own), and
+// what the scenario starts on them: the whole saga in this process
+// (startInProcess, inprocess_test.go), or the orders binary's commands as
+// OS processes, each connected directly or, in the chaos scenarios'
+// topology, behind the fault proxies (topology_test.go). Every scenario
+// ends with invariants_test.go's checks.
 type harness struct {
 	t       *testing.T
-	binary  string
 	db      *sql.DB // nil with setup.noDatabase
 	dbURL   string
 	brokers []string
@@ -48,7 +48,7 @@ func newHarness(t *testing.T, s setup) *harness {
 	if s.brokers == nil {
 		s.brokers = testenv.Kafka(t)
 	}
-	h := &harness{t: t, binary: ordersBinary(t), brokers: s.brokers,
+	h := &harness{t: t, brokers: s.brokers,
 		client: testenv.WithBearer(&http.Client{Timeout: 30 * time.Second}, testenv.OperatorToken(t))}
 	h.env = testenv.SystemEnv(t, s.brokers, s.partitions)
 	if !s.noDatabase {
@@ -77,7 +77,7 @@ func (h *harness) topics() eventTopics {
 
 // start runs `orders args…` with h.env and env added (later entries win).
 func (h *harness) start(name string, args []string, env ...string) *testenv.Process {
-	return testenv.StartProcess(h.t, name, h.binary, args, append(append([]string{}, h.env...), env...)...)
+	return testenv.StartProcess(h.t, name, ordersBinary(h.t), args, append(append([]string{}, h.env...), env...)...)
 }
 
 // run runs `orders args…` to its end and returns its output.

@@ -47,18 +47,20 @@ type options struct {
 	duplicateDelivery bool
 }
 
+// startInProcess starts the whole saga in this process on a harness of
+// its own: its database, topics and consumer groups.
 func startInProcess(t *testing.T, opts options) *inProcess {
 	t.Helper()
-	db := testenv.DB(t)
-	brokers := testenv.Kafka(t)
+	h := newHarness(t, setup{})
+	db, brokers := h.db, h.brokers
 	s := &inProcess{
 		DB: db, Brokers: brokers,
-		OrdersTopic:    testenv.Topic(t, brokers, 6),
-		InventoryTopic: testenv.Topic(t, brokers, 6),
-		PayTopic:       testenv.Topic(t, brokers, 6),
-		InventoryDLQ:   testenv.Topic(t, brokers, 1),
-		PaymentDLQ:     testenv.Topic(t, brokers, 1),
-		SagaDLQ:        testenv.Topic(t, brokers, 1),
+		OrdersTopic:    h.value("ORDERS_TOPIC"),
+		InventoryTopic: h.value("INVENTORY_TOPIC"),
+		PayTopic:       h.value("PAYMENTS_TOPIC"),
+		InventoryDLQ:   h.value("INVENTORY_DLQ_TOPIC"),
+		PaymentDLQ:     h.value("PAYMENT_DLQ_TOPIC"),
+		SagaDLQ:        h.value("SAGA_DLQ_TOPIC"),
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -99,23 +101,22 @@ func startInProcess(t *testing.T, opts options) *inProcess {
 		t.Fatal(err)
 	}
 
-	suffix := strings.TrimPrefix(s.OrdersTopic, "test.")
-	consumerCfg := func(name, dlq string) service.ConsumerConfig {
+	consumerCfg := func(groupVariable, dlq string) service.ConsumerConfig {
 		return service.ConsumerConfig{
-			Brokers: brokers, ConsumerGroup: name + "." + suffix, DeadLetterTopic: dlq,
+			Brokers: brokers, ConsumerGroup: h.value(groupVariable), DeadLetterTopic: dlq,
 			Retry:             messaging.RetryConfig{MaxRetries: 3, InitialInterval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
 			DuplicateDelivery: opts.duplicateDelivery, Logger: logger,
 		}
 	}
-	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("inventory", s.InventoryDLQ))
+	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("INVENTORY_CONSUMER_GROUP", s.InventoryDLQ))
 	if err != nil {
 		t.Fatal(err)
 	}
-	payment, err := service.NewPaymentConsumer(db, paymentApp, s.OrdersTopic, consumerCfg("payment", s.PaymentDLQ))
+	payment, err := service.NewPaymentConsumer(db, paymentApp, s.OrdersTopic, consumerCfg("PAYMENT_CONSUMER_GROUP", s.PaymentDLQ))
 	if err != nil {
 		t.Fatal(err)
 	}
-	saga, err := service.NewSagaConsumer(db, publishers["orders"], s.OrdersTopic, s.InventoryTopic, s.PayTopic, consumerCfg("order-saga", s.SagaDLQ))
+	saga, err := service.NewSagaConsumer(db, publishers["orders"], s.OrdersTopic, s.InventoryTopic, s.PayTopic, consumerCfg("SAGA_CONSUMER_GROUP", s.SagaDLQ))
 	if err != nil {
 		t.Fatal(err)
 	}

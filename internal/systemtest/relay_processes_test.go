@@ -10,7 +10,7 @@ import (
 // relays apart), with env added; the relay scenarios set the rest
 // themselves, so that the relay runs with the settings they measure.
 func (h *harness) startRelay(name string, env ...string) *testenv.Process {
-	return testenv.StartProcess(h.t, name, h.binary, []string{"forward"}, append([]string{
+	return testenv.StartProcess(h.t, name, ordersBinary(h.t), []string{"forward"}, append([]string{
 		"DATABASE_URL=" + h.dbURL + "&application_name=" + name,
 		"KAFKA_BROKERS=" + h.brokers[0],
 		"ORDERS_TOPIC=" + h.value("ORDERS_TOPIC"),
