@@ -83,8 +83,8 @@ test: services fuzz-tools walkthrough-tools ## Run all tests against the local P
 	@# benchmark's smoke run; the fuzz targets run their seed corpora); their own targets run them in full.
 	$(GO) test -race -count=1 -short -timeout 20m ./...
 	$(FUZZ_API) --max-examples 10 --max-time 90
-	@# The failure tests stop and restart the shared services: never beside other tests.
-	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m ./adapters/outbox/chaostest/
+	@# The forwarder's failure tests stop and restart the shared services: never beside other tests.
+	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m -run '$(FORWARDER_FAILURE_TESTS)' ./internal/systemtest/
 	@# The whole system under faults, on a PostgreSQL and a three-broker cluster of its own.
 	$(MAKE) --no-print-directory chaos-short
 
@@ -134,11 +134,16 @@ bench-short: services ## The same comparison, short (a few minutes)
 bench-forwarder: services ## The forwarder alone beside the stock Watermill forwarder: drain and latency
 	$(BENCH_LOCK) $(GO) run ./cmd/outbox-bench
 
+# The system tests are one package, internal/systemtest; these pick the
+# scenarios each target runs in its long version (without -short).
+FORWARDER_FAILURE_TESTS := ^TestForwarderSurvives
+FAILURE_TESTS := ^(TestForwarderSurvives.*|TestStandbyTakesOverAFrozenRelay|TestRepeatedFreezesLoseNothing|TestConsumersScaleOut|TestEachServiceOnItsOwnDatabase|TestOrdersAllLogsASummaryAndStopsWithoutErrors|TestServicesRunAsTheirOwnRoles)$$
+
 test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP, consumers killed and added
-	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v ./adapters/outbox/chaostest/ ./adapters/outbox/takeovertest/ ./internal/scaleouttest/
+	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v -run '$(FAILURE_TESTS)' ./internal/systemtest/
 
 test-rolling-restart: services ## Every process SIGTERMed and restarted one by one, three rounds, under a steady load of orders
-	$(GO) test -count=1 -p 1 -timeout 20m -v ./internal/rollingrestarttest/
+	$(GO) test -count=1 -p 1 -timeout 20m -v -run '^TestRollingRestartUnderLoad$$' ./internal/systemtest/
 
 # The whole system under faults, on a PostgreSQL and a three-broker Kafka
 # cluster of its own (ports 5462 and 9302-9307, 9312-9314, 9322-9324; see

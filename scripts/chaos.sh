@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole-system chaos tests (internal/chaostest) on a PostgreSQL
+# Runs the whole-system chaos tests (TestChaos in internal/systemtest) on a PostgreSQL
 # server and a three-broker Kafka cluster of their own, which it starts
 # with scripts/services.sh and stops when it ends, whatever happens: the
 # tests kill brokers and restart PostgreSQL, so they never touch the
@@ -41,4 +41,6 @@ trap stop_services EXIT
 
 echo "--- chaos: starting PostgreSQL on $PGPORT and a Kafka cluster at $KAFKA_BROKERS (state: $ORDERS_SERVICES_DIR)"
 bash scripts/services.sh up </dev/null
-go test -tags chaos -count=1 -p 1 "$@" ./internal/chaostest/
+# TestChaos only: the package's other chaos-tagged tests stop the shared
+# services. A -run among the arguments comes later and wins.
+go test -tags chaos -count=1 -p 1 -run '^TestChaos$' "$@" ./internal/systemtest/

@@ -119,6 +119,13 @@ func MessagesTable(topic string) string { return shard.MessagesTable(topic) }
 // positions.
 func OffsetsTable(topic string) string { return shard.OffsetsTable(topic) }
 
+// ShardLockID is how pg_locks shows the advisory lock a relay of
+// consumerGroup holds while it reads a SQL topic (classid, objid;
+// objsubid 1): to see from outside which session holds a shard.
+func ShardLockID(topic, consumerGroup string) (classID, objID int64) {
+	return shard.LockID(topic, consumerGroup)
+}
+
 // Shard returns the shard of a message: a stable hash (FNV-1a) of its
 // partition key modulo the shard count. A message without a partition key
 // has no ordering to keep and is spread by its UUID.

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -50,12 +48,6 @@ func (e *environment) close() {
 	}
 }
 
-func randomSuffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // database is a fresh database of the run.
 type database struct {
 	name, url string
@@ -63,7 +55,7 @@ type database struct {
 
 // newDatabase creates an empty database ordersbench_<kind>_<random>.
 func (e *environment) newDatabase(ctx context.Context, kind string) (database, error) {
-	name := "ordersbench_" + kind + "_" + randomSuffix()
+	name := "ordersbench_" + kind + "_" + testenv.RandomSuffix()
 	if _, err := e.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		return database{}, fmt.Errorf("create database %s: %w", name, err)
 	}
@@ -79,7 +71,7 @@ func (e *environment) newDatabase(ctx context.Context, kind string) (database, e
 // timestamps (what the latency is measured against); otherwise whoever uses
 // it first creates it.
 func (e *environment) newTopic(kind string, partitions int32, logAppendTime bool) (string, error) {
-	topic := "ordersbench." + kind + "." + randomSuffix()
+	topic := "ordersbench." + kind + "." + testenv.RandomSuffix()
 	e.cleanups = append(e.cleanups, func() { _ = e.deleteTopic(topic) })
 	if !logAppendTime {
 		return topic, nil

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orderflow/orders/internal/testenv"
 )
 
 // pipeline is the whole service as separate processes on one fresh
@@ -43,7 +45,7 @@ func preparePipeline(ctx context.Context, e *environment, shards int) (_ *pipeli
 			return nil, err
 		}
 	}
-	suffix := randomSuffix()
+	suffix := testenv.RandomSuffix()
 	for _, c := range allConsumers {
 		group := "ordersbench-" + suffix + "-" + c
 		topics[strings.ToUpper(c)+"_CONSUMER_GROUP"] = group

@@ -74,7 +74,7 @@ func EmptyDBWithURL(t testing.TB) (*sql.DB, string) {
 	}
 	defer func() { _ = admin.Close() }()
 
-	name := "orders_t_" + randomSuffix()
+	name := "orders_t_" + RandomSuffix()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database %s: %v", name, err)
 	}
@@ -125,7 +125,9 @@ func Kafka(t testing.TB) []string {
 	return brokers
 }
 
-func randomSuffix() string {
+// RandomSuffix is 12 random hex digits, for names of databases and topics
+// that runs make up and must not meet another run's.
+func RandomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

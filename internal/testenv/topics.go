@@ -18,7 +18,7 @@ import (
 // thousands of them.
 func Topic(t testing.TB, brokers []string, partitions int32) string {
 	t.Helper()
-	topic := "test." + strings.ToLower(strings.NewReplacer("/", ".", " ", "_").Replace(t.Name())) + "." + randomSuffix()
+	topic := "test." + strings.ToLower(strings.NewReplacer("/", ".", " ", "_").Replace(t.Name())) + "." + RandomSuffix()
 	if err := kafka.EnsureTopic(brokers, topic, partitions); err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}

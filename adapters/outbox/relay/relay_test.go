@@ -135,7 +135,8 @@ func TestTwoForwardersForwardEachMessageOnceAndOneTakesOverFromTheOther(t *testi
 	write(30, 21, 25)
 	records = readEvents(t, brokers, topic, 750, 30*time.Second)
 	checkDelivery(t, records, want)
-	// How fast it takes over is measured in takeovertest; here it must
+	// How fast it takes over is measured by internal/systemtest's
+	// TestStandbyTakesOverAFrozenRelay; here it must
 	// only take over (readEvents' deadline).
 	t.Logf("the remaining forwarder forwarded the rest %s after the first stopped", time.Since(start).Round(time.Millisecond))
 }
