@@ -31,8 +31,8 @@ type capacityStep struct {
 	Held  bool
 }
 
-// searchCapacity goes up from start by a quarter while the rate holds (down
-// by 30% while it does not), then bisects between the highest rate that
+// searchCapacity goes up from start by half while the rate holds (down by
+// a third while it does not: a short run has few steps), then bisects between the highest rate that
 // held and the lowest that did not, until they are 5% (at least 5/s)
 // apart or o.CapacitySteps steps have run. Each step begins once every
 // order of the one before has ended and no consumer lags (sustained
@@ -40,7 +40,7 @@ type capacityStep struct {
 func (d *downstreamRun) searchCapacity(ctx context.Context, start float64, o options, log io.Writer) (*capacitySearch, error) {
 	s := &capacitySearch{Start: roundRate(start), Step: o.CapacityStep}
 	fmt.Fprintf(log, "  step search: placed → confirmed p99 ≤ %s for %s per step, from %.0f/s, at most %d steps\n",
-		ms(targetCapacityP99), o.CapacityStep, s.Start, o.CapacitySteps)
+		targetCapacityP99, o.CapacityStep, s.Start, o.CapacitySteps)
 	var held, failed float64 // the highest rate that held, the lowest that did not
 	for rate := s.Start; len(s.Steps) < o.CapacitySteps; {
 		ph, err := d.sustained(ctx, rate, o.CapacityStep, o)
@@ -84,9 +84,9 @@ func (d *downstreamRun) searchCapacity(ctx context.Context, start float64, o opt
 func nextRate(held, failed, rate float64) float64 {
 	switch {
 	case failed == 0:
-		return roundRate(rate * 1.25)
+		return roundRate(rate * 1.5)
 	case held == 0:
-		next := roundRate(rate * 0.7)
+		next := roundRate(rate * 2 / 3)
 		if next >= rate || next < 5 {
 			return 0
 		}

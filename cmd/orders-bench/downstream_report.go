@@ -96,7 +96,7 @@ func (r *results) printCapacity(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%.1f × the burst's end-to-end rate); each step after the last had caught up.\n\n",
-		ms(targetCapacityP99), c.Step, c.Start, capacityStart)
+		targetCapacityP99, c.Step, c.Start, capacityStart)
 	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, s := range c.Steps {
@@ -213,7 +213,7 @@ func (r *results) downstreamCostTargets(row func(target, measured, verdict strin
 // latency: the sustained rate, 10/s, and the ratio to pgbench.
 func (r *results) downstreamCapacityTargets(row func(target, measured, verdict string)) {
 	d := r.Downstream
-	target := fmt.Sprintf("sustained ≥ %.0f orders/s at placed → confirmed p99 ≤ %s (step search)", targetSustained, ms(targetCapacityP99))
+	target := fmt.Sprintf("sustained ≥ %.0f orders/s at placed → confirmed p99 ≤ %s (step search)", targetSustained, targetCapacityP99)
 	if c := d.Capacity; c == nil {
 		row(target, "not run", "**no**")
 	} else {

@@ -109,7 +109,7 @@ func shortOptions() options {
 }
 
 func main() {
-	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders and 5 s sustained rates downstream")
+	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders, 5 s sustained rates and a step search of at most 4 steps of 6 s downstream")
 	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
 	step := flag.Duration("step", 0, "length of each write-path measurement (default 10s, short 2s)")
 	rounds := flag.Int("rounds", 0, "write-path rounds (default 2, short 1)")
