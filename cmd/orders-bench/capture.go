@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/app"
 	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
@@ -31,14 +33,11 @@ type statement struct {
 // statements of the transaction that wrote it: the same code as the API
 // process, so the statements follow the code when it changes.
 func captureOrderWrite(ctx context.Context, url, topic string, box outbox.Config) ([]statement, error) {
-	connector, err := pq.NewConnector(url)
+	db, rec, err := openRecorded(url, 1)
 	if err != nil {
 		return nil, err
 	}
-	rec := &recorder{}
-	db := testenv.OpenObserved(connector, rec)
 	defer func() { _ = db.Close() }()
-	db.SetMaxOpenConns(1)
 
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: box}, nil)
 	if err != nil {
@@ -48,61 +47,104 @@ func captureOrderWrite(ctx context.Context, url, topic string, box outbox.Config
 	if err != nil {
 		return nil, err
 	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", bytes.NewReader(orderBody()))
+	if err := postOrder(ctx, application, orderBody()); err != nil {
+		return nil, err
+	}
+	for _, tx := range rec.committed() {
+		if !tx.Standalone {
+			return tx.Statements, nil
+		}
+	}
+	return nil, errors.New("capture: the order was written outside a transaction, or not at all")
+}
+
+// openRecorded opens a pool of at most conns connections on the database at
+// url whose transactions the returned log records.
+func openRecorded(url string, conns int) (*sql.DB, *transactionLog, error) {
+	connector, err := pq.NewConnector(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec := &transactionLog{}
+	db := testenv.OpenObserved(connector, rec)
+	db.SetMaxOpenConns(conns)
+	return db, rec, nil
+}
+
+// postOrder places the order body through the API's HTTP handler on
+// application, as `orders api` does.
+func postOrder(ctx context.Context, application app.Application, body []byte) error {
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", authorization)
 	w := httptest.NewRecorder()
 	httpapi.NewHandler(application, httpauth.Development(), nil).ServeHTTP(w, req)
 	if w.Code != http.StatusCreated {
-		return nil, fmt.Errorf("capture: POST /orders answered %d: %s", w.Code, w.Body)
+		return fmt.Errorf("capture: POST /orders answered %d: %s", w.Code, w.Body)
 	}
-	stmts := rec.transaction()
-	if len(stmts) == 0 {
-		return nil, errors.New("capture: the order was written outside a transaction, or not at all")
-	}
-	return stmts, nil
+	return nil
 }
 
-// recorder keeps the statements of the first transaction that commits,
-// prepared or not (the write path prepares them, pgtx.Statements), with
-// their arguments.
-type recorder struct {
-	mu        sync.Mutex
-	inTx      bool
-	current   []statement
-	committed []statement
+// capturedTx is one committed transaction as it ran, or one statement
+// sent outside any transaction (PostgreSQL commits it on its own).
+type capturedTx struct {
+	Statements []statement
+	Standalone bool
 }
 
-func (r *recorder) Begun() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.inTx, r.current = true, nil
+// transactionLog keeps, in order, the transactions that commit on the
+// connections of an observed pool and the statements sent outside one,
+// prepared or not (the stores prepare them, pgtx.Statements), with their
+// arguments. It tells transactions apart by time only: its pool must run
+// one transaction at a time.
+type transactionLog struct {
+	mu         sync.Mutex
+	current    []statement
+	done       []capturedTx
+	rolledBack int
 }
 
-func (r *recorder) Sent(sent testenv.Sent, args []driver.NamedValue) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.inTx {
-		return
-	}
+func (l *transactionLog) Begun() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.current = nil
+}
+
+func (l *transactionLog) Sent(sent testenv.Sent, args []driver.NamedValue) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	s := statement{Query: sent.Query}
 	for _, a := range args {
 		s.Args = append(s.Args, a.Value)
 	}
-	r.current = append(r.current, s)
-}
-
-func (r *recorder) Ended(committed bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if committed && r.committed == nil {
-		r.committed = r.current
+	if !sent.InTx {
+		l.done = append(l.done, capturedTx{Statements: []statement{s}, Standalone: true})
+		return
 	}
-	r.inTx, r.current = false, nil
+	l.current = append(l.current, s)
 }
 
-func (r *recorder) transaction() []statement {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.committed
+func (l *transactionLog) Ended(committed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if committed {
+		l.done = append(l.done, capturedTx{Statements: l.current})
+	} else {
+		l.rolledBack++
+	}
+	l.current = nil
+}
+
+// committed returns what committed so far.
+func (l *transactionLog) committed() []capturedTx {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.done
+}
+
+// reset forgets everything so far.
+func (l *transactionLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.current, l.done, l.rolledBack = nil, nil, 0
 }

@@ -17,11 +17,39 @@ import (
 // order should end confirmed.
 type downstreamResult struct {
 	Burst      *burstResult
+	Quiet      *sustainedPhase   // at SustainedQuietRate: what low load pays
 	Sustained  []*sustainedPhase // at SustainedLowRate, then at half the maximum placement rate
+	Capacity   *capacitySearch   // the highest rate sustained, between the two
+	Limit      *orderLimit       // pgbench on one confirmed order's statements, before the rest
 	Statements *statementsResult // PostgreSQL during the burst
 	EndTimeout time.Duration     // how long each phase waited for the end states
 	PeakRSS    []usage           // bytes
 }
+
+// phases are every open-loop phase that ran, in order.
+func (d *downstreamResult) phases() []*sustainedPhase {
+	var out []*sustainedPhase
+	if d.Quiet != nil {
+		out = append(out, d.Quiet)
+	}
+	if len(d.Sustained) > 0 {
+		out = append(out, d.Sustained[0])
+	}
+	if d.Capacity != nil {
+		for _, s := range d.Capacity.Steps {
+			out = append(out, s.Phase)
+		}
+	}
+	if len(d.Sustained) > 1 {
+		out = append(out, d.Sustained[1:]...)
+	}
+	return out
+}
+
+// capacityStart is the step search's first rate over the burst's end-to-end
+// rate: the burst ends with a backlog, so its rate is above what holds a
+// p99 of a second; starting a little below it saves steps.
+const capacityStart = 0.8
 
 // downstreamRun is what the phases of the section share.
 type downstreamRun struct {
@@ -34,12 +62,21 @@ type downstreamRun struct {
 	groups []processGroup
 }
 
-// measureDownstream runs the burst, then the sustained rates, on one
-// `orders all` process.
+// measureDownstream runs pgbench on one confirmed order's statements, then
+// on one `orders all` process the burst, the quiet and the low rate, the
+// step search for the sustained capacity and half the maximum placement
+// rate.
 func measureDownstream(ctx context.Context, e *environment, o options, wp *writePathResult, log io.Writer) (*downstreamResult, error) {
 	halfRate := wp.MaxRate / 2
-	fmt.Fprintf(log, "downstream: orders all; a burst of %d orders from %d clients, then %.0f and %.0f orders/s for %s each\n",
-		o.BurstOrders, o.BurstClients, o.SustainedLowRate, halfRate, o.Sustained)
+	res := &downstreamResult{EndTimeout: o.EndTimeout}
+	var err error
+	if res.Limit, err = measureOrderLimit(ctx, e, o); err != nil {
+		return nil, fmt.Errorf("pgbench on one confirmed order: %w", err)
+	}
+	fmt.Fprintf(log, "downstream: pgbench on one confirmed order's %d transactions and %d statements outside one (%d statements): %.0f orders/s at %d clients\n",
+		res.Limit.Transactions, res.Limit.Standalone, res.Limit.Statements, res.Limit.Rate, res.Limit.Clients)
+	fmt.Fprintf(log, "downstream: orders all; a burst of %d orders from %d clients, then %.0f and %.0f orders/s for %s each, the step search, %.0f orders/s\n",
+		o.BurstOrders, o.BurstClients, o.SustainedQuietRate, o.SustainedLowRate, o.Sustained, halfRate)
 	p, err := preparePipeline(ctx, e, 0)
 	if err != nil {
 		return nil, err
@@ -78,7 +115,6 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 		return nil, fmt.Errorf("the warm-up's %d orders: %d not ended, lag %v; log: %s", len(warm), s.NotEnded, s.LagLeft, p.api.log)
 	}
 
-	res := &downstreamResult{EndTimeout: o.EndTimeout}
 	before := snapshotStatements(ctx, p.db.name)
 	if res.Burst, err = d.burst(ctx, o, wp); err != nil {
 		return nil, err
@@ -89,20 +125,47 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 	}
 	fmt.Fprintf(log, "  burst: %d placed at %.0f/s, %d confirmed, %d cancelled, %d not ended; end to end %.0f/s\n",
 		res.Burst.Placed, res.Burst.PlacementRate, res.Burst.Confirmed, res.Burst.Cancelled, res.Burst.Settling.NotEnded, res.Burst.EndToEndRate)
+	// Each phase starts once the one before has caught up; one that did
+	// not catch up skips the rest.
 	settled := res.Burst.Settling.LagZero >= 0
-	for _, rate := range []float64{o.SustainedLowRate, halfRate} {
+	phase := func(rate float64) (*sustainedPhase, error) {
 		if !settled {
 			fmt.Fprintf(log, "  %.0f orders/s not run: the pipeline had not caught up within %s\n", rate, o.EndTimeout)
-			continue
+			return nil, nil
 		}
-		ph, err := d.sustained(ctx, rate, o)
+		ph, err := d.sustained(ctx, rate, o.Sustained, o)
 		if err != nil {
 			return nil, err
 		}
-		res.Sustained = append(res.Sustained, ph)
 		settled = ph.Settling.LagZero >= 0
 		fmt.Fprintf(log, "  %.0f orders/s: %d placed, %d confirmed; every order ended %s and no lag %s after the last placement\n",
 			rate, ph.Placed, ph.Confirmed, after(ph.Settling.AllEnded), after(ph.Settling.LagZero))
+		return ph, nil
+	}
+	if res.Quiet, err = phase(o.SustainedQuietRate); err != nil {
+		return nil, err
+	}
+	low, err := phase(o.SustainedLowRate)
+	if err != nil {
+		return nil, err
+	}
+	if low != nil {
+		res.Sustained = append(res.Sustained, low)
+	}
+	if settled && o.CapacitySteps > 0 {
+		if res.Capacity, err = d.searchCapacity(ctx, capacityStart*res.Burst.EndToEndRate, o, log); err != nil {
+			return nil, err
+		}
+		last := res.Capacity.Steps[len(res.Capacity.Steps)-1].Phase
+		settled = last.Settling.LagZero >= 0
+		fmt.Fprintf(log, "  sustained capacity: %.0f orders/s\n", res.Capacity.Capacity)
+	}
+	half, err := phase(halfRate)
+	if err != nil {
+		return nil, err
+	}
+	if half != nil {
+		res.Sustained = append(res.Sustained, half)
 	}
 	res.PeakRSS = append([]usage{{"orders all", float64(p.api.process().peak())}}, sampler.stop()...)
 	if err := p.check(); err != nil {

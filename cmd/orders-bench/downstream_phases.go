@@ -119,10 +119,12 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	return b, nil
 }
 
-func (d *downstreamRun) sustained(ctx context.Context, rate float64, o options) (*sustainedPhase, error) {
-	ph := &sustainedPhase{Rate: rate, Duration: o.Sustained}
+// sustained holds rate open loop for length, then waits until every order
+// has ended and no consumer lags (at most o.EndTimeout).
+func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time.Duration, o options) (*sustainedPhase, error) {
+	ph := &sustainedPhase{Rate: rate, Duration: length}
 	w := startCPUWindow(d.groups)
-	placed, errs, firstErr := openLoop(ctx, d.placer, rate, o.Sustained)
+	placed, errs, firstErr := openLoop(ctx, d.placer, rate, length)
 	ph.Placed, ph.Errors, ph.placements = len(placed), errs, placed
 	if len(placed) == 0 {
 		return nil, fmt.Errorf("%.0f orders/s placed no order: %s", rate, firstErr)

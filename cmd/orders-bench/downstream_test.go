@@ -35,10 +35,12 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 		t.Errorf("pg_stat_statements: %d top statements, %d calls, %.1f commits per order, or no table", len(s.Top), s.Calls, s.CommitsPerOrder)
 	}
 
-	if len(d.Sustained) != 2 {
-		t.Fatalf("%d sustained rates, want 2", len(d.Sustained))
+	if len(d.Sustained) != 2 || d.Quiet == nil {
+		t.Fatalf("%d sustained rates and quiet %v, want 2 and one", len(d.Sustained), d.Quiet)
 	}
-	for _, ph := range d.Sustained {
+	checkCapacity(t, o, d.Capacity)
+	checkOrderLimit(t, d.Limit)
+	for _, ph := range append([]*sustainedPhase{d.Quiet}, d.Sustained...) {
 		if ph.Placed == 0 || ph.Errors > 0 || ph.Confirmed != ph.Placed || ph.Settling.NotEnded > 0 {
 			t.Errorf("at %.0f/s: %d placed, %d failed, %d confirmed, %d not ended", ph.Rate, ph.Placed, ph.Errors, ph.Confirmed, ph.Settling.NotEnded)
 		}
@@ -65,5 +67,48 @@ func checkSettling(t *testing.T, phase string, s settling) {
 	t.Helper()
 	if s.AllEnded < 0 || s.LagZero < s.AllEnded || len(s.AtLastPlacement) != len(allConsumers) || totalLag(s.LagLeft) != 0 {
 		t.Errorf("%s: every order ended after %v, no lag after %v; lags %v, then %v", phase, s.AllEnded, s.LagZero, s.AtLastPlacement, s.LagLeft)
+	}
+}
+
+// checkCapacity checks the step search: it ran, each step's verdict
+// follows from its figures, and the capacity is the highest rate that held.
+func checkCapacity(t *testing.T, o options, c *capacitySearch) {
+	t.Helper()
+	if c == nil || len(c.Steps) == 0 || len(c.Steps) > o.CapacitySteps {
+		t.Fatalf("step search: %+v, want 1 to %d steps", c, o.CapacitySteps)
+	}
+	var highest float64
+	for _, s := range c.Steps {
+		ph := s.Phase
+		if ph.Placed == 0 || ph.ToConfirmed.Estimate.N == 0 || ph.ToConfirmed.High.N == 0 {
+			t.Errorf("step at %.0f/s: %d placed, %d timed, %d timed to Kafka", ph.Rate, ph.Placed, ph.ToConfirmed.Estimate.N, ph.ToConfirmed.High.N)
+		}
+		if s.Held != holds(ph) {
+			t.Errorf("step at %.0f/s: held %v, but p99 %v with %d of %d confirmed", ph.Rate, s.Held, ph.ToConfirmed.Estimate.P99, ph.Confirmed, ph.Placed)
+		}
+		if s.Held {
+			highest = max(highest, ph.Rate)
+		}
+	}
+	if c.Capacity != highest {
+		t.Errorf("capacity %.0f/s, want the highest rate held, %.0f/s", c.Capacity, highest)
+	}
+}
+
+// checkOrderLimit checks the pgbench run on one confirmed order: the
+// script holds the statements of every service, and it ran.
+func checkOrderLimit(t *testing.T, l *orderLimit) {
+	t.Helper()
+	if l == nil {
+		t.Fatal("no pgbench run on one confirmed order")
+	}
+	for _, want := range []string{"INSERT INTO orders", "inventory_stock", "INSERT INTO payments", "payment_gateway_ledger",
+		"order_saga_inbox", "'confirmed'::text", "watermill_inventory_outbox_", "watermill_payment_outbox_", "BEGIN;", "COMMIT;", ":sku1"} {
+		if !strings.Contains(l.Script, want) {
+			t.Errorf("the confirmed order's script lacks %q", want)
+		}
+	}
+	if l.Transactions < 4 || l.Statements <= l.Transactions || l.Rate <= 0 {
+		t.Errorf("confirmed order: %d transactions, %d statements, pgbench %.0f/s", l.Transactions, l.Statements, l.Rate)
 	}
 }

@@ -73,24 +73,33 @@ func confirmationTimes(ctx context.Context, e *environment, p *pipeline, db *sql
 	if err != nil {
 		return fmt.Errorf("read %s: %w", p.topic, err)
 	}
-	for _, ph := range res.Sustained {
-		times, err := orderEventTimes(ctx, db, idsOf(ph.placements))
-		if err != nil {
+	for _, ph := range res.phases() {
+		if err := phaseLatencies(ctx, db, ph, appended); err != nil {
 			return err
 		}
-		var low, estimate, high []time.Duration
-		for _, pl := range ph.placements {
-			t := times[pl.ID]
-			if !t.Confirmed || t.Placed.IsZero() {
-				continue
-			}
-			low, estimate = append(low, t.Ended.Sub(pl.Done)), append(estimate, t.Ended.Sub(t.Placed))
-			if at, ok := appended[pl.ID]; ok {
-				high = append(high, at.Sub(t.Placed))
-			}
-		}
-		ph.ToConfirmed = confirmLatency{Low: summarise(low), Estimate: summarise(estimate), High: summarise(high)}
-		ph.estimate = estimate
 	}
+	return nil
+}
+
+// phaseLatencies fills in ph's commit → confirmed distributions; without
+// the records' append times (appended nil) the high bound stays empty.
+func phaseLatencies(ctx context.Context, db *sql.DB, ph *sustainedPhase, appended map[string]time.Time) error {
+	times, err := orderEventTimes(ctx, db, idsOf(ph.placements))
+	if err != nil {
+		return err
+	}
+	var low, estimate, high []time.Duration
+	for _, pl := range ph.placements {
+		t := times[pl.ID]
+		if !t.Confirmed || t.Placed.IsZero() {
+			continue
+		}
+		low, estimate = append(low, t.Ended.Sub(pl.Done)), append(estimate, t.Ended.Sub(t.Placed))
+		if at, ok := appended[pl.ID]; ok {
+			high = append(high, at.Sub(t.Placed))
+		}
+	}
+	ph.ToConfirmed = confirmLatency{Low: summarise(low), Estimate: summarise(estimate), High: summarise(high)}
+	ph.estimate = estimate
 	return nil
 }

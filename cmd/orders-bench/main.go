@@ -20,7 +20,9 @@
 //     one has ended (end-to-end rate, CPU per confirmed order, the top
 //     statements from pg_stat_statements), then 40 orders/s and half the
 //     maximum placement rate held open loop (commit → confirmed, how soon
-//     the consumers' lag is back to 0).
+//     the consumers' lag is back to 0), 10 orders/s besides, a step search
+//     for the highest rate held with placed → confirmed p99 ≤ 1 s, and
+//     pgbench running one confirmed order's business statements.
 //
 // Run it under the shared lock, alone on the machine:
 //
@@ -66,8 +68,13 @@ type options struct {
 	BurstOrders, BurstClients int
 	Sustained                 time.Duration // each sustained rate
 	SustainedLowRate          float64
-	EndTimeout                time.Duration // wait for the end states after a phase's last placement
-	Downstream                bool          // run the downstream section
+	SustainedQuietRate        float64 // orders/s at which batching must cost nothing
+	// The step search for the sustained capacity: each step's length, and
+	// how many steps at most (0: no search).
+	CapacityStep  time.Duration
+	CapacitySteps int
+	EndTimeout    time.Duration // wait for the end states after a phase's last placement
+	Downstream    bool          // run the downstream section
 	// The shard sweep (shards.go): orders-outbox shard counts, each phase's
 	// length and idle window.
 	Shards                  []int
@@ -85,7 +92,8 @@ func fullOptions() options {
 		LowRate: 10, Latency: 30 * time.Second, Idle: 20 * time.Second, Consumers: []string{"inventory"},
 		Relay:       true,
 		Pgbench:     "/usr/lib/postgresql/15/bin/pgbench",
-		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, EndTimeout: 5 * time.Minute,
+		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, SustainedQuietRate: 10, EndTimeout: 5 * time.Minute,
+		CapacityStep: 3 * time.Minute, CapacitySteps: 7,
 		Downstream: true, Shards: []int{1, 2, 4, 8}, ShardLatency: 20 * time.Second, ShardIdle: 10 * time.Second,
 	}
 }
@@ -95,12 +103,13 @@ func shortOptions() options {
 	o.Step, o.Warmup, o.Rounds = 2*time.Second, 500*time.Millisecond, 1
 	o.Latency, o.Idle, o.Relay = 5*time.Second, 5*time.Second, false
 	o.BurstOrders, o.Sustained, o.EndTimeout = 500, 5*time.Second, 2*time.Minute
+	o.CapacityStep, o.CapacitySteps = 6*time.Second, 4
 	o.Shards = nil
 	return o
 }
 
 func main() {
-	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders and 5 s sustained rates downstream")
+	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders, 5 s sustained rates and a step search of at most 4 steps of 6 s downstream")
 	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
 	step := flag.Duration("step", 0, "length of each write-path measurement (default 10s, short 2s)")
 	rounds := flag.Int("rounds", 0, "write-path rounds (default 2, short 1)")
@@ -118,6 +127,8 @@ func main() {
 	partitions := flag.Int("partitions", 6, "partitions of each topic of the end-to-end and downstream runs (they bound the consumers' batches)")
 	writeShards := flag.Int("write-shards", 0, "orders-outbox shards of the write path's databases (default: a new database's count)")
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
+	capacityStep := flag.Duration("capacity-step", 0, "length of each step of the downstream step search for the sustained capacity (default 3m, short 6s)")
+	capacitySteps := flag.Int("capacity-steps", -1, "most steps of that search (default 7, short 4; 0 skips it)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
 
@@ -146,6 +157,10 @@ func main() {
 	o.Partitions = *partitions
 	o.BurstOrders = cmp.Or(max(*burst, 0), o.BurstOrders)
 	o.Sustained, o.EndTimeout = cmp.Or(max(*sustained, 0), o.Sustained), cmp.Or(max(*endTimeout, 0), o.EndTimeout)
+	o.CapacityStep = cmp.Or(max(*capacityStep, 0), o.CapacityStep)
+	if *capacitySteps >= 0 {
+		o.CapacitySteps = *capacitySteps
+	}
 	if err := runUntilSignalled(o); err != nil {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(1)

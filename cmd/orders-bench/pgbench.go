@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/lib/pq"
 )
 
@@ -25,55 +24,12 @@ import (
 // per outbox shard table (pgbench picks one at random for each
 // transaction, as the order IDs' hashes spread orders over the shards).
 // Arguments become literals of the parameter's type, and every UUID a
-// fresh random one per transaction, the same UUID wherever it recurs.
+// fresh random one per transaction (scriptVariables).
 func pgbenchScripts(ctx context.Context, db *sql.DB, stmts []statement, dir string, shards int) ([]string, string, error) {
-	conn, err := db.Conn(ctx)
+	script, err := renderScript(ctx, db, []capturedTx{{Statements: stmts}}, newScriptVariables("", nil))
 	if err != nil {
 		return nil, "", err
 	}
-	defer func() { _ = conn.Close() }()
-
-	uuids := map[string]string{} // captured value -> expression
-	var sets strings.Builder
-	var body strings.Builder
-	body.WriteString("BEGIN;\n")
-	for i, s := range stmts {
-		types, err := parameterTypes(ctx, conn, s.Query, i)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(types) != len(s.Args) {
-			return nil, "", fmt.Errorf("statement %d: %d parameters, %d arguments", i, len(types), len(s.Args))
-		}
-		literals := make([]string, len(s.Args))
-		for j, arg := range s.Args {
-			if str, ok := arg.(string); ok && isUUID(str) {
-				expr, seen := uuids[str]
-				if !seen {
-					k := len(uuids)
-					fmt.Fprintf(&sets, "\\set u%dhi random(0, 9223372036854775806)\n\\set u%dlo random(0, 9223372036854775806)\n", k, k)
-					expr = fmt.Sprintf("(lpad(to_hex(:u%dhi::bigint), 16, '0') || lpad(to_hex(:u%dlo::bigint), 16, '0'))::uuid", k, k)
-					uuids[str] = expr
-				}
-				literals[j] = "(" + expr + ")::" + types[j]
-				continue
-			}
-			lit, err := literal(arg, types[j])
-			if err != nil {
-				return nil, "", fmt.Errorf("statement %d argument %d: %w", i, j+1, err)
-			}
-			literals[j] = lit
-		}
-		query := placeholder.ReplaceAllStringFunc(s.Query, func(p string) string {
-			n, _ := strconv.Atoi(p[1:])
-			return literals[n-1]
-		})
-		// pgbench takes one statement per line unless it ends with ';'.
-		body.WriteString(strings.Join(strings.Fields(query), " ") + ";\n")
-	}
-	body.WriteString("COMMIT;\n")
-
-	script := sets.String() + body.String()
 	shardTables := regexp.MustCompile(`watermill_orders_outbox_\d+_of_\d+`)
 	if !shardTables.MatchString(script) {
 		return nil, "", fmt.Errorf("the captured transaction writes no outbox shard table:\n%s", script)
@@ -90,11 +46,135 @@ func pgbenchScripts(ctx context.Context, db *sql.DB, stmts []statement, dir stri
 	return files, script, nil
 }
 
+// renderScript renders captured transactions as one pgbench script, each
+// transaction between BEGIN and COMMIT as it ran, a statement sent outside
+// one on its own. Arguments become literals of their parameters' types,
+// with vars's substitutions.
+func renderScript(ctx context.Context, db *sql.DB, txs []capturedTx, vars *scriptVariables) (string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close() }()
+
+	var body strings.Builder
+	probe := 0
+	for _, tx := range txs {
+		if !tx.Standalone {
+			body.WriteString("BEGIN;\n")
+		}
+		for _, s := range tx.Statements {
+			probe++
+			types, err := parameterTypes(ctx, conn, s.Query, probe)
+			if err != nil {
+				return "", err
+			}
+			if len(types) != len(s.Args) {
+				return "", fmt.Errorf("statement %d: %d parameters, %d arguments", probe, len(types), len(s.Args))
+			}
+			literals := make([]string, len(s.Args))
+			for j, arg := range s.Args {
+				if literals[j], err = vars.literal(arg, types[j]); err != nil {
+					return "", fmt.Errorf("statement %d argument %d: %w", probe, j+1, err)
+				}
+			}
+			query := placeholder.ReplaceAllStringFunc(s.Query, func(p string) string {
+				n, _ := strconv.Atoi(p[1:])
+				return literals[n-1]
+			})
+			// pgbench takes one statement per line unless it ends with ';'.
+			body.WriteString(strings.Join(strings.Fields(query), " ") + ";\n")
+		}
+		if !tx.Standalone {
+			body.WriteString("COMMIT;\n")
+		}
+	}
+	return vars.sets.String() + body.String(), nil
+}
+
 var placeholder = regexp.MustCompile(`\$\d+`)
 
-func isUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
+// scriptVariables are what varies between a script's runs: every UUID in
+// an argument, whole or inside a text (a JSON document, an array, a key
+// such as "charge:<order ID>", a message's framing), becomes a fresh
+// random one per run, the same wherever the captured one recurs, so that
+// concurrent clients write rows of their own; and fixed captured texts
+// (the order's SKUs) become the expressions given.
+type scriptVariables struct {
+	sets    strings.Builder
+	exprs   map[string]string // captured text -> SQL expression of type text
+	pattern *regexp.Regexp
+	uuids   int
+}
+
+const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+
+// newScriptVariables substitutes UUIDs, and each key of fixed by its
+// value, an SQL expression of type text that may use the variables that
+// the pgbench lines sets set.
+func newScriptVariables(sets string, fixed map[string]string) *scriptVariables {
+	v := &scriptVariables{exprs: map[string]string{}}
+	v.sets.WriteString(sets)
+	alternatives := []string{uuidPattern}
+	for captured, expr := range fixed {
+		v.exprs[captured] = expr
+		alternatives = append(alternatives, regexp.QuoteMeta(captured))
+	}
+	v.pattern = regexp.MustCompile(strings.Join(alternatives, "|"))
+	return v
+}
+
+// expr is the expression that stands for the captured text match.
+func (v *scriptVariables) expr(match string) string {
+	if e, ok := v.exprs[match]; ok {
+		return e
+	}
+	k := v.uuids
+	v.uuids++
+	fmt.Fprintf(&v.sets, "\\set u%dhi random(0, 9223372036854775806)\n\\set u%dlo random(0, 9223372036854775806)\n", k, k)
+	e := fmt.Sprintf("((lpad(to_hex(:u%dhi::bigint), 16, '0') || lpad(to_hex(:u%dlo::bigint), 16, '0'))::uuid)::text", k, k)
+	v.exprs[match] = e
+	return e
+}
+
+// literal renders a captured argument for a parameter of type typ.
+func (v *scriptVariables) literal(arg driver.Value, typ string) (string, error) {
+	var text string
+	switch x := arg.(type) {
+	case string:
+		text = x
+	case []byte:
+		text = string(x)
+	default:
+		return literal(arg, typ)
+	}
+	matches := v.pattern.FindAllStringIndex(text, -1)
+	if len(matches) == 0 {
+		return literal(arg, typ)
+	}
+	binary := typ == "bytea"
+	var parts []string
+	constant := func(s string) {
+		switch {
+		case s == "":
+		case binary:
+			parts = append(parts, "'\\x"+hex.EncodeToString([]byte(s))+"'::bytea")
+		default:
+			parts = append(parts, pq.QuoteLiteral(s))
+		}
+	}
+	at := 0
+	for _, m := range matches {
+		constant(text[at:m[0]])
+		e := v.expr(text[m[0]:m[1]])
+		if binary {
+			e = "convert_to(" + e + ", 'UTF8')"
+		}
+		parts = append(parts, e)
+		at = m[1]
+	}
+	constant(text[at:])
+	return "(" + strings.Join(parts, " || ") + ")::" + typ, nil
 }
 
 // parameterTypes asks the server for the types of a statement's parameters.

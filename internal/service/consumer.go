@@ -56,6 +56,11 @@ type ConsumerConfig struct {
 	// its members' orders are not known when it begins. Without it a
 	// batch whose members write two shards fails, and they run alone.
 	Outbox *outbox.Publisher
+	// Subscriber, when set, delivers the consumer's messages instead of a
+	// Kafka consumer group: the benchmark hands one order's messages to
+	// the same router and handlers in memory, to capture the statements
+	// they run (cmd/orders-bench). Dead letters still go to Kafka.
+	Subscriber message.Subscriber
 }
 
 func (c ConsumerConfig) validate() error {
@@ -122,6 +127,9 @@ func newConsumer(name string, cfg ConsumerConfig, lot messaging.ParkingLot, db *
 		return nil, nil, err
 	}
 	addRouterMetrics(c.Router, cfg.Registerer)
+	if cfg.Subscriber != nil {
+		return c, cfg.Subscriber, nil
+	}
 	subscriber, err := newSubscriber(name, cfg, wlogger)
 	if err != nil {
 		_ = c.deadLetters.Close()
