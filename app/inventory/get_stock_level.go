@@ -3,9 +3,28 @@ package inventory
 import (
 	"context"
 	"errors"
+	"time"
 
 	domain "github.com/orderflow/orders/domain/inventory"
 )
+
+// StockLevel is one SKU's stock as operators see it.
+type StockLevel struct {
+	SKU       string
+	OnHand    int64
+	Reserved  int64
+	Available int64
+	UpdatedAt time.Time
+}
+
+// StockReadModel reads stock levels.
+type StockReadModel interface {
+	// StockLevel returns ErrUnknownSKU for a SKU that was never stocked.
+	StockLevel(ctx context.Context, sku string) (StockLevel, error)
+}
+
+// ErrUnknownSKU means no stock was ever recorded for the SKU.
+var ErrUnknownSKU = errors.New("no stock is recorded for this SKU")
 
 // GetStockLevel asks how many units of a SKU there are.
 type GetStockLevel struct {

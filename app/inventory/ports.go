@@ -6,7 +6,6 @@ package inventory
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/inventory"
@@ -40,21 +39,3 @@ type Repository interface {
 // ErrReservationExists means the order's stock was reserved (or
 // rejected) before: the reservation is not made twice.
 var ErrReservationExists = errors.New("the order has a stock reservation already")
-
-// StockLevel is one SKU's stock as operators see it.
-type StockLevel struct {
-	SKU       string
-	OnHand    int64
-	Reserved  int64
-	Available int64
-	UpdatedAt time.Time
-}
-
-// StockReadModel reads stock levels.
-type StockReadModel interface {
-	// StockLevel returns ErrUnknownSKU for a SKU that was never stocked.
-	StockLevel(ctx context.Context, sku string) (StockLevel, error)
-}
-
-// ErrUnknownSKU means no stock was ever recorded for the SKU.
-var ErrUnknownSKU = errors.New("no stock is recorded for this SKU")

@@ -5,10 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrInvalidQuery marks a query the caller must correct.
 var ErrInvalidQuery = errors.New("invalid query")
+
+// Payment is a payment as operators see it.
+type Payment struct {
+	OrderID   string
+	Amount    int64
+	Currency  string
+	Status    string
+	PaymentID string
+	RefundID  string
+	Reason    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ReadModel reads payments.
+type ReadModel interface {
+	// PaymentsOfOrder returns the order's payments (none or one today).
+	PaymentsOfOrder(ctx context.Context, orderID string) ([]Payment, error)
+}
 
 // PaymentsOfOrder asks what was charged for an order.
 type PaymentsOfOrder struct {

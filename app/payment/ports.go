@@ -6,7 +6,6 @@ package payment
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/orderflow/orders/app/inbox"
 	domain "github.com/orderflow/orders/domain/payment"
@@ -77,23 +76,4 @@ type Refund struct {
 // RefundResult is the gateway's answer to a refund.
 type RefundResult struct {
 	RefundID string
-}
-
-// Payment is a payment as operators see it.
-type Payment struct {
-	OrderID   string
-	Amount    int64
-	Currency  string
-	Status    string
-	PaymentID string
-	RefundID  string
-	Reason    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
-// ReadModel reads payments.
-type ReadModel interface {
-	// PaymentsOfOrder returns the order's payments (none or one today).
-	PaymentsOfOrder(ctx context.Context, orderID string) ([]Payment, error)
 }
