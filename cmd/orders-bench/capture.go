@@ -13,7 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 	"github.com/orderflow/orders/ports/httpauth"

@@ -14,7 +14,7 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
@@ -38,7 +38,7 @@ type Repository struct {
 	eventsTopic string
 }
 
-var _ app.Repository = (*Repository)(nil)
+var _ command.Repository = (*Repository)(nil)
 
 // NewRepository returns a repository that publishes payment events to the
 // Kafka topic eventsTopic through outbox.
@@ -73,7 +73,7 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 			return fmt.Errorf("store payment of order %s: %w", p.OrderID(), err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(fmt.Errorf("order %s: %w", p.OrderID(), app.ErrPaymentExists), err)
+			return errors.Join(fmt.Errorf("order %s: %w", p.OrderID(), command.ErrPaymentExists), err)
 		}
 		return r.publish(ctx, uow, p)
 	})

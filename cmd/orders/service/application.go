@@ -1,0 +1,44 @@
+// Package service wires the order service's application from its adapters.
+// The binaries and the component tests build it the same way.
+package service
+
+import (
+	"database/sql"
+	"time"
+
+	"github.com/orderflow/orders/adapters/postgres"
+	app "github.com/orderflow/orders/app/order"
+)
+
+// NewApplication returns the application on db, publishing order events
+// to the Kafka topic eventsTopic through outbox; its handlers report to tel.
+func NewApplication(db *sql.DB, outbox postgres.Outbox, eventsTopic string, tel Telemetry) (app.Application, error) {
+	return newApplication(db, outbox, postgres.OrderRepositoryConfig{EventsTopic: eventsTopic}, tel)
+}
+
+// newApplication returns the application on a repository configured by
+// cfg: the saga's records the messages it consumes in its inbox.
+func newApplication(db *sql.DB, outbox postgres.Outbox, cfg postgres.OrderRepositoryConfig, tel Telemetry) (app.Application, error) {
+	tel = tel.withDefaults()
+	repo, err := postgres.NewOrderRepository(db, outbox, cfg)
+	if err != nil {
+		return app.Application{}, err
+	}
+	orders, err := postgres.NewOrderReadModel(db)
+	if err != nil {
+		return app.Application{}, err
+	}
+	events, err := postgres.NewOrderEventsReadModel(db)
+	if err != nil {
+		return app.Application{}, err
+	}
+	return app.NewApplication(app.Adapters{
+		Orders:         repo,
+		OrderReadModel: orders,
+		CustomerOrders: orders,
+		OrderEvents:    events,
+		Now:            time.Now,
+		StoreMetrics:   tel.Store,
+		Tracer:         tel.Tracer,
+	}, tel.Logger, tel.Metrics)
+}
