@@ -1,3 +1,6 @@
+// Package inventory is the inventory service's application: every use case
+// (the handlers of command/ and query/) wrapped in the decorators, and the
+// adapters they need.
 package inventory
 
 import (

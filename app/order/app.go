@@ -1,4 +1,6 @@
-// Package app is the application layer: the use cases the ports drive.
+// Package order is the order service's application: every use case (the
+// handlers of command/ and query/) wrapped in the decorators, and the
+// adapters they need. Inventory and payment have the same shape.
 package order
 
 import (

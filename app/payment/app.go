@@ -1,3 +1,6 @@
+// Package payment is the payment service's application: every use case
+// (the handlers of command/ and query/) wrapped in the decorators, and the
+// adapters they need.
 package payment
 
 import (

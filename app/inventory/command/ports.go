@@ -1,6 +1,6 @@
-// Package inventory is the inventory service's application layer: the
-// commands that reserve, release and commit stock for orders and set stock
-// levels, the query that reads them, and the ports they need.
+// Package command holds the inventory service's write side: the commands
+// that reserve, release and commit stock for orders and set stock levels,
+// and the repository port they need.
 package command
 
 import (

@@ -1,3 +1,5 @@
+// Package query holds the inventory service's read side: the stock level
+// query and the read model port it needs.
 package query
 
 import (

@@ -1,4 +1,4 @@
-// Package command holds the application's write side: one handler per
+// Package command holds the order service's write side: one handler per
 // command, and the ports those handlers need.
 package command
 

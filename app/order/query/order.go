@@ -1,4 +1,4 @@
-// Package query holds the application's read side: one handler per query,
+// Package query holds the order service's read side: one handler per query,
 // reading read models that the write side keeps in the same transaction.
 package query
 

@@ -1,6 +1,6 @@
-// Package payment is the payment service's application layer: the
-// commands that open, charge and cancel an order's payment, the query that
-// reads payments, and the ports they need, the payment gateway among them.
+// Package command holds the payment service's write side: the commands
+// that open, charge and cancel an order's payment, and the ports they need,
+// the payment gateway among them.
 package command
 
 import (

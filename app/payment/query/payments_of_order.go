@@ -1,3 +1,5 @@
+// Package query holds the payment service's read side: the payments of an
+// order and the read model port it needs.
 package query
 
 import (

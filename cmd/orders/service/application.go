@@ -1,5 +1,9 @@
-// Package service wires the order service's application from its adapters.
-// The binaries and the component tests build it the same way.
+// Package service is the composition root: it wires each service's
+// application and consumers from their adapters. The programs under cmd/
+// and the test harness (internal/testenv) build them the same way, so it
+// sits beside cmd/orders rather than in an internal/ that would hide it
+// from them. make lint keeps the layers below from importing it (their
+// tests may, as they may import the harness).
 package service
 
 import (

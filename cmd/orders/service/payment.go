@@ -38,7 +38,7 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 		return nil, err
 	}
 	// No batches: a charge commits its intent before it calls the gateway,
-	// outside any transaction (app/payment, gatewayCall).
+	// outside any transaction (app/payment/command, gatewayCall).
 	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, nil, ordersTopic)
 	if err != nil {
 		return nil, err
