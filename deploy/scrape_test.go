@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/orderflow/orders/internal/contracts/orderevents"
 	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 )
 
 // pendingMetrics are names the dashboard and the rules may use before a

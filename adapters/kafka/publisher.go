@@ -13,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/envelope"
 )
 
 // ProtocolVersion is the Kafka protocol version the clients speak: that of

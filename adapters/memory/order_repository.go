@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/inbox"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/orderflow/orders/adapters/memory"
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/command/commandtest"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/app/order/command/commandtest"
 )
 
 func TestOrderRepositoryContract(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // PublisherConfig configures a Publisher.

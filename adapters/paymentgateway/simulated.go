@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 )
 
 // DefaultDeclineAbove is the default limit of Simulated: 1000.00 in a
@@ -33,7 +33,7 @@ type Simulated struct {
 	declineAbove int64
 }
 
-var _ app.Gateway = (*Simulated)(nil)
+var _ command.Gateway = (*Simulated)(nil)
 
 // NewSimulated returns the simulated gateway with its decline limit.
 func NewSimulated(db *sql.DB, declineAbove int64) (*Simulated, error) {
@@ -64,7 +64,7 @@ func firstEntry(kind string) string {
 }
 
 // Charge captures the amount unless it is above the limit.
-func (s *Simulated) Charge(ctx context.Context, c app.Charge) (app.ChargeResult, error) {
+func (s *Simulated) Charge(ctx context.Context, c command.Charge) (command.ChargeResult, error) {
 	outcome, paymentID, reason := "captured", "pay_"+uuid.NewString(), ""
 	if c.Amount > s.declineAbove {
 		outcome, paymentID = "declined", ""
@@ -75,20 +75,20 @@ func (s *Simulated) Charge(ctx context.Context, c app.Charge) (app.ChargeResult,
 		VALUES ($1, 'charge', $2, $3, $4, $5, $6, $7)`+firstEntry("charge")+` RETURNING outcome, payment_id, reason`,
 		c.IdempotencyKey, c.OrderID, c.Amount, c.Currency, outcome, paymentID, reason).Scan(&outcome, &paymentID, &reason)
 	if err != nil {
-		return app.ChargeResult{}, fmt.Errorf("gateway charge: %w", err)
+		return command.ChargeResult{}, fmt.Errorf("gateway charge: %w", err)
 	}
-	return app.ChargeResult{Captured: outcome == "captured", PaymentID: paymentID, DeclineReason: reason}, nil
+	return command.ChargeResult{Captured: outcome == "captured", PaymentID: paymentID, DeclineReason: reason}, nil
 }
 
 // Refund gives a captured amount back.
-func (s *Simulated) Refund(ctx context.Context, r app.Refund) (app.RefundResult, error) {
+func (s *Simulated) Refund(ctx context.Context, r command.Refund) (command.RefundResult, error) {
 	refundID := "ref_" + uuid.NewString()
 	err := s.stmts.QueryRowContext(ctx, `
 		INSERT INTO payment_gateway_ledger (idempotency_key, kind, order_id, amount, currency, outcome, payment_id, refund_id)
 		VALUES ($1, 'refund', $2, $3, $4, 'refunded', $5, $6)`+firstEntry("refund")+` RETURNING refund_id`,
 		r.IdempotencyKey, r.OrderID, r.Amount, r.Currency, r.PaymentID, refundID).Scan(&refundID)
 	if err != nil {
-		return app.RefundResult{}, fmt.Errorf("gateway refund: %w", err)
+		return command.RefundResult{}, fmt.Errorf("gateway refund: %w", err)
 	}
-	return app.RefundResult{RefundID: refundID}, nil
+	return command.RefundResult{RefundID: refundID}, nil
 }

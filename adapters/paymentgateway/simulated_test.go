@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/paymentgateway"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -33,8 +33,8 @@ func TestACallIsOneStatementOutsideAnyTransaction(t *testing.T) {
 	g := newGateway(t, log.DB)
 	ctx := context.Background()
 	calls := func(orderID string) {
-		charge := app.Charge{IdempotencyKey: app.ChargeKey(orderID), OrderID: orderID, Amount: 500, Currency: "EUR"}
-		refund := app.Refund{IdempotencyKey: app.RefundKey(orderID), OrderID: orderID, Amount: 500, Currency: "EUR", PaymentID: "p"}
+		charge := command.Charge{IdempotencyKey: command.ChargeKey(orderID), OrderID: orderID, Amount: 500, Currency: "EUR"}
+		refund := command.Refund{IdempotencyKey: command.RefundKey(orderID), OrderID: orderID, Amount: 500, Currency: "EUR", PaymentID: "p"}
 		for range 2 { // new, then repeated
 			log.Take()
 			if _, err := g.Charge(ctx, charge); err != nil {
@@ -72,28 +72,28 @@ func TestARepeatedKeyReturnsTheFirstOutcome(t *testing.T) {
 	ctx := context.Background()
 
 	declined := uuid.NewString()
-	first, err := g.Charge(ctx, app.Charge{IdempotencyKey: app.ChargeKey(declined), OrderID: declined, Amount: 200_000, Currency: "EUR"})
+	first, err := g.Charge(ctx, command.Charge{IdempotencyKey: command.ChargeKey(declined), OrderID: declined, Amount: 200_000, Currency: "EUR"})
 	if err != nil || first.Captured || first.DeclineReason == "" {
 		t.Fatalf("charge above the limit: %+v, %v; want declined with a reason", first, err)
 	}
-	again, err := g.Charge(ctx, app.Charge{IdempotencyKey: app.ChargeKey(declined), OrderID: declined, Amount: 10, Currency: "EUR"})
+	again, err := g.Charge(ctx, command.Charge{IdempotencyKey: command.ChargeKey(declined), OrderID: declined, Amount: 10, Currency: "EUR"})
 	if err != nil || again != first {
 		t.Errorf("the same key with an amount within the limit: %+v, %v; want the first outcome %+v", again, err, first)
 	}
 
 	captured := uuid.NewString()
 	const callers = 8
-	results := make([]app.ChargeResult, callers)
-	refunds := make([]app.RefundResult, callers)
+	results := make([]command.ChargeResult, callers)
+	refunds := make([]command.RefundResult, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Go(func() {
 			var err error
-			results[i], err = g.Charge(ctx, app.Charge{IdempotencyKey: app.ChargeKey(captured), OrderID: captured, Amount: 700, Currency: "EUR"})
+			results[i], err = g.Charge(ctx, command.Charge{IdempotencyKey: command.ChargeKey(captured), OrderID: captured, Amount: 700, Currency: "EUR"})
 			if err != nil {
 				t.Error(err)
 			}
-			refunds[i], err = g.Refund(ctx, app.Refund{IdempotencyKey: app.RefundKey(captured), OrderID: captured, Amount: 700, Currency: "EUR", PaymentID: results[i].PaymentID})
+			refunds[i], err = g.Refund(ctx, command.Refund{IdempotencyKey: command.RefundKey(captured), OrderID: captured, Amount: 700, Currency: "EUR", PaymentID: results[i].PaymentID})
 			if err != nil {
 				t.Error(err)
 			}
@@ -114,7 +114,7 @@ func TestARepeatedKeyReturnsTheFirstOutcome(t *testing.T) {
 	}
 
 	// A refund under a charge's key moves nothing and answers nothing.
-	_, err = g.Refund(ctx, app.Refund{IdempotencyKey: app.ChargeKey(captured), OrderID: captured, Amount: 700, Currency: "EUR", PaymentID: results[0].PaymentID})
+	_, err = g.Refund(ctx, command.Refund{IdempotencyKey: command.ChargeKey(captured), OrderID: captured, Amount: 700, Currency: "EUR", PaymentID: results[0].PaymentID})
 	if !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("refund under a charge's key: err = %v, want sql.ErrNoRows", err)
 	}

@@ -11,7 +11,7 @@ import (
 // The event store's storage format: the JSON of each order event type in
 // order_events.data, its schema version, and the upcasters that read rows
 // written by older code. It belongs to the store alone; what is published
-// on Kafka is the order service's contract (internal/contracts/orderevents),
+// on Kafka is the order service's contract (platform/contracts/orderevents),
 // made from the stored events (order_messages.go).
 
 // storedSchema describes how one event type is stored and read back.

@@ -12,7 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -7,8 +7,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 // outboxMessages makes the outbox messages of an order's newly stored

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/inbox"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -6,8 +6,8 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/command/commandtest"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/app/order/command/commandtest"
 	"github.com/orderflow/orders/internal/testenv"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/app/command"
 	"github.com/orderflow/orders/app/inbox"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/testenv"
 )

@@ -12,10 +12,10 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/correlation"
 	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 func placeTestOrder(t *testing.T) *order.Order {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/progress"
+	"github.com/orderflow/orders/platform/progress"
 )
 
 // rebuildBatch is how many streams the rebuild folds per round trip.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/internal/testenv"
 )
 

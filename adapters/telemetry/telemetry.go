@@ -21,7 +21,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // Setup sets the global propagator and, when OTEL_TRACES_EXPORTER names an

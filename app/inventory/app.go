@@ -1,3 +1,6 @@
+// Package inventory is the inventory service's application: every use case
+// (the handlers of command/ and query/) wrapped in the decorators, and the
+// adapters they need.
 package inventory
 
 import (
@@ -6,6 +9,8 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/app/decorator"
+	"github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 )
 
@@ -18,22 +23,22 @@ type Application struct {
 
 // Commands change stock and reservations.
 type Commands struct {
-	ReserveStock decorator.CommandHandlerWithResult[ReserveStock, domain.Status]
-	ReleaseStock decorator.CommandHandler[ReleaseStock]
-	CommitStock  decorator.CommandHandler[CommitStock]
-	SetStock     decorator.CommandHandler[SetStock]
+	ReserveStock decorator.CommandHandlerWithResult[command.ReserveStock, domain.Status]
+	ReleaseStock decorator.CommandHandler[command.ReleaseStock]
+	CommitStock  decorator.CommandHandler[command.CommitStock]
+	SetStock     decorator.CommandHandler[command.SetStock]
 }
 
 // Queries read stock levels.
 type Queries struct {
-	GetStockLevel decorator.QueryHandler[GetStockLevel, StockLevel]
+	GetStockLevel decorator.QueryHandler[query.GetStockLevel, query.StockLevel]
 }
 
 // Adapters are what the inventory needs from the outside: the repository,
 // the read model and the clock.
 type Adapters struct {
-	Repository     Repository
-	StockReadModel StockReadModel
+	Repository     command.Repository
+	StockReadModel query.StockReadModel
 	Now            func() time.Time
 	// Tracer opens the handlers' spans; nil traces nothing.
 	Tracer decorator.Tracer
@@ -43,11 +48,11 @@ type Adapters struct {
 // the decorators: the one place where that happens. A nil logger is
 // slog.Default(); nil metrics record nothing.
 func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsClient) (Application, error) {
-	reserve, err1 := NewReserveStockHandler(a.Repository, a.Now)
-	release, err2 := NewReleaseStockHandler(a.Repository, a.Now)
-	commit, err3 := NewCommitStockHandler(a.Repository, a.Now)
-	setStock, err4 := NewSetStockHandler(a.Repository)
-	stockLevel, err5 := NewGetStockLevelHandler(a.StockReadModel)
+	reserve, err1 := command.NewReserveStockHandler(a.Repository, a.Now)
+	release, err2 := command.NewReleaseStockHandler(a.Repository, a.Now)
+	commit, err3 := command.NewCommitStockHandler(a.Repository, a.Now)
+	setStock, err4 := command.NewSetStockHandler(a.Repository)
+	stockLevel, err5 := query.NewGetStockLevelHandler(a.StockReadModel)
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return Application{}, err
 	}

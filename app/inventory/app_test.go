@@ -7,6 +7,7 @@ import (
 
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 )
 
@@ -24,8 +25,8 @@ func (nopRepository) UpdateItem(context.Context, string, func(*domain.Item) erro
 
 type nopReadModel struct{}
 
-func (nopReadModel) StockLevel(context.Context, string) (app.StockLevel, error) {
-	return app.StockLevel{}, nil
+func (nopReadModel) StockLevel(context.Context, string) (query.StockLevel, error) {
+	return query.StockLevel{}, nil
 }
 
 func TestNewApplicationRefusesMissingAdapters(t *testing.T) {

@@ -1,3 +1,6 @@
+// Package payment is the payment service's application: every use case
+// (the handlers of command/ and query/) wrapped in the decorators, and the
+// adapters they need.
 package payment
 
 import (
@@ -6,6 +9,8 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/app/decorator"
+	"github.com/orderflow/orders/app/payment/command"
+	"github.com/orderflow/orders/app/payment/query"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
@@ -19,22 +24,22 @@ type Application struct {
 // Commands open, charge and cancel payments. Charging and cancelling
 // answer with the payment's status afterwards.
 type Commands struct {
-	OpenPayment   decorator.CommandHandler[OpenPayment]
-	ChargePayment decorator.CommandHandlerWithResult[ChargePayment, domain.Status]
-	CancelPayment decorator.CommandHandlerWithResult[CancelPayment, domain.Status]
+	OpenPayment   decorator.CommandHandler[command.OpenPayment]
+	ChargePayment decorator.CommandHandlerWithResult[command.ChargePayment, domain.Status]
+	CancelPayment decorator.CommandHandlerWithResult[command.CancelPayment, domain.Status]
 }
 
 // Queries read payments.
 type Queries struct {
-	PaymentsOfOrder decorator.QueryHandler[PaymentsOfOrder, []Payment]
+	PaymentsOfOrder decorator.QueryHandler[query.PaymentsOfOrder, []query.Payment]
 }
 
 // Adapters are what the payment service needs from the outside: the
 // repository, the gateway, the read model and the clock.
 type Adapters struct {
-	Repository Repository
-	Gateway    Gateway
-	ReadModel  ReadModel
+	Repository command.Repository
+	Gateway    command.Gateway
+	ReadModel  query.ReadModel
 	Now        func() time.Time
 	// Tracer opens the handlers' spans; nil traces nothing.
 	Tracer decorator.Tracer
@@ -44,10 +49,10 @@ type Adapters struct {
 // the decorators: the one place where that happens. A nil logger is
 // slog.Default(); nil metrics record nothing.
 func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsClient) (Application, error) {
-	open, err1 := NewOpenPaymentHandler(a.Repository)
-	charge, err2 := NewChargePaymentHandler(a.Repository, a.Gateway, a.Now)
-	cancel, err3 := NewCancelPaymentHandler(a.Repository, a.Gateway, a.Now)
-	payments, err4 := NewPaymentsOfOrderHandler(a.ReadModel)
+	open, err1 := command.NewOpenPaymentHandler(a.Repository)
+	charge, err2 := command.NewChargePaymentHandler(a.Repository, a.Gateway, a.Now)
+	cancel, err3 := command.NewCancelPaymentHandler(a.Repository, a.Gateway, a.Now)
+	payments, err4 := query.NewPaymentsOfOrderHandler(a.ReadModel)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return Application{}, err
 	}

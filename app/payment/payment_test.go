@@ -8,6 +8,8 @@ import (
 
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
+	"github.com/orderflow/orders/app/payment/query"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
@@ -66,19 +68,19 @@ func (r *fakeRepository) Update(ctx context.Context, msg inbox.Key, orderID stri
 
 // fakeGateway answers with its fields and records every call.
 type fakeGateway struct {
-	charge  app.ChargeResult
-	refund  app.RefundResult
+	charge  command.ChargeResult
+	refund  command.RefundResult
 	err     error
-	charges []app.Charge
-	refunds []app.Refund
+	charges []command.Charge
+	refunds []command.Refund
 }
 
-func (g *fakeGateway) Charge(_ context.Context, c app.Charge) (app.ChargeResult, error) {
+func (g *fakeGateway) Charge(_ context.Context, c command.Charge) (command.ChargeResult, error) {
 	g.charges = append(g.charges, c)
 	return g.charge, g.err
 }
 
-func (g *fakeGateway) Refund(_ context.Context, r app.Refund) (app.RefundResult, error) {
+func (g *fakeGateway) Refund(_ context.Context, r command.Refund) (command.RefundResult, error) {
 	g.refunds = append(g.refunds, r)
 	return g.refund, g.err
 }
@@ -108,21 +110,21 @@ func TestChargePaymentChargesOnlyADuePaymentAndRecordsTheAnswer(t *testing.T) {
 		wantErr     error
 		wantCharges int
 	}{
-		{"due, captured", domain.StatusDue, fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
-		{"due, declined", domain.StatusDue, fakeGateway{charge: app.ChargeResult{DeclineReason: "card expired"}}, domain.StatusDeclined, nil, 1},
+		{"due, captured", domain.StatusDue, fakeGateway{charge: command.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
+		{"due, declined", domain.StatusDue, fakeGateway{charge: command.ChargeResult{DeclineReason: "card expired"}}, domain.StatusDeclined, nil, 1},
 		{"due, gateway down: stays charging", domain.StatusDue, fakeGateway{err: errGatewayDown}, domain.StatusCharging, errGatewayDown, 1},
-		{"charging, left by a crash: finished", domain.StatusCharging, fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
+		{"charging, left by a crash: finished", domain.StatusCharging, fakeGateway{charge: command.ChargeResult{Captured: true, PaymentID: "pay-1"}}, domain.StatusCaptured, nil, 1},
 		{"captured before", domain.StatusCaptured, fakeGateway{}, domain.StatusCaptured, nil, 0},
 		{"voided by an earlier cancel", domain.StatusVoided, fakeGateway{}, domain.StatusVoided, nil, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			repo := &fakeRepository{stored: payment(t, tt.status)}
-			h, err := app.NewChargePaymentHandler(repo, &tt.gateway, time.Now)
+			h, err := command.NewChargePaymentHandler(repo, &tt.gateway, time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			status, err := h.Handle(context.Background(), app.ChargePayment{OrderID: "o-1"})
+			status, err := h.Handle(context.Background(), command.ChargePayment{OrderID: "o-1"})
 
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -137,7 +139,7 @@ func TestChargePaymentChargesOnlyADuePaymentAndRecordsTheAnswer(t *testing.T) {
 				t.Fatalf("charged %d times, want %d", len(tt.gateway.charges), tt.wantCharges)
 			}
 			if tt.wantCharges > 0 {
-				want := app.Charge{IdempotencyKey: app.ChargeKey("o-1"), OrderID: "o-1", Amount: 2598, Currency: "EUR"}
+				want := command.Charge{IdempotencyKey: command.ChargeKey("o-1"), OrderID: "o-1", Amount: 2598, Currency: "EUR"}
 				if tt.gateway.charges[0] != want {
 					t.Errorf("charged %+v, want %+v", tt.gateway.charges[0], want)
 				}
@@ -156,20 +158,20 @@ func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
 		wantRefunds int
 	}{
 		{"due: voided without the gateway", domain.StatusDue, fakeGateway{}, domain.StatusVoided, nil, 0},
-		{"captured: refunded", domain.StatusCaptured, fakeGateway{refund: app.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
+		{"captured: refunded", domain.StatusCaptured, fakeGateway{refund: command.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
 		{"captured, gateway down: stays refunding", domain.StatusCaptured, fakeGateway{err: errGatewayDown}, domain.StatusRefunding, errGatewayDown, 1},
-		{"refunding, left by a crash: finished", domain.StatusRefunding, fakeGateway{refund: app.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
+		{"refunding, left by a crash: finished", domain.StatusRefunding, fakeGateway{refund: command.RefundResult{RefundID: "ref-1"}}, domain.StatusRefunded, nil, 1},
 		{"declined: nothing to give back", domain.StatusDeclined, fakeGateway{}, domain.StatusDeclined, nil, 0},
 		{"refunded before", domain.StatusRefunded, fakeGateway{}, domain.StatusRefunded, nil, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			repo := &fakeRepository{stored: payment(t, tt.status)}
-			h, err := app.NewCancelPaymentHandler(repo, &tt.gateway, time.Now)
+			h, err := command.NewCancelPaymentHandler(repo, &tt.gateway, time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			status, err := h.Handle(context.Background(), app.CancelPayment{OrderID: "o-1"})
+			status, err := h.Handle(context.Background(), command.CancelPayment{OrderID: "o-1"})
 
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -184,7 +186,7 @@ func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
 				t.Fatalf("refunded %d times, want %d", len(tt.gateway.refunds), tt.wantRefunds)
 			}
 			if tt.wantRefunds > 0 {
-				want := app.Refund{IdempotencyKey: app.RefundKey("o-1"), OrderID: "o-1", PaymentID: "pay-1", Amount: 2598, Currency: "EUR"}
+				want := command.Refund{IdempotencyKey: command.RefundKey("o-1"), OrderID: "o-1", PaymentID: "pay-1", Amount: 2598, Currency: "EUR"}
 				if tt.gateway.refunds[0] != want {
 					t.Errorf("refunded %+v, want %+v", tt.gateway.refunds[0], want)
 				}
@@ -194,31 +196,31 @@ func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
 }
 
 func TestChargingAnUnknownOrderFails(t *testing.T) {
-	h, err := app.NewChargePaymentHandler(&fakeRepository{}, &fakeGateway{}, time.Now)
+	h, err := command.NewChargePaymentHandler(&fakeRepository{}, &fakeGateway{}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Handle(context.Background(), app.ChargePayment{OrderID: "o-404"}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := h.Handle(context.Background(), command.ChargePayment{OrderID: "o-404"}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("err = %v, want domain.ErrNotFound", err)
 	}
 }
 
 func TestPaymentsOfOrderRefusesABlankOrderID(t *testing.T) {
-	h, err := app.NewPaymentsOfOrderHandler(readModelFunc(func(context.Context, string) ([]app.Payment, error) {
+	h, err := query.NewPaymentsOfOrderHandler(readModelFunc(func(context.Context, string) ([]query.Payment, error) {
 		t.Error("the read model was asked about a blank order ID")
 		return nil, nil
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Handle(context.Background(), app.PaymentsOfOrder{OrderID: " "}); !errors.Is(err, app.ErrInvalidQuery) {
+	if _, err := h.Handle(context.Background(), query.PaymentsOfOrder{OrderID: " "}); !errors.Is(err, query.ErrInvalidQuery) {
 		t.Errorf("err = %v, want ErrInvalidQuery", err)
 	}
 }
 
-type readModelFunc func(ctx context.Context, orderID string) ([]app.Payment, error)
+type readModelFunc func(ctx context.Context, orderID string) ([]query.Payment, error)
 
-func (f readModelFunc) PaymentsOfOrder(ctx context.Context, orderID string) ([]app.Payment, error) {
+func (f readModelFunc) PaymentsOfOrder(ctx context.Context, orderID string) ([]query.Payment, error) {
 	return f(ctx, orderID)
 }
 

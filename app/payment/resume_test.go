@@ -7,18 +7,18 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
 func TestCancellingAnUnansweredChargeAnswersItThenRefunds(t *testing.T) {
 	repo := &fakeRepository{stored: payment(t, domain.StatusCharging)}
-	gateway := &fakeGateway{charge: app.ChargeResult{Captured: true, PaymentID: "pay-7"}, refund: app.RefundResult{RefundID: "ref-7"}}
-	h, err := app.NewCancelPaymentHandler(repo, gateway, time.Now)
+	gateway := &fakeGateway{charge: command.ChargeResult{Captured: true, PaymentID: "pay-7"}, refund: command.RefundResult{RefundID: "ref-7"}}
+	h, err := command.NewCancelPaymentHandler(repo, gateway, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, err := h.Handle(context.Background(), app.CancelPayment{Message: inbox.Key{Consumer: "payment", MessageID: "cancelled"}, OrderID: "o-1"})
+	status, err := h.Handle(context.Background(), command.CancelPayment{Message: inbox.Key{Consumer: "payment", MessageID: "cancelled"}, OrderID: "o-1"})
 	if err != nil || status != domain.StatusRefunded {
 		t.Fatalf("cancel: %s, %v; want refunded", status, err)
 	}
@@ -33,11 +33,11 @@ func TestCancellingAnUnansweredChargeAnswersItThenRefunds(t *testing.T) {
 func TestARedeliveryFinishesWhatItsFirstDeliveryStarted(t *testing.T) {
 	repo := &fakeRepository{stored: payment(t, domain.StatusDue)}
 	gateway := &fakeGateway{err: errGatewayDown}
-	h, err := app.NewChargePaymentHandler(repo, gateway, time.Now)
+	h, err := command.NewChargePaymentHandler(repo, gateway, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := app.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: "stock-reserved"}, OrderID: "o-1"}
+	cmd := command.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: "stock-reserved"}, OrderID: "o-1"}
 	if _, err := h.Handle(context.Background(), cmd); !errors.Is(err, errGatewayDown) {
 		t.Fatalf("first delivery: err = %v, want the gateway's", err)
 	}
@@ -45,7 +45,7 @@ func TestARedeliveryFinishesWhatItsFirstDeliveryStarted(t *testing.T) {
 	if _, err := h.Handle(context.Background(), cmd); !errors.Is(err, errGatewayDown) || errors.Is(err, inbox.ErrDuplicate) {
 		t.Fatalf("redelivery, gateway still down: err = %v, want the gateway's, not a duplicate to acknowledge", err)
 	}
-	gateway.err, gateway.charge = nil, app.ChargeResult{Captured: true, PaymentID: "pay-1"}
+	gateway.err, gateway.charge = nil, command.ChargeResult{Captured: true, PaymentID: "pay-1"}
 	status, err := h.Handle(context.Background(), cmd)
 	if !errors.Is(err, inbox.ErrDuplicate) || status != domain.StatusCaptured {
 		t.Errorf("redelivery: %s, %v; want captured and a duplicate", status, err)
@@ -54,7 +54,7 @@ func TestARedeliveryFinishesWhatItsFirstDeliveryStarted(t *testing.T) {
 		t.Errorf("stored %s, want captured", got)
 	}
 	for _, c := range gateway.charges {
-		if c.IdempotencyKey != app.ChargeKey("o-1") {
+		if c.IdempotencyKey != command.ChargeKey("o-1") {
 			t.Errorf("charged with key %q", c.IdempotencyKey)
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/internal/service"
+	app "github.com/orderflow/orders/app/order"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 	"github.com/orderflow/orders/ports/httpauth"

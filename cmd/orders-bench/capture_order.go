@@ -17,9 +17,9 @@ import (
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	inventoryapp "github.com/orderflow/orders/app/inventory"
+	inventorycommand "github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/service"
 	"github.com/orderflow/orders/ports/messaging"
 )
 
@@ -87,7 +87,7 @@ func captureConfirmedOrder(ctx context.Context, url string, brokers []string, de
 		return nil, err
 	}
 	for i := range skus {
-		if err := inventory.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: skuName(i), OnHand: 1_000_000_000}); err != nil {
+		if err := inventory.Commands.SetStock.Handle(ctx, inventorycommand.SetStock{SKU: skuName(i), OnHand: 1_000_000_000}); err != nil {
 			return nil, err
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/ports/inventoryhttp"
 	"github.com/orderflow/orders/ports/messaging"
 	"github.com/orderflow/orders/ports/paymenthttp"

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/internal/progress"
+	"github.com/orderflow/orders/platform/progress"
 )
 
 // runRebuild replays the event store into a fresh orders read model.

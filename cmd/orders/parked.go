@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 )
 
 // runParked lists the messages the consumers parked (docs/saga.md,

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/orderflow/orders/adapters/paymentgateway"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 )
 
 // consumerNames are the consumers that park messages, in the order a

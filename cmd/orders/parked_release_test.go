@@ -17,10 +17,10 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	inventoryapp "github.com/orderflow/orders/app/inventory"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/service"
+	inventorycommand "github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 	"github.com/orderflow/orders/ports/messaging"
 )
 
@@ -52,7 +52,7 @@ func TestParkedReleaseAppliesTheOrdersMessagesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := application.Commands.SetStock.Handle(ctx, inventoryapp.SetStock{SKU: "BOOK", OnHand: 10}); err != nil {
+	if err := application.Commands.SetStock.Handle(ctx, inventorycommand.SetStock{SKU: "BOOK", OnHand: 10}); err != nil {
 		t.Fatal(err)
 	}
 	mustExec(t, db, `CREATE FUNCTION refuse_reservations() RETURNS trigger LANGUAGE plpgsql AS $$

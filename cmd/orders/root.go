@@ -17,8 +17,8 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/admin"
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/internal/logging"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
+	"github.com/orderflow/orders/platform/logging"
 	"github.com/orderflow/orders/ports/httpauth"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/metrics"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/internal/service"
+	app "github.com/orderflow/orders/app/order"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/ports/httpapi"
 )
 

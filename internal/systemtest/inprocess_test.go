@@ -22,7 +22,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"
 	"github.com/orderflow/orders/ports/inventoryhttp"

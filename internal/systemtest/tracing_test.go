@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderflow/orders/internal/testenv"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // spans records every span of the process once a tracing test installed

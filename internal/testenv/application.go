@@ -8,8 +8,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/memory"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/internal/service"
+	app "github.com/orderflow/orders/app/order"
+	"github.com/orderflow/orders/cmd/orders/service"
 )
 
 // OrdersApplication is the order service's application on db, writing its

@@ -9,8 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 )
 
 // RunConsumer runs c until the test ends and returns once it is

@@ -9,7 +9,7 @@ import (
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	inventoryapp "github.com/orderflow/orders/app/inventory"
 	paymentapp "github.com/orderflow/orders/app/payment"
-	"github.com/orderflow/orders/internal/service"
+	"github.com/orderflow/orders/cmd/orders/service"
 )
 
 // InventoryApplication is the inventory's application on db, writing its

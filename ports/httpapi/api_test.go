@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orders/app"
+	app "github.com/orderflow/orders/app/order"
 	"github.com/orderflow/orders/internal/openapitest"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/app/command"
+	app "github.com/orderflow/orders/app/order"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/internal/testenv"
 	"github.com/orderflow/orders/ports/httpapi"

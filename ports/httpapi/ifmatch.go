@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 )
 

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/orderflow/orders/app/command"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
 )
 

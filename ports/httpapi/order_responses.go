@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )

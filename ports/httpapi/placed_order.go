@@ -3,8 +3,8 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/orderflow/orders/app/command"
-	"github.com/orderflow/orders/app/query"
+	"github.com/orderflow/orders/app/order/command"
+	"github.com/orderflow/orders/app/order/query"
 	"github.com/orderflow/orders/domain/order"
 )
 

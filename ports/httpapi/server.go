@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/orderflow/orders/app"
+	app "github.com/orderflow/orders/app/order"
 	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
@@ -80,7 +82,7 @@ func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sku := r.PathValue("sku")
-	err := s.app.Commands.SetStock.Handle(r.Context(), app.SetStock{SKU: sku, OnHand: *req.OnHand})
+	err := s.app.Commands.SetStock.Handle(r.Context(), command.SetStock{SKU: sku, OnHand: *req.OnHand})
 	var (
 		validation *domain.ValidationError
 		below      *domain.BelowReservedError
@@ -102,9 +104,9 @@ func (s *server) putStock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) respondWithStock(w http.ResponseWriter, r *http.Request, sku string) {
-	l, err := s.app.Queries.GetStockLevel.Handle(r.Context(), app.GetStockLevel{SKU: sku})
+	l, err := s.app.Queries.GetStockLevel.Handle(r.Context(), query.GetStockLevel{SKU: sku})
 	switch {
-	case errors.Is(err, app.ErrUnknownSKU):
+	case errors.Is(err, query.ErrUnknownSKU):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeNotFound, Title: "SKU not found", Status: http.StatusNotFound,
 			Detail: "no stock was ever recorded for SKU " + sku})
 	case err != nil:

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/envelope"
 )
 
 // BatchTransaction is one database transaction that the handlers of several

@@ -9,12 +9,12 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/envelope"
 )
 
 // recordingTx is a BatchTransaction that records what the batching did
 // with it: which messages ran on it and how it ended. The PostgreSQL side
-// (pgtx.Batch) is tested in internal/service on the real database.
+// (pgtx.Batch) is tested in cmd/orders/service on the real database.
 type recordingTx struct {
 	mu      *sync.Mutex
 	ended   *[]string

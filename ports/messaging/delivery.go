@@ -10,10 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/app/inbox"
-	"github.com/orderflow/orders/internal/contracts/envelope"
-	"github.com/orderflow/orders/internal/contracts/inventoryevents"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/contracts/paymentevents"
+	"github.com/orderflow/orders/platform/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/inventoryevents"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
+	"github.com/orderflow/orders/platform/contracts/paymentevents"
 )
 
 // delivery is a consumed message, decoded: the contract event and the

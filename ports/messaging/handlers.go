@@ -8,9 +8,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
-	"github.com/orderflow/orders/internal/correlation"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/contracts/envelope"
+	"github.com/orderflow/orders/platform/correlation"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // handlerGroup is the handlers of one subscribed topic: one router handler

@@ -9,8 +9,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 )
 
 // inventoryHandlers turn order events into the inventory's commands.
@@ -21,7 +22,7 @@ type inventoryHandlers struct {
 }
 
 var inventoryOutcome = outcome{
-	ack:       []error{app.ErrReservationExists},
+	ack:       []error{command.ErrReservationExists},
 	permanent: []error{domain.ErrNotFound, domain.ErrIllegalTransition},
 	permanentIf: func(err error) bool {
 		var v *domain.ValidationError
@@ -63,7 +64,7 @@ func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[ordereve
 	for i, it := range e.Event.Items {
 		lines[i] = domain.Line{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	status, err := h.app.Commands.ReserveStock.Handle(ctx, app.ReserveStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Lines: lines})
+	status, err := h.app.Commands.ReserveStock.Handle(ctx, command.ReserveStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Lines: lines})
 	if err == nil {
 		h.logger.DebugContext(ctx, "stock reservation decided", "order_id", e.OrderID, "status", status)
 	}
@@ -71,11 +72,11 @@ func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[ordereve
 }
 
 func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
-	err := h.app.Commands.ReleaseStock.Handle(ctx, app.ReleaseStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
+	err := h.app.Commands.ReleaseStock.Handle(ctx, command.ReleaseStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.release", e.OrderID, err)
 }
 
 func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[orderevents.OrderShipped]) error {
-	err := h.app.Commands.CommitStock.Handle(ctx, app.CommitStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
+	err := h.app.Commands.CommitStock.Handle(ctx, command.CommitStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	return inventoryOutcome.settle(ctx, h.logger, "inventory.commit", e.OrderID, err)
 }

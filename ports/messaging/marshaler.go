@@ -8,11 +8,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/envelope"
 )
 
 // Received is a published event of type E (a contract type of
-// internal/contracts) as a handler receives it, with the envelope fields
+// platform/contracts) as a handler receives it, with the envelope fields
 // that are not part of the event. EventID is the message's ID.
 type Received[E interface{ EventType() string }] struct {
 	EventID    string
@@ -37,7 +37,7 @@ func (r *Received[E]) fill(d delivery) error {
 }
 
 // marshaler is the cqrs marshaler of our envelopes: the event name is the
-// "name" metadata (internal/contracts/envelope), and a handler's
+// "name" metadata (platform/contracts/envelope), and a handler's
 // event is a *Received[E]. Consumers only read; Marshal is refused.
 type marshaler struct{}
 

@@ -8,10 +8,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/app/inbox"
-	"github.com/orderflow/orders/internal/contracts/envelope"
-	"github.com/orderflow/orders/internal/contracts/inventoryevents"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/contracts/paymentevents"
+	"github.com/orderflow/orders/platform/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/inventoryevents"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
+	"github.com/orderflow/orders/platform/contracts/paymentevents"
 )
 
 // Metrics counts what a consumer does with its messages. The port declares

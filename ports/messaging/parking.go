@@ -9,7 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/orderflow/orders/app/inbox"
-	"github.com/orderflow/orders/internal/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/envelope"
 )
 
 // parkingCheckKey carries, in a message's context, the order whose parked

@@ -8,8 +8,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 )
 
 // paymentHandlers turn order events into the payment service's commands.
@@ -20,7 +21,7 @@ type paymentHandlers struct {
 }
 
 var paymentOutcome = outcome{
-	ack:       []error{app.ErrPaymentExists},
+	ack:       []error{command.ErrPaymentExists},
 	permanent: []error{domain.ErrNotFound, domain.ErrIllegalTransition, domain.ErrInvalid},
 }
 
@@ -57,14 +58,14 @@ func (h paymentHandlers) all() []cqrs.GroupEventHandler {
 }
 
 func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {
-	err := h.app.Commands.OpenPayment.Handle(ctx, app.OpenPayment{
+	err := h.app.Commands.OpenPayment.Handle(ctx, command.OpenPayment{
 		Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
 	})
 	return paymentOutcome.settle(ctx, h.logger, "payment.open", e.OrderID, err)
 }
 
 func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
-	status, err := h.app.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
+	status, err := h.app.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
 	}
@@ -72,7 +73,7 @@ func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[ord
 }
 
 func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
-	status, err := h.app.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
+	status, err := h.app.Commands.CancelPayment.Handle(ctx, command.CancelPayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment compensated", "order_id", e.OrderID, "status", status)
 	}

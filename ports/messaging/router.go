@@ -9,9 +9,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/orderflow/orders/internal/correlation"
-	"github.com/orderflow/orders/internal/logging"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/correlation"
+	"github.com/orderflow/orders/platform/logging"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // Config configures one service's router.

@@ -8,11 +8,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	orderapp "github.com/orderflow/orders/app"
-	"github.com/orderflow/orders/app/command"
+	orderapp "github.com/orderflow/orders/app/order"
+	"github.com/orderflow/orders/app/order/command"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/contracts/inventoryevents"
-	"github.com/orderflow/orders/internal/contracts/paymentevents"
+	"github.com/orderflow/orders/platform/contracts/inventoryevents"
+	"github.com/orderflow/orders/platform/contracts/paymentevents"
 )
 
 // sagaHandlers are the order service's side of the saga: they turn the

@@ -6,10 +6,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/orderflow/orders/internal/contracts/envelope"
-	"github.com/orderflow/orders/internal/contracts/inventoryevents"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
-	"github.com/orderflow/orders/internal/contracts/paymentevents"
+	"github.com/orderflow/orders/platform/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/inventoryevents"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
+	"github.com/orderflow/orders/platform/contracts/paymentevents"
 )
 
 // wantedOnly is the subscriber of one handler group: it acknowledges, as

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/query"
 	"github.com/orderflow/orders/ports/httpauth"
 	"github.com/orderflow/orders/ports/internal/httpio"
 )
@@ -66,9 +67,9 @@ type paymentsResponse struct {
 }
 
 func (s *server) listPayments(w http.ResponseWriter, r *http.Request) {
-	payments, err := s.app.Queries.PaymentsOfOrder.Handle(r.Context(), app.PaymentsOfOrder{OrderID: r.URL.Query().Get("order_id")})
+	payments, err := s.app.Queries.PaymentsOfOrder.Handle(r.Context(), query.PaymentsOfOrder{OrderID: r.URL.Query().Get("order_id")})
 	switch {
-	case errors.Is(err, app.ErrInvalidQuery):
+	case errors.Is(err, query.ErrInvalidQuery):
 		httpio.WriteProblem(w, r, httpio.Problem{Type: httpio.TypeInvalidParameter, Title: "A query parameter is invalid", Status: http.StatusBadRequest,
 			Detail: "order_id is required", Errors: []httpio.ProblemField{{Field: "order_id", Detail: "is required"}}})
 		return

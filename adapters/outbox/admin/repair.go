@@ -7,7 +7,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
-	"github.com/orderflow/orders/internal/progress"
+	"github.com/orderflow/orders/platform/progress"
 )
 
 // Repair mends every stalled shard of the outbox for consumerGroup, each

@@ -8,7 +8,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
-	"github.com/orderflow/orders/internal/progress"
+	"github.com/orderflow/orders/platform/progress"
 )
 
 // ChangeShards changes the number of shards of an outbox, safely: in one

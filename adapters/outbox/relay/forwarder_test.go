@@ -14,9 +14,9 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/relay"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/domain/order"
-	"github.com/orderflow/orders/internal/contracts/envelope"
-	"github.com/orderflow/orders/internal/contracts/orderevents"
 	"github.com/orderflow/orders/internal/testenv"
+	"github.com/orderflow/orders/platform/contracts/envelope"
+	"github.com/orderflow/orders/platform/contracts/orderevents"
 )
 
 func newOrder(t *testing.T) *order.Order {

@@ -6,7 +6,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // startForward opens the span of one message's trip to Kafka, a child of

@@ -10,7 +10,8 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -27,7 +28,7 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 	a, pub := newAppAndOutbox(t, log.DB)
 	ctx := context.Background()
 	for _, sku := range []string{"A", "B", "C"} {
-		if err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: sku, OnHand: 100}); err != nil {
+		if err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: sku, OnHand: 100}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +52,7 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 			return err
 		}
 		for _, r := range rs {
-			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx), app.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
+			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx), command.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
 			if err != nil || status != domain.StatusHeld {
 				return errors.Join(err, b.Rollback())
 			}
@@ -85,7 +86,7 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 		}
 	}
 	for sku, want := range map[string]int64{"A": 6, "B": 6, "C": 6} {
-		l, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: sku})
+		l, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: sku})
 		if err != nil || l.Reserved != want {
 			t.Errorf("stock of %s: %+v, %v; want %d reserved", sku, l, err, want)
 		}
@@ -99,7 +100,7 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 	if err := batch(again); err == nil {
 		t.Fatal("a batch with a message recorded before committed")
 	}
-	if l, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: "A"}); err != nil || l.Reserved != 6 {
+	if l, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: "A"}); err != nil || l.Reserved != 6 {
 		t.Errorf("stock of A after the failed batch: %+v, %v; want 6 reserved", l, err)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	domain "github.com/orderflow/orders/domain/inventory"
-	"github.com/orderflow/orders/internal/contracts/inventoryevents"
-	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/platform/contracts/inventoryevents"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 // outboxMessages makes the outbox messages of a reservation's new events:

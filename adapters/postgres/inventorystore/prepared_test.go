@@ -7,7 +7,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -24,22 +25,22 @@ func TestTheInventoryRunsItsStatementsPrepared(t *testing.T) {
 	key := func() inbox.Key { return inbox.Key{Consumer: "inventory", MessageID: uuid.NewString()} }
 	log.RunsPrepared(t, func() {
 		sku := "SKU-" + uuid.NewString()[:8]
-		if err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: sku, OnHand: 10}); err != nil {
+		if err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: sku, OnHand: 10}); err != nil {
 			t.Fatal(err)
 		}
 		released, committed := uuid.NewString(), uuid.NewString()
 		for _, order := range []string{released, committed} {
-			if _, err := a.Commands.ReserveStock.Handle(ctx, app.ReserveStock{Message: key(), OrderID: order, Lines: []domain.Line{{SKU: sku, Quantity: 2}}}); err != nil {
+			if _, err := a.Commands.ReserveStock.Handle(ctx, command.ReserveStock{Message: key(), OrderID: order, Lines: []domain.Line{{SKU: sku, Quantity: 2}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := a.Commands.ReleaseStock.Handle(ctx, app.ReleaseStock{Message: key(), OrderID: released}); err != nil {
+		if err := a.Commands.ReleaseStock.Handle(ctx, command.ReleaseStock{Message: key(), OrderID: released}); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Commands.CommitStock.Handle(ctx, app.CommitStock{Message: key(), OrderID: committed}); err != nil {
+		if err := a.Commands.CommitStock.Handle(ctx, command.CommitStock{Message: key(), OrderID: committed}); err != nil {
 			t.Fatal(err)
 		}
-		if l, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: sku}); err != nil || l.OnHand != 8 || l.Reserved != 0 {
+		if l, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: sku}); err != nil || l.OnHand != 8 || l.Reserved != 0 {
 			t.Fatalf("stock level = %+v, %v; want 8 on hand, none reserved", l, err)
 		}
 	})

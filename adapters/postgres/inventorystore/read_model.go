@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/query"
 )
 
 // StockReadModel reads stock levels, with its statement prepared.
@@ -15,7 +15,7 @@ type StockReadModel struct {
 	stmts *pgtx.Statements
 }
 
-var _ app.StockReadModel = (*StockReadModel)(nil)
+var _ query.StockReadModel = (*StockReadModel)(nil)
 
 // NewStockReadModel returns the read model on db.
 func NewStockReadModel(db *sql.DB) (*StockReadModel, error) {
@@ -30,15 +30,15 @@ func NewStockReadModel(db *sql.DB) (*StockReadModel, error) {
 }
 
 // StockLevel implements app.StockReadModel.
-func (m *StockReadModel) StockLevel(ctx context.Context, sku string) (app.StockLevel, error) {
-	l := app.StockLevel{SKU: sku}
+func (m *StockReadModel) StockLevel(ctx context.Context, sku string) (query.StockLevel, error) {
+	l := query.StockLevel{SKU: sku}
 	err := m.stmts.QueryRowContext(ctx, `SELECT on_hand, reserved, updated_at FROM inventory_stock WHERE sku = $1`, sku).
 		Scan(&l.OnHand, &l.Reserved, &l.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return app.StockLevel{}, app.ErrUnknownSKU
+		return query.StockLevel{}, query.ErrUnknownSKU
 	}
 	if err != nil {
-		return app.StockLevel{}, fmt.Errorf("read stock of %s: %w", sku, err)
+		return query.StockLevel{}, fmt.Errorf("read stock of %s: %w", sku, err)
 	}
 	l.Available = l.OnHand - l.Reserved
 	l.UpdatedAt = l.UpdatedAt.UTC()

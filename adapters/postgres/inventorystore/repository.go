@@ -16,7 +16,7 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
 	domain "github.com/orderflow/orders/domain/inventory"
 )
 
@@ -40,7 +40,7 @@ type Repository struct {
 	eventsTopic string
 }
 
-var _ app.Repository = (*Repository)(nil)
+var _ command.Repository = (*Repository)(nil)
 
 // NewRepository returns a repository that publishes the inventory's
 // events to the Kafka topic eventsTopic through outbox.
@@ -104,7 +104,7 @@ func insertReservations(ctx context.Context, uow *pgtx.UnitOfWork, rows []reserv
 		pq.Array(ids), pq.Array(statuses), pq.Array(lines), pq.Array(reasons))
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
-		return fmt.Errorf("order %s: %w", rows[0].orderID, app.ErrReservationExists)
+		return fmt.Errorf("order %s: %w", rows[0].orderID, command.ErrReservationExists)
 	}
 	if err != nil {
 		return fmt.Errorf("store reservation of order %s: %w", rows[0].orderID, err)

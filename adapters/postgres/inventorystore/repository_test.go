@@ -17,6 +17,8 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/inventorystore"
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/inventory"
+	"github.com/orderflow/orders/app/inventory/command"
+	"github.com/orderflow/orders/app/inventory/query"
 	domain "github.com/orderflow/orders/domain/inventory"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -69,7 +71,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	ctx := context.Background()
 	const stock, orders = 25, 60
 	for _, sku := range []string{"HOT", "WARM"} {
-		if err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: sku, OnHand: stock}); err != nil {
+		if err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: sku, OnHand: stock}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +94,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 			} else {
 				lines = append(lines, domain.Line{SKU: "WARM", Quantity: 1})
 			}
-			status, err := a.Commands.ReserveStock.Handle(ctx, app.ReserveStock{OrderID: uuid.NewString(), Lines: lines})
+			status, err := a.Commands.ReserveStock.Handle(ctx, command.ReserveStock{OrderID: uuid.NewString(), Lines: lines})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -110,7 +112,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	wg.Wait()
 
 	for sku, want := range map[string]int64{"HOT": heldHot, "WARM": heldWarm} {
-		l, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: sku})
+		l, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: sku})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,12 +136,12 @@ func TestARedeliveredMessageHasNoSecondEffect(t *testing.T) {
 	db := testenv.DB(t)
 	a := newApp(t, db)
 	ctx := context.Background()
-	if err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: "BOOK", OnHand: 10}); err != nil {
+	if err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: "BOOK", OnHand: 10}); err != nil {
 		t.Fatal(err)
 	}
 	orderID := uuid.NewString()
 	placed := inbox.Key{Consumer: "inventory", MessageID: "event-placed"}
-	reserve := app.ReserveStock{Message: placed, OrderID: orderID, Lines: []domain.Line{{SKU: "BOOK", Quantity: 4}}}
+	reserve := command.ReserveStock{Message: placed, OrderID: orderID, Lines: []domain.Line{{SKU: "BOOK", Quantity: 4}}}
 
 	if _, err := a.Commands.ReserveStock.Handle(ctx, reserve); err != nil {
 		t.Fatal(err)
@@ -149,19 +151,19 @@ func TestARedeliveredMessageHasNoSecondEffect(t *testing.T) {
 	}
 	// Another consumer's inbox is its own.
 	reserve.Message = inbox.Key{Consumer: "someone-else", MessageID: "event-placed"}
-	if _, err := a.Commands.ReserveStock.Handle(ctx, reserve); !errors.Is(err, app.ErrReservationExists) {
+	if _, err := a.Commands.ReserveStock.Handle(ctx, reserve); !errors.Is(err, command.ErrReservationExists) {
 		t.Errorf("same order through another key: err = %v, want ErrReservationExists", err)
 	}
 
 	cancelled := inbox.Key{Consumer: "inventory", MessageID: "event-cancelled"}
 	for i := range 3 {
-		err := a.Commands.ReleaseStock.Handle(ctx, app.ReleaseStock{Message: cancelled, OrderID: orderID})
+		err := a.Commands.ReleaseStock.Handle(ctx, command.ReleaseStock{Message: cancelled, OrderID: orderID})
 		if i == 0 && err != nil || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
 			t.Errorf("release delivery %d: err = %v", i+1, err)
 		}
 	}
 
-	l, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: "BOOK"})
+	l, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: "BOOK"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,20 +187,20 @@ func TestStockLevelsOfOperators(t *testing.T) {
 	db := testenv.DB(t)
 	a := newApp(t, db)
 	ctx := context.Background()
-	if _, err := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: "NEW"}); !errors.Is(err, app.ErrUnknownSKU) {
+	if _, err := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: "NEW"}); !errors.Is(err, query.ErrUnknownSKU) {
 		t.Errorf("unknown SKU: err = %v", err)
 	}
-	if err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: "NEW", OnHand: 5}); err != nil {
+	if err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: "NEW", OnHand: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Commands.ReserveStock.Handle(ctx, app.ReserveStock{OrderID: uuid.NewString(), Lines: []domain.Line{{SKU: "NEW", Quantity: 3}}}); err != nil {
+	if _, err := a.Commands.ReserveStock.Handle(ctx, command.ReserveStock{OrderID: uuid.NewString(), Lines: []domain.Line{{SKU: "NEW", Quantity: 3}}}); err != nil {
 		t.Fatal(err)
 	}
-	err := a.Commands.SetStock.Handle(ctx, app.SetStock{SKU: "NEW", OnHand: 2})
+	err := a.Commands.SetStock.Handle(ctx, command.SetStock{SKU: "NEW", OnHand: 2})
 	if !errors.Is(err, domain.ErrBelowReserved) {
 		t.Errorf("setting stock below the reserved units: err = %v", err)
 	}
-	l, _ := a.Queries.GetStockLevel.Handle(ctx, app.GetStockLevel{SKU: "NEW"})
+	l, _ := a.Queries.GetStockLevel.Handle(ctx, query.GetStockLevel{SKU: "NEW"})
 	if fmt.Sprint(l.OnHand, l.Reserved, l.Available) != "5 3 2" {
 		t.Errorf("stock = %+v", l)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -31,7 +31,7 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 		}
 		for _, order := range orders {
 			key := inbox.Key{Consumer: "payment", MessageID: uuid.NewString(), OrderKey: order, Order: order, Version: 1}
-			if err := a.Commands.OpenPayment.Handle(b.Join(ctx), app.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+			if err := a.Commands.OpenPayment.Handle(b.Join(ctx), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -22,7 +23,7 @@ func messageKey(orderID, event string) inbox.Key {
 // openPayment delivers the order's OrderPlaced.
 func openPayment(t *testing.T, a app.Application, orderID string, amount int64) {
 	t.Helper()
-	err := a.Commands.OpenPayment.Handle(context.Background(), app.OpenPayment{Message: messageKey(orderID, "placed"), OrderID: orderID, Amount: amount, Currency: "EUR"})
+	err := a.Commands.OpenPayment.Handle(context.Background(), command.OpenPayment{Message: messageKey(orderID, "placed"), OrderID: orderID, Amount: amount, Currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +33,13 @@ func openPayment(t *testing.T, a app.Application, orderID string, amount int64) 
 // OrderStockReserved and OrderCancelled, the same message each time.
 func chargeDelivery(a app.Application, orderID string) func() (domain.Status, error) {
 	return func() (domain.Status, error) {
-		return a.Commands.ChargePayment.Handle(context.Background(), app.ChargePayment{Message: messageKey(orderID, "stock-reserved"), OrderID: orderID})
+		return a.Commands.ChargePayment.Handle(context.Background(), command.ChargePayment{Message: messageKey(orderID, "stock-reserved"), OrderID: orderID})
 	}
 }
 
 func cancelDelivery(a app.Application, orderID string) func() (domain.Status, error) {
 	return func() (domain.Status, error) {
-		return a.Commands.CancelPayment.Handle(context.Background(), app.CancelPayment{Message: messageKey(orderID, "cancelled"), OrderID: orderID})
+		return a.Commands.CancelPayment.Handle(context.Background(), command.CancelPayment{Message: messageKey(orderID, "cancelled"), OrderID: orderID})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
@@ -54,7 +55,7 @@ func (c *crashInjector) at(p crashPoint) bool {
 }
 
 type crashingRepository struct {
-	app.Repository
+	command.Repository
 	crash *crashInjector
 }
 
@@ -80,16 +81,16 @@ func failAfter(fn func(context.Context, *domain.Payment) error) func(context.Con
 }
 
 type crashingGateway struct {
-	app.Gateway
+	command.Gateway
 	crash *crashInjector
 }
 
-func (g crashingGateway) Charge(ctx context.Context, c app.Charge) (app.ChargeResult, error) {
-	return crashAround(g.crash, func() (app.ChargeResult, error) { return g.Gateway.Charge(ctx, c) })
+func (g crashingGateway) Charge(ctx context.Context, c command.Charge) (command.ChargeResult, error) {
+	return crashAround(g.crash, func() (command.ChargeResult, error) { return g.Gateway.Charge(ctx, c) })
 }
 
-func (g crashingGateway) Refund(ctx context.Context, r app.Refund) (app.RefundResult, error) {
-	return crashAround(g.crash, func() (app.RefundResult, error) { return g.Gateway.Refund(ctx, r) })
+func (g crashingGateway) Refund(ctx context.Context, r command.Refund) (command.RefundResult, error) {
+	return crashAround(g.crash, func() (command.RefundResult, error) { return g.Gateway.Refund(ctx, r) })
 }
 
 // crashAround makes a gateway call unless the process dies before it, and
@@ -124,7 +125,7 @@ func deliver(handle func() (domain.Status, error)) (status domain.Status, err er
 func crashTestApp(t *testing.T, db *sql.DB) (app.Application, *crashInjector) {
 	t.Helper()
 	crash := &crashInjector{}
-	a := newAppWrapping(t, db, func(r app.Repository, g app.Gateway) (app.Repository, app.Gateway) {
+	a := newAppWrapping(t, db, func(r command.Repository, g command.Gateway) (command.Repository, command.Gateway) {
 		return crashingRepository{Repository: r, crash: crash}, crashingGateway{Gateway: g, crash: crash}
 	})
 	return a, crash

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	domain "github.com/orderflow/orders/domain/payment"
-	"github.com/orderflow/orders/internal/contracts/paymentevents"
-	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/platform/contracts/paymentevents"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 // outboxMessages makes the outbox messages of a payment's new events:

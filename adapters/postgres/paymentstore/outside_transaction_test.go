@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -16,7 +16,7 @@ import (
 // time it is called: the intent must be committed, and no transaction may
 // hold the payment's row.
 type probingGateway struct {
-	app.Gateway
+	command.Gateway
 	t  *testing.T
 	db *sql.DB
 }
@@ -40,12 +40,12 @@ func (g probingGateway) probe(ctx context.Context, orderID string, want domain.S
 	}
 }
 
-func (g probingGateway) Charge(ctx context.Context, c app.Charge) (app.ChargeResult, error) {
+func (g probingGateway) Charge(ctx context.Context, c command.Charge) (command.ChargeResult, error) {
 	g.probe(ctx, c.OrderID, domain.StatusCharging)
 	return g.Gateway.Charge(ctx, c)
 }
 
-func (g probingGateway) Refund(ctx context.Context, r app.Refund) (app.RefundResult, error) {
+func (g probingGateway) Refund(ctx context.Context, r command.Refund) (command.RefundResult, error) {
 	g.probe(ctx, r.OrderID, domain.StatusRefunding)
 	return g.Gateway.Refund(ctx, r)
 }
@@ -53,7 +53,7 @@ func (g probingGateway) Refund(ctx context.Context, r app.Refund) (app.RefundRes
 func TestTheGatewayIsCalledOutsideThePaymentsTransaction(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	a := newAppWrapping(t, db, func(r app.Repository, g app.Gateway) (app.Repository, app.Gateway) {
+	a := newAppWrapping(t, db, func(r command.Repository, g command.Gateway) (command.Repository, command.Gateway) {
 		return r, probingGateway{Gateway: g, t: t, db: db}
 	})
 	orderID := uuid.NewString()

@@ -8,7 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
+	"github.com/orderflow/orders/app/payment/query"
 	domain "github.com/orderflow/orders/domain/payment"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -27,20 +28,20 @@ func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 	log.RunsPrepared(t, func() {
 		refunded, voided := uuid.NewString(), uuid.NewString()
 		for order, amount := range map[string]int64{refunded: 2598, voided: 200_000} {
-			if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key(), OrderID: order, Amount: amount, Currency: "EUR"}); err != nil {
+			if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: key(), OrderID: order, Amount: amount, Currency: "EUR"}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusCaptured {
+		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusCaptured {
 			t.Fatalf("charge: %s, %v", status, err)
 		}
-		if status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusRefunded {
+		if status, err := a.Commands.CancelPayment.Handle(ctx, command.CancelPayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusRefunded {
 			t.Fatalf("cancel: %s, %v", status, err)
 		}
-		if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key(), OrderID: voided}); err != nil || status != domain.StatusDeclined {
+		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: voided}); err != nil || status != domain.StatusDeclined {
 			t.Fatalf("charge above the limit: %s, %v", status, err)
 		}
-		if ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, app.PaymentsOfOrder{OrderID: refunded}); err != nil || len(ps) != 1 {
+		if ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, query.PaymentsOfOrder{OrderID: refunded}); err != nil || len(ps) != 1 {
 			t.Fatalf("payments = %+v, %v", ps, err)
 		}
 	})
@@ -66,13 +67,13 @@ func TestOpeningAPaymentDoesNotHoldBackTheOutbox(t *testing.T) {
 		return n
 	}
 	log.Take()
-	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+	if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := writerLocks(); n != 0 {
 		t.Errorf("opening a payment took %d writer locks, want none", n)
 	}
-	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order}); err != nil || status != domain.StatusCaptured {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order}); err != nil || status != domain.StatusCaptured {
 		t.Fatalf("charge: %s, %v", status, err)
 	}
 	if n := writerLocks(); n != 1 {

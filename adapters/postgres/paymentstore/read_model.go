@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/query"
 )
 
 // ReadModel reads payments, with its statement prepared.
@@ -17,7 +17,7 @@ type ReadModel struct {
 	stmts *pgtx.Statements
 }
 
-var _ app.ReadModel = (*ReadModel)(nil)
+var _ query.ReadModel = (*ReadModel)(nil)
 
 // NewReadModel returns the read model on db.
 func NewReadModel(db *sql.DB) (*ReadModel, error) {
@@ -32,10 +32,10 @@ func NewReadModel(db *sql.DB) (*ReadModel, error) {
 }
 
 // PaymentsOfOrder implements app.ReadModel.
-func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []app.Payment, err error) {
+func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []query.Payment, err error) {
 	id, err := uuid.Parse(orderID)
 	if err != nil {
-		return []app.Payment{}, nil // no payment belongs to an ID that is not a UUID
+		return []query.Payment{}, nil // no payment belongs to an ID that is not a UUID
 	}
 	// The canonical form: uuid.Parse also reads forms PostgreSQL does not
 	// (urn:uuid:…), and the column compares UUIDs, not their spelling.
@@ -47,9 +47,9 @@ func (m *ReadModel) PaymentsOfOrder(ctx context.Context, orderID string) (_ []ap
 		return nil, fmt.Errorf("read payments of order %s: %w", orderID, err)
 	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
-	payments := []app.Payment{}
+	payments := []query.Payment{}
 	for rows.Next() {
-		var p app.Payment
+		var p query.Payment
 		if err := rows.Scan(&p.OrderID, &p.Amount, &p.Currency, &p.Status, &p.PaymentID, &p.RefundID, &p.Reason, &p.CreatedAt, &p.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("scan payment: %w", err)
 		}

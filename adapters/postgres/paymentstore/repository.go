@@ -15,7 +15,7 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/messagestore"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
 	domain "github.com/orderflow/orders/domain/payment"
 )
 
@@ -39,7 +39,7 @@ type Repository struct {
 	eventsTopic string
 }
 
-var _ app.Repository = (*Repository)(nil)
+var _ command.Repository = (*Repository)(nil)
 
 // NewRepository returns a repository that publishes payment events to the
 // Kafka topic eventsTopic through outbox.
@@ -79,7 +79,7 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 
 type paymentsKey struct{}
 
-// insert stores new payments in one statement: app.ErrPaymentExists when
+// insert stores new payments in one statement: command.ErrPaymentExists when
 // an order has one already (in a batch, the batch fails and its members
 // run alone, where each finds its own outcome).
 func insert(ctx context.Context, uow *pgtx.UnitOfWork, ps []*domain.Payment) error {
@@ -98,7 +98,7 @@ func insert(ctx context.Context, uow *pgtx.UnitOfWork, ps []*domain.Payment) err
 		return fmt.Errorf("store payment of order %s: %w", ps[0].OrderID(), err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n < int64(len(ps)) {
-		return errors.Join(fmt.Errorf("order %s: %w", ps[0].OrderID(), app.ErrPaymentExists), err)
+		return errors.Join(fmt.Errorf("order %s: %w", ps[0].OrderID(), command.ErrPaymentExists), err)
 	}
 	return nil
 }

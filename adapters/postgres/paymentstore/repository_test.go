@@ -17,6 +17,8 @@ import (
 	"github.com/orderflow/orders/adapters/postgres/paymentstore"
 	"github.com/orderflow/orders/app/inbox"
 	app "github.com/orderflow/orders/app/payment"
+	"github.com/orderflow/orders/app/payment/command"
+	"github.com/orderflow/orders/app/payment/query"
 	domain "github.com/orderflow/orders/domain/payment"
 	"github.com/orderflow/orders/internal/testenv"
 )
@@ -43,7 +45,7 @@ func newRepository(t *testing.T, db *sql.DB) *paymentstore.Repository {
 
 // newAppWrapping builds the application on the real adapters, the
 // repository and gateway wrapped by wrap when it is not nil.
-func newAppWrapping(t *testing.T, db *sql.DB, wrap func(app.Repository, app.Gateway) (app.Repository, app.Gateway)) app.Application {
+func newAppWrapping(t *testing.T, db *sql.DB, wrap func(command.Repository, command.Gateway) (command.Repository, command.Gateway)) app.Application {
 	t.Helper()
 	repo := newRepository(t, db)
 	readModel, err := paymentstore.NewReadModel(db)
@@ -87,10 +89,10 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		return inbox.Key{Consumer: "payment", MessageID: id}
 	}
 
-	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
+	if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
+	if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: key("placed"), OrderID: orderID, Amount: 2598, Currency: "EUR"}); !errors.Is(err, inbox.ErrDuplicate) {
 		t.Errorf("second OrderPlaced: err = %v, want ErrDuplicate", err)
 	}
 
@@ -100,7 +102,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("stock-reserved"), OrderID: orderID})
+			_, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key("stock-reserved"), OrderID: orderID})
 			errs <- err
 		}()
 	}
@@ -120,12 +122,12 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	}
 	// Another message asking to charge again (it cannot happen, but) finds
 	// the payment captured and leaves it.
-	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{Message: key("another"), OrderID: orderID}); err != nil || status != domain.StatusCaptured {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key("another"), OrderID: orderID}); err != nil || status != domain.StatusCaptured {
 		t.Errorf("charge of a captured payment: %s, %v", status, err)
 	}
 
 	for i := range 3 {
-		status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{Message: key("cancelled"), OrderID: orderID})
+		status, err := a.Commands.CancelPayment.Handle(ctx, command.CancelPayment{Message: key("cancelled"), OrderID: orderID})
 		if i == 0 && (err != nil || status != domain.StatusRefunded) || i > 0 && !errors.Is(err, inbox.ErrDuplicate) {
 			t.Errorf("cancel delivery %d: %s, %v", i+1, status, err)
 		}
@@ -141,7 +143,7 @@ func TestAnOrderIsChargedAndRefundedOnce(t *testing.T) {
 	if events != 2 {
 		t.Errorf("%d outbox messages, want PaymentCaptured and PaymentRefunded", events)
 	}
-	ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, app.PaymentsOfOrder{OrderID: orderID})
+	ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, query.PaymentsOfOrder{OrderID: orderID})
 	if err != nil || len(ps) != 1 || ps[0].Status != "refunded" || ps[0].PaymentID == "" || ps[0].RefundID == "" {
 		t.Errorf("payments = %+v, %v", ps, err)
 	}
@@ -154,23 +156,23 @@ func TestAboveTheLimitIsDeclinedAndAnUnchargedPaymentVoided(t *testing.T) {
 	ctx := context.Background()
 	pricey, cheap := uuid.NewString(), uuid.NewString()
 	for id, amount := range map[string]int64{pricey: 100_001, cheap: 100_000} {
-		if err := a.Commands.OpenPayment.Handle(ctx, app.OpenPayment{OrderID: id, Amount: amount, Currency: "EUR"}); err != nil {
+		if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{OrderID: id, Amount: amount, Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: pricey}); err != nil || status != domain.StatusDeclined {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{OrderID: pricey}); err != nil || status != domain.StatusDeclined {
 		t.Errorf("charge above the limit: %s, %v; want declined", status, err)
 	}
-	if status, err := a.Commands.CancelPayment.Handle(ctx, app.CancelPayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+	if status, err := a.Commands.CancelPayment.Handle(ctx, command.CancelPayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
 		t.Errorf("cancel before the charge: %s, %v; want voided", status, err)
 	}
-	if status, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{OrderID: cheap}); err != nil || status != domain.StatusVoided {
 		t.Errorf("charge after the void: %s, %v; want it left voided", status, err)
 	}
 	if charges, _ := ledger(t, db, cheap); charges != 0 {
 		t.Errorf("a voided payment was charged %d times", charges)
 	}
-	if _, err := a.Commands.ChargePayment.Handle(ctx, app.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{OrderID: uuid.NewString()}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("charge of an unknown order: err = %v, want ErrNotFound", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 // Wrap runs an API's routes under the shared middleware: the request is

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // traced runs each request in an HTTP server span, continuing the trace a

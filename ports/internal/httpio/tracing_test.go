@@ -13,8 +13,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/orderflow/orders/internal/logging"
-	"github.com/orderflow/orders/internal/tracing"
+	"github.com/orderflow/orders/platform/logging"
+	"github.com/orderflow/orders/platform/tracing"
 )
 
 // The client's trace and span a request names in its traceparent.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/orderflow/orders/internal/correlation"
+	"github.com/orderflow/orders/platform/correlation"
 )
 
 // RetryAfterSeconds is the Retry-After of a 503: long enough for a pool to
