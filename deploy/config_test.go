@@ -36,7 +36,7 @@ func TestAlertRulesParseAndHaveARunbook(t *testing.T) {
 		}
 	}
 	if alerts < 8 {
-		t.Errorf("%d alerts; want the relay, backlog, lag, dead-letter, parked, HTTP and process alerts", alerts)
+		t.Errorf("%d alerts; want the forwarder, backlog, lag, dead-letter, parked, HTTP and process alerts", alerts)
 	}
 }
 

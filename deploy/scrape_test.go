@@ -46,8 +46,8 @@ func TestEveryMetricTheDashboardAndAlertsUseIsServed(t *testing.T) {
 	all := testenv.StartProcess(t, "orders all", testenv.BuildOrders(t), []string{"all"},
 		"DATABASE_URL="+dbURL, "KAFKA_BROKERS="+strings.Join(brokers, ","), testenv.AuthEnv,
 		"ORDERS_TOPIC="+ordersTopic, "INVENTORY_TOPIC="+testenv.Topic(t, brokers, 2), "PAYMENTS_TOPIC="+testenv.Topic(t, brokers, 2),
-		"INVENTORY_DLQ_TOPIC="+testenv.Topic(t, brokers, 1), "PAYMENT_DLQ_TOPIC="+testenv.Topic(t, brokers, 1),
-		"SAGA_DLQ_TOPIC="+testenv.Topic(t, brokers, 1), "ORDERS_TOPIC_PARTITIONS=2", "DLQ_TOPIC_PARTITIONS=1",
+		"INVENTORY_DEAD_LETTER_TOPIC="+testenv.Topic(t, brokers, 1), "PAYMENT_DEAD_LETTER_TOPIC="+testenv.Topic(t, brokers, 1),
+		"SAGA_DEAD_LETTER_TOPIC="+testenv.Topic(t, brokers, 1), "ORDERS_TOPIC_PARTITIONS=2", "DEAD_LETTER_TOPIC_PARTITIONS=1",
 		"INVENTORY_CONSUMER_GROUP=inventory."+suffix, "PAYMENT_CONSUMER_GROUP=payment."+suffix, "SAGA_CONSUMER_GROUP=order-saga."+suffix,
 		"HTTP_ADDR="+api, "INVENTORY_HTTP_ADDR="+inventory, "PAYMENT_HTTP_ADDR="+testenv.FreeAddr(t), "METRICS_ADDR="+metrics,
 		"PAYMENT_DECLINE_ABOVE=100000", "CONSUMER_MAX_RETRIES=1", "FORWARDER_IDLE_POLL_INTERVAL=200ms", "LOG_LEVEL=warn")

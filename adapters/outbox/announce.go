@@ -13,7 +13,7 @@ import (
 
 // ErrNotAnnounced is Publish's (or Announce's) error when the transaction
 // took a shard's writer lock after it had written something: its rows
-// would carry a transaction ID the relay may already have passed, so the
+// would carry a transaction ID the forwarder may already have passed, so the
 // transaction must roll back. Call Announce before the transaction's
 // first write.
 var ErrNotAnnounced = errors.New("outbox: the transaction wrote before it announced itself as a writer of the shard; call Announce before its first write")
@@ -26,7 +26,7 @@ type writerLock struct{ topic string }
 // messages of these partition keys (order IDs): it takes the writer lock
 // of their shards, shared, for the rest of the transaction. It must run
 // before the transaction's first write (of any table), when the
-// transaction has no ID yet: the relay then reads a shard only below the
+// transaction has no ID yet: the forwarder then reads a shard only below the
 // IDs of its writers (docs/forwarder.md, "Reading"), and a transaction
 // that takes its ID after the lock cannot write a row below that barrier.
 // A long transaction holds back the shards it announced, no others.

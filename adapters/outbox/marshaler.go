@@ -17,14 +17,14 @@ import (
 var frameMagic = []byte{0, 'o', 'b', 1}
 
 // Marshaler is the forwarder.Marshaler of the outbox, used by the Publisher
-// (forwarder.PublisherConfig) and by the relay's forwarders
+// (forwarder.PublisherConfig) and by the forwarder's Watermill forwarders
 // (forwarder.Config). It stores the forwarder's envelope as a frame:
 //
 //	"\x00ob\x01", then uvarint-length-prefixed destination topic and UUID,
 //	a uvarint count of metadata pairs, each key and value length-prefixed,
 //	and then the message payload as it is, to the end.
 //
-// So the relay slices the payload out of the stored bytes and hands the
+// So the forwarder slices the payload out of the stored bytes and hands the
 // same bytes to Kafka: no base64, no JSON escaping or decoding. It also
 // reads the JSON envelope of rows written before frames existed.
 //

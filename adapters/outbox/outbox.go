@@ -2,7 +2,7 @@
 // transactional outbox: the outbox's Config (name, shards, table names),
 // the shard a message goes to, the Publisher that writes messages on the
 // transaction, and the Marshaler of the forwarder envelope they are stored
-// in. The relay that moves them to Kafka is in outbox/relay; operations
+// in. The forwarder that moves them to Kafka is in outbox/forwarder; operations
 // (layout check, status, repair, reshard, retention) are in outbox/admin.
 //
 // An outbox is named (Config.Name): the order service's is "orders"; another
@@ -35,7 +35,7 @@ const DefaultShards = 1
 // MaxShards bounds Config.Shards.
 const MaxShards = 256
 
-// DefaultConsumerGroup is the relay's consumer group: the name of its
+// DefaultConsumerGroup is the forwarder's consumer group: the name of its
 // offsets row in each shard.
 const DefaultConsumerGroup = "forwarder"
 
@@ -119,7 +119,7 @@ func MessagesTable(topic string) string { return shard.MessagesTable(topic) }
 // positions.
 func OffsetsTable(topic string) string { return shard.OffsetsTable(topic) }
 
-// ShardLockID is how pg_locks shows the advisory lock a relay of
+// ShardLockID is how pg_locks shows the advisory lock a forwarder of
 // consumerGroup holds while it reads a SQL topic (classid, objid;
 // objsubid 1): to see from outside which session holds a shard.
 func ShardLockID(topic, consumerGroup string) (classID, objID int64) {

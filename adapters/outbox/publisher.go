@@ -19,8 +19,8 @@ type PublisherConfig struct {
 	// database's (admin.CheckLayout checks it at start-up).
 	Outbox Config
 	// WakeUp, when set, is called after every commit of a transaction that
-	// published to the outbox, with the shards it wrote: the relay's
-	// wake-up (relay.Notifier's Wake). Without it the relay finds the
+	// published to the outbox, with the shards it wrote: the forwarder's
+	// wake-up (forwarder.Notifier's Wake). Without it the forwarder finds the
 	// messages by polling.
 	WakeUp func(shards ...int)
 }
@@ -54,14 +54,14 @@ func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (*Publish
 }
 
 // Publish inserts msgs into the outbox within uow's transaction, for the
-// relay to send to the Kafka topic destination once it commits, and
-// registers the relay's wake-up to run after the commit. Nothing is sent if
+// forwarder to send to the Kafka topic destination once it commits, and
+// registers the forwarder's wake-up to run after the commit. Nothing is sent if
 // the transaction rolls back. Messages of one shard keep their order.
 //
 // The transaction must hold the writer lock of every shard it writes from
 // before it has a transaction ID (see Announce): Publish takes the locks
 // it is missing and fails with ErrNotAnnounced when the transaction
-// already wrote something, since the relay could then pass its rows.
+// already wrote something, since the forwarder could then pass its rows.
 func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error {
 	if uow == nil || uow.Tx == nil {
 		return errors.New("outbox publish needs a unit of work")
@@ -70,7 +70,7 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 		return nil
 	}
 	// The row carries the writer's trace context (the command's span), so
-	// the relay and the consumers continue its trace.
+	// the forwarder and the consumers continue its trace.
 	tracing.Inject(ctx, msgs...)
 	if uow.Batched() {
 		// A batch's messages go in with one insert per shard as it
@@ -107,7 +107,7 @@ type gatheredMessages struct {
 	destination string
 }
 
-// insert writes msgs into their shards and registers the relay's wake-up.
+// insert writes msgs into their shards and registers the forwarder's wake-up.
 func (p *Publisher) insert(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs []*message.Message) error {
 	byShard, shards := p.byShard(msgs)
 	if err := p.lockShards(ctx, uow, shards); err != nil {

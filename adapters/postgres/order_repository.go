@@ -16,12 +16,12 @@ import (
 )
 
 // Outbox publishes messages within a unit of work: they are written on
-// uow.Tx and sent only if it commits. An implementation that wakes a relay
+// uow.Tx and sent only if it commits. An implementation that wakes a forwarder
 // registers the wake-up with uow.AfterCommit.
 type Outbox interface {
 	// Announce declares, before the transaction's first write, the
 	// partition keys (order IDs) whose messages it may publish: the
-	// outbox relay holds back only the shards of open writers, and knows
+	// outbox forwarder holds back only the shards of open writers, and knows
 	// them from this (adapters/outbox's Announce).
 	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
@@ -42,7 +42,7 @@ type OrderRepositoryConfig struct {
 // the whole business transaction, in order:
 //
 //	BEGIN
-//	  announce the order's outbox shard         (Outbox.Announce: the relay's barrier)
+//	  announce the order's outbox shard         (Outbox.Announce: the forwarder's barrier)
 //	  record the consumed message in the inbox  (Update caused by a message)
 //	  look up the idempotency key               (Add with a key; idempotency.go)
 //	  load the order's events                   (Update; event_store.go)
@@ -52,7 +52,7 @@ type OrderRepositoryConfig struct {
 //	  publish the outbox messages               (order_messages.go, Outbox)
 //	  store the idempotency key                 (Add with a key)
 //	COMMIT
-//	after commit: wake the relay                (registered by the Outbox)
+//	after commit: wake the forwarder                (registered by the Outbox)
 //
 // The inbox record comes first: a second delivery of the message fails at
 // once with inbox.ErrDuplicate, and a concurrent one waits for the first.

@@ -66,9 +66,9 @@ func TestARepositoryWithoutAnInboxRefusesMessages(t *testing.T) {
 	}
 }
 
-// TestTheRelayIsWokenOnlyAfterACommitThatPublished: a placed order wakes
+// TestTheForwarderIsWokenOnlyAfterACommitThatPublished: a placed order wakes
 // it; a replayed idempotent request and a refused command do not.
-func TestTheRelayIsWokenOnlyAfterACommitThatPublished(t *testing.T) {
+func TestTheForwarderIsWokenOnlyAfterACommitThatPublished(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
 	var woken atomic.Int64

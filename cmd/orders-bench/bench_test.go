@@ -19,7 +19,7 @@ import (
 func TestHarnessSmoke(t *testing.T) {
 	o := fullOptions()
 	o.Clients, o.Step, o.Warmup, o.Rounds = []int{1, 2}, time.Second, 200*time.Millisecond, 1
-	o.Latency, o.Idle, o.Relay = time.Second, 500*time.Millisecond, false
+	o.Latency, o.Idle, o.Forwarder = time.Second, 500*time.Millisecond, false
 	o.BurstOrders, o.Sustained, o.EndTimeout = 40, time.Second, 3*time.Minute
 	o.CapacityStep, o.CapacitySteps = time.Second, 2
 	o.Shards, o.ShardLatency, o.ShardIdle = []int{2}, time.Second, 500*time.Millisecond
@@ -85,7 +85,7 @@ func TestHarnessSmoke(t *testing.T) {
 		}
 	}
 	checkDownstream(t, o, res.Downstream, out.String())
-	for _, want := range []string{"## Write path", "## Relay", "## End to end", "## Downstream", "## Targets", "service / pgbench",
+	for _, want := range []string{"## Write path", "## Forwarder", "## End to end", "## Downstream", "## Targets", "service / pgbench",
 		"burst: end-to-end rate", "commit → confirmed p99", "consumer lag 0 within", "CPU per confirmed order",
 		"burst: confirmed end to end ≥", "statements per confirmed order", "committed transactions per confirmed order",
 		"(step search)", "Sustained capacity: step search", "at 10/s", "pgbench running one confirmed order's statements"} {

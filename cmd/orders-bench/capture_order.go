@@ -40,10 +40,10 @@ var capturedSKUs = [2]int{17, 42}
 // the saga's consumers (their Watermill routers, middleware and handlers,
 // as `orders all` builds them) handle its messages. It returns every
 // transaction the order's flow committed, in order, and the statements
-// sent outside one. Instead of the relays and Kafka, each message an
+// sent outside one. Instead of the forwarders and Kafka, each message an
 // outbox takes is handed, after its transaction, to each consumer in turn
 // (in memory, each delivery acknowledged before the next), so that one
-// transaction runs at a time and the relays' own statements are left out.
+// transaction runs at a time and the forwarders' own statements are left out.
 // Every SKU of the catalogue gets stock first (not captured).
 func captureConfirmedOrder(ctx context.Context, url string, brokers []string, deadLetters string) ([]capturedTx, error) {
 	db, rec, err := openRecorded(url, 4) // the stores prepare in the background

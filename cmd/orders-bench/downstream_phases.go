@@ -60,7 +60,7 @@ type sustainedPhase struct {
 // of the transaction that confirmed the order (before its commit): a lower
 // bound. High runs from the placing transaction's start (before its
 // commit) to the OrderConfirmed record's append on Kafka (after the
-// confirmation's commit, and after the relay too): an upper bound.
+// confirmation's commit, and after the forwarder too): an upper bound.
 // Estimate runs from one transaction's start to the other's (OrderPlaced's
 // and OrderConfirmed's recorded_at): each end is early by its own
 // transaction's length, so the errors mostly cancel; the targets are read

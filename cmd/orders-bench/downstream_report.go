@@ -58,7 +58,7 @@ func (r *results) printDownstream(w io.Writer) {
 
 	fmt.Fprintf(w, "Sustained, open loop, %s per rate. commit → confirmed: \"low\" from the API's 201 to the confirming transaction's start,\n", r.Options.Sustained)
 	fmt.Fprintln(w, "\"estimate\" from the placing transaction's start to the confirming one's (order_events.recorded_at),")
-	fmt.Fprintln(w, "\"high\" from the placing transaction's start to the OrderConfirmed record's append on Kafka (after the relay).")
+	fmt.Fprintln(w, "\"high\" from the placing transaction's start to the OrderConfirmed record's append on Kafka (after the forwarder).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| rate | commit → confirmed | n | p50 | p90 | p99 | max |")
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|")
@@ -119,9 +119,9 @@ func (r *results) printOrderLimit(w io.Writer) {
 	b := r.Downstream.Burst
 	fmt.Fprintf(w, "The limit: pgbench running the business statements of one confirmed order, captured from the services' own code in this process "+
 		"(the placement through the API's handler, then each message of the order handed to the inventory's, the payment service's and the saga's "+
-		"consumers in turn, in memory instead of through the relays and Kafka): %d transactions between BEGIN and COMMIT as they ran and %d statement(s) "+
+		"consumers in turn, in memory instead of through the forwarders and Kafka): %d transactions between BEGIN and COMMIT as they ran and %d statement(s) "+
 		"sent outside one (the gateway's ledger), %d statements in all, every UUID random per run and the two SKUs drawn from the catalogue; "+
-		"without the relays' statements, the consumers' offsets or the read side. %d clients for %s, prepared statements (`%s`).\n\n",
+		"without the forwarders' statements, the consumers' offsets or the read side. %d clients for %s, prepared statements (`%s`).\n\n",
 		l.Transactions, l.Standalone, l.Statements, l.Clients, l.Duration, "confirmed-order.sql")
 	fmt.Fprintln(w, "| pgbench, whole orders/s | background load | burst: confirmed end to end | ÷ pgbench | sustained capacity | ÷ pgbench |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")

@@ -49,17 +49,17 @@ func measureDrain(ctx context.Context, e *environment, w *writePathResult, log i
 		return nil, err
 	}
 	defer func() { _ = client.Close() }()
-	fmt.Fprintf(log, "drain: orders forward, backlog of %d order events\n", backlog)
+	fmt.Fprintf(log, "drain: orders forwarder, backlog of %d order events\n", backlog)
 
 	pg0 := postgresServer{}.CPU()
 	start := time.Now()
-	fwd, err := startOrders(e.ordersBin, "forward", e.dir, e.serviceEnv(w.Backlog, map[string]string{"ORDERS_TOPIC": w.Topic}))
+	fwd, err := startOrders(e.ordersBin, "forwarder", e.dir, e.serviceEnv(w.Backlog, map[string]string{"ORDERS_TOPIC": w.Topic}))
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = fwd.stop() }()
 	res := &drainResult{Backlog: backlog}
-	timeout := time.Duration(backlog/200)*time.Second + time.Minute // far slower than any relay
+	timeout := time.Duration(backlog/200)*time.Second + time.Minute // far slower than any forwarder
 	for {
 		n := kafkaRecords(client, w.Topic)
 		res.Series = append(res.Series, drainPoint{At: time.Since(start), Records: n})

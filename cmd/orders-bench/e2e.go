@@ -62,7 +62,7 @@ type e2eResult struct {
 // processes and places orders at each rate in turn. Without the inventory
 // among the consumers it measures commit → Kafka alone.
 func measureEndToEnd(ctx context.Context, e *environment, o options, consumers []string, rates []float64, shards int, log io.Writer) (*e2eResult, error) {
-	fmt.Fprintf(log, "end to end: orders api, forward%s as processes; rates %.0f orders/s\n", listed(consumers), rates)
+	fmt.Fprintf(log, "end to end: orders api, forwarder%s as processes; rates %.0f orders/s\n", listed(consumers), rates)
 	p, err := startPipeline(ctx, e, consumers, shards)
 	if err != nil {
 		return nil, err

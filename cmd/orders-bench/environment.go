@@ -21,11 +21,11 @@ import (
 // server and Kafka broker (databases ordersbench_*, topics ordersbench.*),
 // and removes all of it at the end, last created first.
 type environment struct {
-	admin               *sql.DB
-	brokers             []string
-	dir                 string // binaries, scripts and logs of this run
-	ordersBin, relayBin string
-	cleanups            []func()
+	admin                   *sql.DB
+	brokers                 []string
+	dir                     string // binaries, scripts and logs of this run
+	ordersBin, forwarderBin string
+	cleanups                []func()
 	// partitions of each topic of the pipeline runs: they bound the
 	// consumers' batches (docs/saga.md, "Batches").
 	partitions int32
@@ -118,12 +118,12 @@ func (e *environment) deleteTopic(topic string) error {
 // benchBuildTags are the build tags of the binaries the benchmark runs.
 const benchBuildTags = "benchnooutbox"
 
-// build compiles the orders binary and, when needed, the relay benchmark,
+// build compiles the orders binary and, when needed, the forwarder benchmark,
 // before anything is measured.
-func (e *environment) build(ctx context.Context, relay bool) error {
+func (e *environment) build(ctx context.Context, forwarder bool) error {
 	targets := map[string]*string{"./cmd/orders": &e.ordersBin}
-	if relay {
-		targets["./cmd/outbox-bench"] = &e.relayBin
+	if forwarder {
+		targets["./cmd/outbox-bench"] = &e.forwarderBin
 	}
 	for pkg, dst := range targets {
 		out := filepath.Join(e.dir, strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "-"))

@@ -7,11 +7,11 @@
 //     OUTBOX_DISABLED=true (a switch only this benchmark's build of
 //     cmd/orders has, -tags benchnooutbox), and pgbench running the statements one order
 //     writes (captured from the service's own code) on the same clients;
-//  2. relay: the forwarder draining the write path's backlog, and the
+//  2. forwarder: the forwarder draining the write path's backlog, and the
 //     forwarder's own benchmark (cmd/outbox-bench: ours beside the
 //     stock Watermill configuration from 10,000 and 100,000 backlogs);
 //  3. end to end, at 10 orders/s and at half the maximum placement rate:
-//     commit → Kafka with `orders api` and `orders forward` as processes,
+//     commit → Kafka with `orders api` and `orders forwarder` as processes,
 //     then commit → Kafka and commit → the inventory consumer's reservation
 //     with `orders inventory` running too; each process's CPU while idle;
 //  4. resources: CPU seconds per 1,000 orders and peak RSS by process;
@@ -51,19 +51,19 @@ import (
 
 // options are the benchmark's settings; -short picks smaller ones.
 type options struct {
-	Clients   []int
-	Step      time.Duration // each write-path measurement
-	Warmup    time.Duration // before each service measurement
-	Rounds    int           // of the write path, alternating the variants
-	LowRate   float64       // the end-to-end run's light load, orders/s
-	Latency   time.Duration // each end-to-end phase
-	Idle      time.Duration
-	Consumers []string
-	Relay     bool
-	RelayArgs []string
-	Pgbench   string
-	Out       string // results, plots and logs
-	ImgDir    string // also write the plots here
+	Clients       []int
+	Step          time.Duration // each write-path measurement
+	Warmup        time.Duration // before each service measurement
+	Rounds        int           // of the write path, alternating the variants
+	LowRate       float64       // the end-to-end run's light load, orders/s
+	Latency       time.Duration // each end-to-end phase
+	Idle          time.Duration
+	Consumers     []string
+	Forwarder     bool
+	ForwarderArgs []string
+	Pgbench       string
+	Out           string // results, plots and logs
+	ImgDir        string // also write the plots here
 	// The downstream section.
 	BurstOrders, BurstClients int
 	Sustained                 time.Duration // each sustained rate
@@ -90,7 +90,7 @@ func fullOptions() options {
 	return options{
 		Clients: []int{1, 8, 32, 64}, Step: 10 * time.Second, Warmup: 2 * time.Second, Rounds: 2,
 		LowRate: 10, Latency: 30 * time.Second, Idle: 20 * time.Second, Consumers: []string{"inventory"},
-		Relay:       true,
+		Forwarder:   true,
 		Pgbench:     "/usr/lib/postgresql/15/bin/pgbench",
 		BurstOrders: 5000, BurstClients: 32, Sustained: time.Minute, SustainedLowRate: 40, SustainedQuietRate: 10, EndTimeout: 5 * time.Minute,
 		CapacityStep: 3 * time.Minute, CapacitySteps: 7,
@@ -101,7 +101,7 @@ func fullOptions() options {
 func shortOptions() options {
 	o := fullOptions()
 	o.Step, o.Warmup, o.Rounds = 2*time.Second, 500*time.Millisecond, 1
-	o.Latency, o.Idle, o.Relay = 5*time.Second, 5*time.Second, false
+	o.Latency, o.Idle, o.Forwarder = 5*time.Second, 5*time.Second, false
 	o.BurstOrders, o.Sustained, o.EndTimeout = 500, 5*time.Second, 2*time.Minute
 	o.CapacityStep, o.CapacitySteps = 6*time.Second, 4
 	o.Shards = nil
@@ -109,15 +109,15 @@ func shortOptions() options {
 }
 
 func main() {
-	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no relay benchmark, a burst of 500 orders, 5 s sustained rates and a step search of at most 4 steps of 6 s downstream")
+	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no forwarder benchmark, a burst of 500 orders, 5 s sustained rates and a step search of at most 4 steps of 6 s downstream")
 	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
 	step := flag.Duration("step", 0, "length of each write-path measurement (default 10s, short 2s)")
 	rounds := flag.Int("rounds", 0, "write-path rounds (default 2, short 1)")
 	latency := flag.Duration("latency", 0, "length of each end-to-end phase (default 30s, short 5s)")
 	idle := flag.Duration("idle", 0, "idle CPU window (default 20s, short 5s)")
 	consumers := flag.String("consumers", "inventory", "consumer processes in the end-to-end run: inventory[,payment,saga]")
-	relay := flag.String("relay", "", "run cmd/outbox-bench: true or false (default true, short false)")
-	relayArgs := flag.String("relay-args", "", "arguments of cmd/outbox-bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
+	forwarder := flag.String("forwarder", "", "run cmd/outbox-bench: true or false (default true, short false)")
+	forwarderArgs := flag.String("forwarder-args", "", "arguments of cmd/outbox-bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
 	pgbench := flag.String("pgbench", "", "pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)")
 	out := flag.String("out", "", "directory for results.json, the plots and the processes' logs (default: a new temporary directory)")
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
@@ -136,7 +136,7 @@ func main() {
 	if *short {
 		o = shortOptions()
 	}
-	if err := o.apply(*clients, *step, *rounds, *latency, *idle, *consumers, *relay, *relayArgs, *pgbench, *out, *imgDir); err != nil {
+	if err := o.apply(*clients, *step, *rounds, *latency, *idle, *consumers, *forwarder, *forwarderArgs, *pgbench, *out, *imgDir); err != nil {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(2)
 	}
@@ -177,7 +177,7 @@ func runUntilSignalled(o options) error {
 }
 
 func (o *options) apply(clients string, step time.Duration, rounds int, latency, idle time.Duration,
-	consumers, relay, relayArgs, pgbench, out, imgDir string,
+	consumers, forwarder, forwarderArgs, pgbench, out, imgDir string,
 ) error {
 	if clients != "" {
 		o.Clients = nil
@@ -202,15 +202,15 @@ func (o *options) apply(clients string, step time.Duration, rounds int, latency,
 		o.Idle = idle
 	}
 	o.Consumers = strings.Split(consumers, ",")
-	if relay != "" {
-		v, err := strconv.ParseBool(relay)
+	if forwarder != "" {
+		v, err := strconv.ParseBool(forwarder)
 		if err != nil {
-			return fmt.Errorf("-relay: %w", err)
+			return fmt.Errorf("-forwarder: %w", err)
 		}
-		o.Relay = v
+		o.Forwarder = v
 	}
-	if relayArgs != "" {
-		o.RelayArgs = strings.Fields(relayArgs)
+	if forwarderArgs != "" {
+		o.ForwarderArgs = strings.Fields(forwarderArgs)
 	}
 	if pgbench != "" {
 		o.Pgbench = pgbench
@@ -248,7 +248,7 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	defer e.close()
 	started := time.Now()
 	fmt.Fprintf(w, "orders-bench: results, plots and logs in %s\n", o.Out)
-	if err := e.build(ctx, o.Relay); err != nil {
+	if err := e.build(ctx, o.Forwarder); err != nil {
 		return nil, err
 	}
 	res := &results{Started: started, Options: o, Machine: describeMachine(ctx, e)}
@@ -259,9 +259,9 @@ func run(ctx context.Context, o options, w io.Writer) (*results, error) {
 	if res.Drain, err = measureDrain(ctx, e, res.WritePath, w); err != nil {
 		return nil, fmt.Errorf("drain: %w", err)
 	}
-	if o.Relay {
-		if res.Relay, err = measureRelay(ctx, e, o.RelayArgs, w); err != nil {
-			return nil, fmt.Errorf("relay: %w", err)
+	if o.Forwarder {
+		if res.Forwarder, err = measureForwarder(ctx, e, o.ForwarderArgs, w); err != nil {
+			return nil, fmt.Errorf("forwarder: %w", err)
 		}
 	}
 	// First the API and the forwarder alone (commit → Kafka), then with the

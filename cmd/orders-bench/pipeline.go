@@ -19,7 +19,7 @@ type pipeline struct {
 	db        database
 	env       map[string]string
 	api       *api
-	children  []*child // api first, then forward, then the consumers
+	children  []*child // api first, then forwarder, then the consumers
 	inventory string   // base URL of the inventory API
 	topic     string   // order events, with the broker's append time
 	groups    []string // the consumer groups, as allConsumers
@@ -40,7 +40,7 @@ func preparePipeline(ctx context.Context, e *environment, shards int) (_ *pipeli
 		return nil, err
 	}
 	topics := map[string]string{"ORDERS_TOPIC": p.topic}
-	for _, name := range []string{"INVENTORY_TOPIC", "PAYMENTS_TOPIC", "INVENTORY_DLQ_TOPIC", "PAYMENT_DLQ_TOPIC", "SAGA_DLQ_TOPIC"} {
+	for _, name := range []string{"INVENTORY_TOPIC", "PAYMENTS_TOPIC", "INVENTORY_DEAD_LETTER_TOPIC", "PAYMENT_DEAD_LETTER_TOPIC", "SAGA_DEAD_LETTER_TOPIC"} {
 		if topics[name], err = e.newTopic(strings.ToLower(strings.TrimSuffix(name, "_TOPIC")), e.partitions, false); err != nil {
 			return nil, err
 		}
@@ -77,7 +77,7 @@ func startPipeline(ctx context.Context, e *environment, consumers []string, shar
 		return nil, err
 	}
 	p.children = append(p.children, p.api.child)
-	if _, err := p.start(ctx, "forward", "METRICS_ADDR", "/metrics"); err != nil {
+	if _, err := p.start(ctx, "forwarder", "METRICS_ADDR", "/metrics"); err != nil {
 		return nil, err
 	}
 	for _, c := range consumers {

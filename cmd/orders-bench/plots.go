@@ -82,7 +82,7 @@ func cdf(d []time.Duration) plotter.XYs {
 func (r *results) plotDrain(file string) error {
 	d := r.Drain
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("orders forward draining a backlog of %d events", d.Backlog)
+	p.Title.Text = fmt.Sprintf("orders forwarder draining a backlog of %d events", d.Backlog)
 	p.X.Label.Text = "seconds since the forwarder process started"
 	p.Y.Label.Text = "events/s onto Kafka"
 	p.Add(plotter.NewGrid())

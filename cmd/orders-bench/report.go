@@ -15,7 +15,7 @@ func (r *results) print(w io.Writer) {
 	fmt.Fprintf(w, "- %s, one KRaft broker and controller\n  - JVM: %s\n  - broker settings (server.properties): %s\n\n",
 		m.Kafka, strings.Join(m.KafkaJVM, " "), strings.Join(m.KafkaSettings, ", "))
 	r.printWritePath(w)
-	r.printRelay(w)
+	r.printForwarder(w)
 	for _, e := range r.EndToEnd {
 		r.printEndToEnd(w, e)
 	}
@@ -49,23 +49,23 @@ func (r *results) printWritePath(w io.Writer) {
 	}
 }
 
-func (r *results) printRelay(w io.Writer) {
+func (r *results) printForwarder(w io.Writer) {
 	d, maxRate := r.Drain, r.WritePath.MaxRate
-	fmt.Fprintln(w, "## Relay: drain rate (events/s)")
+	fmt.Fprintln(w, "## Forwarder: drain rate (events/s)")
 	fmt.Fprintln(w)
-	if r.Relay != nil {
-		fmt.Fprintf(w, "cmd/outbox-bench %s (its own tables; stock = DefaultPostgreSQLSchema, batch 100, poll 1 s):\n\n", strings.Join(r.Relay.Args, " "))
+	if r.Forwarder != nil {
+		fmt.Fprintf(w, "cmd/outbox-bench %s (its own tables; stock = DefaultPostgreSQLSchema, batch 100, poll 1 s):\n\n", strings.Join(r.Forwarder.Args, " "))
 		fmt.Fprintln(w, "| backlog | ours | stock | ours / stock | ours / max placement rate |")
 		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|")
-		for _, row := range r.Relay.Rows {
+		for _, row := range r.Forwarder.Rows {
 			fmt.Fprintf(w, "| %d | %.0f | %.0f | %.1f× | %.2f× |\n", row.Backlog, row.Ours, row.Stock, ratio(row.Ours, row.Stock), ratio(row.Ours, maxRate))
 		}
 		fmt.Fprintln(w)
 	} else {
-		fmt.Fprintln(w, "(the forwarder's own benchmark beside the stock configuration was not run: -relay=false)")
+		fmt.Fprintln(w, "(the forwarder's own benchmark beside the stock configuration was not run: -forwarder=false)")
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "`orders forward` draining the write path's outbox: %d events in %s = %.0f/s (%.2f× the max placement rate); "+
+	fmt.Fprintf(w, "`orders forwarder` draining the write path's outbox: %d events in %s = %.0f/s (%.2f× the max placement rate); "+
 		"forwarder %.3f CPU s per 1,000 events, PostgreSQL %.3f; forwarder peak RSS %s\n\n",
 		d.Backlog, d.Elapsed.Round(time.Millisecond), d.Rate, ratio(d.Rate, maxRate), d.ForwarderCPU, d.PostgresCPU, mib(d.PeakRSS))
 }

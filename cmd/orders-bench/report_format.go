@@ -27,5 +27,5 @@ func yes(ok bool) string {
 
 // processes names the end-to-end run's processes.
 func (e *e2eResult) processes() string {
-	return "orders api, forward" + listed(e.Consumers)
+	return "orders api, forwarder" + listed(e.Consumers)
 }

@@ -8,16 +8,16 @@ import (
 
 // targets of issues 6 and 12, the figure each is checked against.
 const (
-	targetVsPgbench    = 0.50
-	goalVsPgbench      = 0.60
-	targetPostgresCPU  = 1.5  // the service's PostgreSQL CPU per order against pgbench's
-	targetAPICPU       = 0.20 // CPU ms per order
-	targetOutboxCost   = 0.25
-	targetRelayVsStock = 5.0
-	targetP99Low       = 10 * time.Millisecond
-	targetP99Half      = 25 * time.Millisecond
-	targetIdleCPU      = 1.0 // % of a core
-	referenceClients   = 32
+	targetVsPgbench        = 0.50
+	goalVsPgbench          = 0.60
+	targetPostgresCPU      = 1.5  // the service's PostgreSQL CPU per order against pgbench's
+	targetAPICPU           = 0.20 // CPU ms per order
+	targetOutboxCost       = 0.25
+	targetForwarderVsStock = 5.0
+	targetP99Low           = 10 * time.Millisecond
+	targetP99Half          = 25 * time.Millisecond
+	targetIdleCPU          = 1.0 // % of a core
+	referenceClients       = 32
 )
 
 func (r *results) printTargets(w io.Writer) {
@@ -41,14 +41,14 @@ func (r *results) printTargets(w io.Writer) {
 		row(fmt.Sprintf("outbox costs ≤ %.0f%% at %d clients", 100*targetOutboxCost, referenceClients), fmt.Sprintf("%.1f%%", 100*c), c <= targetOutboxCost)
 	}
 	maxRate := r.WritePath.MaxRate
-	if r.Relay != nil {
-		for _, rr := range r.Relay.Rows {
+	if r.Forwarder != nil {
+		for _, rr := range r.Forwarder.Rows {
 			v := ratio(rr.Ours, rr.Stock)
-			row(fmt.Sprintf("relay ≥ %.0f× stock from %d", targetRelayVsStock, rr.Backlog), fmt.Sprintf("%.1f× (%.0f vs %.0f/s)", v, rr.Ours, rr.Stock), v >= targetRelayVsStock)
-			row(fmt.Sprintf("relay from %d ≥ max placement rate", rr.Backlog), fmt.Sprintf("%.0f vs %.0f/s", rr.Ours, maxRate), rr.Ours >= maxRate)
+			row(fmt.Sprintf("forwarder ≥ %.0f× stock from %d", targetForwarderVsStock, rr.Backlog), fmt.Sprintf("%.1f× (%.0f vs %.0f/s)", v, rr.Ours, rr.Stock), v >= targetForwarderVsStock)
+			row(fmt.Sprintf("forwarder from %d ≥ max placement rate", rr.Backlog), fmt.Sprintf("%.0f vs %.0f/s", rr.Ours, maxRate), rr.Ours >= maxRate)
 		}
 	}
-	row("orders forward (write path's backlog) ≥ max placement rate", fmt.Sprintf("%.0f vs %.0f/s", r.Drain.Rate, maxRate), r.Drain.Rate >= maxRate)
+	row("orders forwarder (write path's backlog) ≥ max placement rate", fmt.Sprintf("%.0f vs %.0f/s", r.Drain.Rate, maxRate), r.Drain.Rate >= maxRate)
 	for _, e := range r.EndToEnd {
 		for i, ph := range e.Phases {
 			limit := targetP99Half
@@ -74,8 +74,8 @@ func (r *results) printTargets(w io.Writer) {
 	}
 	if len(r.EndToEnd) > 0 {
 		for _, u := range r.EndToEnd[0].IdleCPU {
-			if u.Name == "orders forward" {
-				row(fmt.Sprintf("relay idle ≤ %.0f%% of a core", targetIdleCPU), fmt.Sprintf("%.2f%%", u.Value), u.Value <= targetIdleCPU)
+			if u.Name == "orders forwarder" {
+				row(fmt.Sprintf("forwarder idle ≤ %.0f%% of a core", targetIdleCPU), fmt.Sprintf("%.2f%%", u.Value), u.Value <= targetIdleCPU)
 			}
 		}
 	}

@@ -16,7 +16,7 @@ type results struct {
 	Machine   machine
 	WritePath *writePathResult
 	Drain     *drainResult
-	Relay     *relayResult
+	Forwarder *forwarderResult
 	EndToEnd  []*e2eResult // the API and forwarder alone, then with the consumers
 	Shards    []*e2eResult // the API and forwarder alone, per orders-outbox shard count
 	// Downstream is the `make run` topology: burst and sustained rates.

@@ -14,7 +14,7 @@ import (
 )
 
 // The shard sweep measures commit → Kafka (`orders api` and `orders
-// forward` alone) at the end-to-end rates once per orders-outbox shard
+// forwarder` alone) at the end-to-end rates once per orders-outbox shard
 // count, each on a fresh database, so that the default shard count is
 // chosen by measurement (docs/benchmarks.md, "Choosing the shard count").
 
@@ -52,20 +52,20 @@ func (r *results) printShards(w io.Writer) {
 	if len(r.Shards) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "## Orders outbox shards: commit → Kafka by shard count (orders api, forward; %s per rate, a fresh database each)\n\n", r.Options.ShardLatency)
-	fmt.Fprintln(w, "| shards | rate | n | p50, from the commit | p99, from the commit | p99, low … high | placing transaction p99 | forward CPU s / 1,000 | PostgreSQL CPU s / 1,000 | idle forward, % of a core | machine busy | background load |")
+	fmt.Fprintf(w, "## Orders outbox shards: commit → Kafka by shard count (orders api, forwarder; %s per rate, a fresh database each)\n\n", r.Options.ShardLatency)
+	fmt.Fprintln(w, "| shards | rate | n | p50, from the commit | p99, from the commit | p99, low … high | placing transaction p99 | forwarder CPU s / 1,000 | PostgreSQL CPU s / 1,000 | idle forwarder, % of a core | machine busy | background load |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, e := range r.Shards {
 		name := fmt.Sprint(e.Shards)
 		if e.Shards == outbox.DefaultShards {
 			name += " (default)"
 		}
-		idle := usageNamed(e.IdleCPU, "orders forward")
+		idle := usageNamed(e.IdleCPU, "orders forwarder")
 		for _, ph := range e.Phases {
 			fmt.Fprintf(w, "| %s | %.0f/s | %d | %s | %s | %s … %s | %s | %.3f | %.3f | %.2f | %.0f%% | %.0f%% |\n", name, ph.Rate, ph.ToKafka.High.N,
 				orDash(ph.ToKafka.Commit, ph.ToKafka.Commit.P50), orDash(ph.ToKafka.Commit, ph.ToKafka.Commit.P99), ms(ph.ToKafka.Low.P99), ms(ph.ToKafka.High.P99),
 				orDash(ph.Transaction, ph.Transaction.P99),
-				usageNamed(ph.CPU, "orders forward"), usageNamed(ph.CPU, "PostgreSQL"), idle, 100*ph.Busy, 100*ph.Background)
+				usageNamed(ph.CPU, "orders forwarder"), usageNamed(ph.CPU, "PostgreSQL"), idle, 100*ph.Busy, 100*ph.Background)
 		}
 	}
 	fmt.Fprintln(w)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/ports/messaging"
 )
@@ -89,23 +89,23 @@ type HTTPConfig struct {
 
 // TopicsConfig names the Kafka topics.
 type TopicsConfig struct {
-	Orders       string // ORDERS_TOPIC
-	Inventory    string // INVENTORY_TOPIC
-	Payments     string // PAYMENTS_TOPIC
-	InventoryDLQ string // INVENTORY_DLQ_TOPIC
-	PaymentDLQ   string // PAYMENT_DLQ_TOPIC
-	SagaDLQ      string // SAGA_DLQ_TOPIC
+	Orders              string // ORDERS_TOPIC
+	Inventory           string // INVENTORY_TOPIC
+	Payments            string // PAYMENTS_TOPIC
+	InventoryDeadLetter string // INVENTORY_DEAD_LETTER_TOPIC
+	PaymentDeadLetter   string // PAYMENT_DEAD_LETTER_TOPIC
+	SagaDeadLetter      string // SAGA_DEAD_LETTER_TOPIC
 	// The partitions of each topic the services create, and expect of a
 	// topic that exists (topics.go): ORDERS_TOPIC_PARTITIONS, then
 	// INVENTORY_TOPIC_PARTITIONS, PAYMENTS_TOPIC_PARTITIONS and
-	// DLQ_TOPIC_PARTITIONS, which default to ORDERS_TOPIC_PARTITIONS.
-	OrdersPartitions    int32
-	InventoryPartitions int32
-	PaymentsPartitions  int32
-	DLQPartitions       int32
+	// DEAD_LETTER_TOPIC_PARTITIONS, which default to ORDERS_TOPIC_PARTITIONS.
+	OrdersPartitions     int32
+	InventoryPartitions  int32
+	PaymentsPartitions   int32
+	DeadLetterPartitions int32
 }
 
-// OutboxConfig is the outboxes and their relays (docs/forwarder.md).
+// OutboxConfig is the outboxes and their forwarders (docs/forwarder.md).
 type OutboxConfig struct {
 	// Shards (OUTBOX_SHARDS) is the orders outbox's shard count. Zero
 	// (unset) is the count recorded in the database, read at start
@@ -122,7 +122,7 @@ type OutboxConfig struct {
 	IdlePollInterval time.Duration // FORWARDER_IDLE_POLL_INTERVAL
 	NotifyInterval   time.Duration // OUTBOX_NOTIFY_INTERVAL
 	// SessionTimeout (FORWARDER_SESSION_TIMEOUT) is how long PostgreSQL
-	// keeps a frozen or cut-off relay's shard; StallAfter
+	// keeps a frozen or cut-off forwarder's shard; StallAfter
 	// (FORWARDER_STALL_AFTER) how long a shard may keep a backlog without
 	// moving before it is reported.
 	SessionTimeout time.Duration
@@ -198,16 +198,16 @@ func (c *Config) setDefaults() {
 	h.Limits.setDefaults()
 	t := &c.Topics
 	t.Orders, t.Inventory, t.Payments = or(t.Orders, "orders.events"), or(t.Inventory, "inventory.events"), or(t.Payments, "payments.events")
-	t.InventoryDLQ, t.PaymentDLQ, t.SagaDLQ = or(t.InventoryDLQ, "inventory.dlq"), or(t.PaymentDLQ, "payment.dlq"), or(t.SagaDLQ, "order-saga.dlq")
+	t.InventoryDeadLetter, t.PaymentDeadLetter, t.SagaDeadLetter = or(t.InventoryDeadLetter, "inventory.dlq"), or(t.PaymentDeadLetter, "payment.dlq"), or(t.SagaDeadLetter, "order-saga.dlq")
 	t.OrdersPartitions = or(t.OrdersPartitions, 6)
 	t.InventoryPartitions, t.PaymentsPartitions = or(t.InventoryPartitions, t.OrdersPartitions), or(t.PaymentsPartitions, t.OrdersPartitions)
-	t.DLQPartitions = or(t.DLQPartitions, t.OrdersPartitions)
+	t.DeadLetterPartitions = or(t.DeadLetterPartitions, t.OrdersPartitions)
 	o := &c.Outbox
-	o.BatchSize = or(o.BatchSize, relay.DefaultBatchSize)
+	o.BatchSize = or(o.BatchSize, forwarder.DefaultBatchSize)
 	o.IdlePollInterval = or(o.IdlePollInterval, time.Second)
-	o.NotifyInterval = or(o.NotifyInterval, relay.DefaultNotifyInterval)
-	o.SessionTimeout = or(o.SessionTimeout, relay.DefaultSessionTimeout)
-	o.StallAfter = or(o.StallAfter, relay.DefaultStallAfter)
+	o.NotifyInterval = or(o.NotifyInterval, forwarder.DefaultNotifyInterval)
+	o.SessionTimeout = or(o.SessionTimeout, forwarder.DefaultSessionTimeout)
+	o.StallAfter = or(o.StallAfter, forwarder.DefaultStallAfter)
 	if o.Retention == nil {
 		o.Retention = ptr(defaultOutboxRetained)
 	}
@@ -270,7 +270,7 @@ func (c Config) Validate() error {
 		n    int32
 	}{
 		{"ORDERS_TOPIC_PARTITIONS", c.Topics.OrdersPartitions}, {"INVENTORY_TOPIC_PARTITIONS", c.Topics.InventoryPartitions},
-		{"PAYMENTS_TOPIC_PARTITIONS", c.Topics.PaymentsPartitions}, {"DLQ_TOPIC_PARTITIONS", c.Topics.DLQPartitions},
+		{"PAYMENTS_TOPIC_PARTITIONS", c.Topics.PaymentsPartitions}, {"DEAD_LETTER_TOPIC_PARTITIONS", c.Topics.DeadLetterPartitions},
 	} {
 		bad(p.n < 1, p.name, "a positive integer", p.n)
 	}

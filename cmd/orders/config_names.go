@@ -16,7 +16,7 @@ func (c Config) validateNames() []error {
 	var errs []error
 	for _, n := range []struct{ variable, value string }{
 		{"ORDERS_TOPIC", c.Topics.Orders}, {"INVENTORY_TOPIC", c.Topics.Inventory}, {"PAYMENTS_TOPIC", c.Topics.Payments},
-		{"INVENTORY_DLQ_TOPIC", c.Topics.InventoryDLQ}, {"PAYMENT_DLQ_TOPIC", c.Topics.PaymentDLQ}, {"SAGA_DLQ_TOPIC", c.Topics.SagaDLQ},
+		{"INVENTORY_DEAD_LETTER_TOPIC", c.Topics.InventoryDeadLetter}, {"PAYMENT_DEAD_LETTER_TOPIC", c.Topics.PaymentDeadLetter}, {"SAGA_DEAD_LETTER_TOPIC", c.Topics.SagaDeadLetter},
 		{"INVENTORY_CONSUMER_GROUP", c.Consumers.InventoryGroup}, {"PAYMENT_CONSUMER_GROUP", c.Consumers.PaymentGroup},
 		{"SAGA_CONSUMER_GROUP", c.Consumers.SagaGroup},
 	} {

@@ -48,8 +48,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		},
 		Topics: TopicsConfig{
 			Orders: "orders.events", Inventory: "inventory.events", Payments: "payments.events",
-			InventoryDLQ: "inventory.dlq", PaymentDLQ: "payment.dlq", SagaDLQ: "order-saga.dlq",
-			OrdersPartitions: 6, InventoryPartitions: 6, PaymentsPartitions: 6, DLQPartitions: 6,
+			InventoryDeadLetter: "inventory.dlq", PaymentDeadLetter: "payment.dlq", SagaDeadLetter: "order-saga.dlq",
+			OrdersPartitions: 6, InventoryPartitions: 6, PaymentsPartitions: 6, DeadLetterPartitions: 6,
 		},
 		Outbox: OutboxConfig{
 			// Shards: 0, the database's count, read at start (resolveOutboxShards).
@@ -77,9 +77,9 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2",
 		"HTTP_ADDR": ":1", "INVENTORY_HTTP_ADDR": ":2", "PAYMENT_HTTP_ADDR": ":3", "METRICS_ADDR": "off",
 		"IDEMPOTENCY_KEY_RETENTION": "2h", "ORDERS_TOPIC": "o", "INVENTORY_TOPIC": "i", "PAYMENTS_TOPIC": "p",
-		"INVENTORY_DLQ_TOPIC": "idlq", "PAYMENT_DLQ_TOPIC": "pdlq", "SAGA_DLQ_TOPIC": "sdlq",
+		"INVENTORY_DEAD_LETTER_TOPIC": "idlq", "PAYMENT_DEAD_LETTER_TOPIC": "pdlq", "SAGA_DEAD_LETTER_TOPIC": "sdlq",
 		"ORDERS_TOPIC_PARTITIONS": "3", "INVENTORY_TOPIC_PARTITIONS": "4", "PAYMENTS_TOPIC_PARTITIONS": "5",
-		"DLQ_TOPIC_PARTITIONS": "1", "OUTBOX_SHARDS": "4",
+		"DEAD_LETTER_TOPIC_PARTITIONS": "1", "OUTBOX_SHARDS": "4",
 		"INVENTORY_DATABASE_URL": "postgres://x/inventory", "PAYMENT_DATABASE_URL": "host=db dbname=payment", "FORWARDER_BATCH_SIZE": "10",
 		"FORWARDER_IDLE_POLL_INTERVAL": "2s", "OUTBOX_NOTIFY_INTERVAL": "5ms", "OUTBOX_RETENTION": "0",
 		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s",
@@ -156,7 +156,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"ORDERS_TOPIC_PARTITIONS", "-6", "ORDERS_TOPIC_PARTITIONS: want a positive integer, got -6"},
 		{"ORDERS_TOPIC_PARTITIONS", "9999999999", `ORDERS_TOPIC_PARTITIONS: want an integer, got "9999999999"`},
 		{"INVENTORY_TOPIC_PARTITIONS", "-1", "INVENTORY_TOPIC_PARTITIONS: want a positive integer, got -1"},
-		{"DLQ_TOPIC_PARTITIONS", "x", `DLQ_TOPIC_PARTITIONS: want an integer, got "x"`},
+		{"DEAD_LETTER_TOPIC_PARTITIONS", "x", `DEAD_LETTER_TOPIC_PARTITIONS: want an integer, got "x"`},
 		{"INVENTORY_DATABASE_URL", "mysql://u:secret@db/x", `INVENTORY_DATABASE_URL: want a postgres:// URL or key=value connection string, got "mysql://u:xxxxx@db/x"`},
 		{"PAYMENT_DATABASE_URL", "payments", `PAYMENT_DATABASE_URL: want a postgres:// URL`},
 		{"OUTBOX_SHARDS", "257", "OUTBOX_SHARDS: want 1 to 256, or unset for the database's count, got 257"},
@@ -224,8 +224,8 @@ func TestPoolSizeCoversTheCommand(t *testing.T) {
 	if got := minConns("all", c); got != 11 {
 		t.Errorf("orders all on a new database needs %d connections, want 11", got)
 	}
-	if got := minConns("forward", c); got != 2 {
-		t.Errorf("orders forward on a new database needs %d connections, want 2", got)
+	if got := minConns("forwarder", c); got != 2 {
+		t.Errorf("orders forwarder on a new database needs %d connections, want 2", got)
 	}
 	if got, want := []int{minConns("inventory", c), minConns("payment", c)}, []int{3, 4}; !slices.Equal(got, want) {
 		t.Errorf("orders inventory and payment on a new database need %v connections, want %v", got, want)

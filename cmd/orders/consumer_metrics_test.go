@@ -35,7 +35,7 @@ func TestConsumerCommandsServeMetrics(t *testing.T) {
 	cmd := exec.CommandContext(ctx, os.Args[0], "saga")
 	cmd.Env = append(os.Environ(), "ORDERS_TEST_RUN_MAIN=1", "DATABASE_URL="+dbURL, "KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"METRICS_ADDR="+addr, "LOG_LEVEL=warn", "INVENTORY_TOPIC="+inventoryTopic, "PAYMENTS_TOPIC="+paymentsTopic,
-		"ORDERS_TOPIC="+inventoryTopic+".orders", "SAGA_DLQ_TOPIC="+inventoryTopic+".dlq", "SAGA_CONSUMER_GROUP="+inventoryTopic+".saga")
+		"ORDERS_TOPIC="+inventoryTopic+".orders", "SAGA_DEAD_LETTER_TOPIC="+inventoryTopic+".dlq", "SAGA_CONSUMER_GROUP="+inventoryTopic+".saga")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }

@@ -20,7 +20,7 @@ import (
 )
 
 // consumer is the configuration of one downstream consumer.
-func (r *root) consumer(group, dlq string) service.ConsumerConfig {
+func (r *resources) consumer(group, dlq string) service.ConsumerConfig {
 	return service.ConsumerConfig{
 		Brokers: r.cfg.Kafka.Brokers, ConsumerGroup: group, DeadLetterTopic: dlq,
 		Retry:     messaging.RetryConfig{MaxRetries: r.cfg.Consumers.MaxRetries},
@@ -33,9 +33,9 @@ func (r *root) consumer(group, dlq string) service.ConsumerConfig {
 
 // runInventory runs the inventory service: its consumer of the order
 // events, the forwarder of its outbox and its operator API.
-func runInventory(ctx context.Context, r *root) error {
+func runInventory(ctx context.Context, r *resources) error {
 	t, c := r.cfg.Topics, r.cfg.Consumers
-	if err := ensureTopics(ctx, r, t.Orders, t.Inventory, t.InventoryDLQ); err != nil {
+	if err := ensureTopics(ctx, r, t.Orders, t.Inventory, t.InventoryDeadLetter); err != nil {
 		return err
 	}
 	warnIfNoPartitionLeft(ctx, r, c.InventoryGroup, t.Orders)
@@ -48,7 +48,7 @@ func runInventory(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	cfg := r.consumer(c.InventoryGroup, t.InventoryDLQ)
+	cfg := r.consumer(c.InventoryGroup, t.InventoryDeadLetter)
 	cfg.Outbox = publisher
 	consumer, err := service.NewInventoryConsumer(db, application, t.Orders, cfg) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
@@ -63,9 +63,9 @@ func runInventory(ctx context.Context, r *root) error {
 
 // runPayment runs the payment service: its consumer of the order events,
 // the forwarder of its outbox and its operator API.
-func runPayment(ctx context.Context, r *root) error {
+func runPayment(ctx context.Context, r *resources) error {
 	t, c := r.cfg.Topics, r.cfg.Consumers
-	if err := ensureTopics(ctx, r, t.Orders, t.Payments, t.PaymentDLQ); err != nil {
+	if err := ensureTopics(ctx, r, t.Orders, t.Payments, t.PaymentDeadLetter); err != nil {
 		return err
 	}
 	warnIfNoPartitionLeft(ctx, r, c.PaymentGroup, t.Orders)
@@ -82,7 +82,7 @@ func runPayment(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := service.NewPaymentConsumer(db, application, t.Orders, r.consumer(c.PaymentGroup, t.PaymentDLQ)) //nolint:contextcheck // the router handles each message on the message's own context
+	consumer, err := service.NewPaymentConsumer(db, application, t.Orders, r.consumer(c.PaymentGroup, t.PaymentDeadLetter)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
@@ -97,22 +97,22 @@ func runPayment(ctx context.Context, r *root) error {
 // downstream is what a downstream service runs besides its setup.
 type downstream struct {
 	consumer *service.Consumer
-	outbox   outbox.Config // its outbox, relayed to Kafka
+	outbox   outbox.Config // its outbox, forwarded to Kafka
 	db       *sql.DB       // its database
 	inbox    string        // its inbox table, kept for INBOX_RETENTION
 	apiName  string
 	apiAddr  string
 	api      http.Handler
-	name     string // the service's, for its parts' names
+	name     string // the service's, for its components' names
 }
 
 // runDownstream runs a downstream service's consumer, outbox forwarder,
 // operator API and inbox retention until one fails or ctx ends.
-func runDownstream(ctx context.Context, r *root, d downstream) error {
+func runDownstream(ctx context.Context, r *resources, d downstream) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(r.parts.track(d.name+" consumer", func() error { return d.consumer.Run(ctx) }))
-	g.Go(func() error { return runRelay(ctx, r, d.outbox) })
-	g.Go(r.parts.track(d.apiName, func() error {
+	g.Go(r.components.track(d.name+" consumer", func() error { return d.consumer.Run(ctx) }))
+	g.Go(func() error { return forwardOutbox(ctx, r, d.outbox) })
+	g.Go(r.components.track(d.apiName, func() error {
 		return serveHTTP(ctx, d.apiName, newHTTPServer(d.apiAddr, d.api, r.cfg.HTTP.Limits), r.cfg.Shutdown.GracePeriod)
 	}))
 	g.Go(func() error {
@@ -125,9 +125,9 @@ func runDownstream(ctx context.Context, r *root, d downstream) error {
 // runSaga runs the order service's saga consumer: it moves orders on as
 // the inventory's and the payment service's outcomes arrive. Its order
 // events go through the order service's outbox (forwarded by `forward`).
-func runSaga(ctx context.Context, r *root) error {
+func runSaga(ctx context.Context, r *resources) error {
 	t, c := r.cfg.Topics, r.cfg.Consumers
-	if err := ensureTopics(ctx, r, t.Inventory, t.Payments, t.SagaDLQ); err != nil {
+	if err := ensureTopics(ctx, r, t.Inventory, t.Payments, t.SagaDeadLetter); err != nil {
 		return err
 	}
 	warnIfNoPartitionLeft(ctx, r, c.SagaGroup, t.Inventory)
@@ -136,14 +136,14 @@ func runSaga(ctx context.Context, r *root) error {
 	if err != nil {
 		return err
 	}
-	cfg := r.consumer(c.SagaGroup, t.SagaDLQ)
+	cfg := r.consumer(c.SagaGroup, t.SagaDeadLetter)
 	cfg.Outbox = publisher
 	consumer, err := service.NewSagaConsumer(r.db, publisher, t.Orders, t.Inventory, t.Payments, cfg) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(r.parts.track("saga consumer", func() error { return consumer.Run(ctx) }))
+	g.Go(r.components.track("saga consumer", func() error { return consumer.Run(ctx) }))
 	g.Go(func() error {
 		deleteOldInboxRecords(ctx, r, r.db, messagestore.SagaTables.Inbox)
 		return nil
@@ -172,7 +172,7 @@ func serveHTTP(ctx context.Context, name string, srv *http.Server, grace time.Du
 
 // deleteOldInboxRecords deletes a consumer's inbox records older than
 // INBOX_RETENTION now and then until ctx ends.
-func deleteOldInboxRecords(ctx context.Context, r *root, db *sql.DB, table string) {
+func deleteOldInboxRecords(ctx context.Context, r *resources, db *sql.DB, table string) {
 	retention := r.cfg.Consumers.InboxRetention
 	ticker := time.NewTicker(r.cfg.Consumers.InboxRetentionTick)
 	defer ticker.Stop()

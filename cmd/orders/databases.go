@@ -15,7 +15,7 @@ import (
 
 // The services whose tables a process works on. Each may have a database
 // of its own; the names are those of their outboxes, so that an outbox's
-// relay and publisher find their database by the outbox's name.
+// forwarder and publisher find their database by the outbox's name.
 const (
 	ordersService    = "orders"    // DATABASE_URL: events, read models, orders outbox, the saga's inbox
 	inventoryService = "inventory" // INVENTORY_DATABASE_URL: stock, reservations, inbox, parking lot, outbox
@@ -49,14 +49,14 @@ func servicesOf(cmd string) []string {
 }
 
 // connsPerService is the smallest pool each service's part of cmd works
-// with. A relay holds one connection per outbox shard for as long as it
+// with. A forwarder holds one connection per outbox shard for as long as it
 // forwards a batch (and, while Kafka is down, while it retries), so those
-// are taken first; on top, the relay's retention takes one, each consumer
+// are taken first; on top, the forwarder's retention takes one, each consumer
 // needs one for the message it handles (the payment's gateway a second
 // one, its ledger's), and the API one per request in flight. Below this,
-// the API or a consumer could wait on the relays for as long as Kafka is
-// down. The relays' LISTEN connections are their own, outside the pool
-// (count them in PostgreSQL's max_connections: one per relay). c's orders
+// the API or a consumer could wait on the forwarders for as long as Kafka is
+// down. The forwarders' LISTEN connections are their own, outside the pool
+// (count them in PostgreSQL's max_connections: one per forwarder). c's orders
 // outbox shard count is the resolved one (resolveOutboxShards): with
 // OUTBOX_SHARDS unset, the database's.
 func connsPerService(cmd string, c Config) map[string]int {
@@ -67,7 +67,7 @@ func connsPerService(cmd string, c Config) map[string]int {
 	case "all":
 		// + the saga's message, + an API request
 		return map[string]int{ordersService: orders + 1 + 1, inventoryService: inventory, paymentService: payment}
-	case "forward":
+	case "forwarder":
 		return map[string]int{ordersService: orders}
 	case "inventory":
 		return map[string]int{inventoryService: inventory}
@@ -116,7 +116,7 @@ func checkPool(cmd string, c Config) error {
 // DATABASE_LOCK_TIMEOUT: the services' business transactions do, and
 // retry. Not the commands whose work is to wait for the others: `migrate`
 // (DDL waits for running transactions), `outbox` (repair, reshard and a
-// replay wait for a relay's turn on a shard and for its writers) and
+// replay wait for a forwarder's turn on a shard and for its writers) and
 // `rebuild-read-models` (locks the read models against writers).
 func boundsLockWaits(cmd string) bool {
 	switch cmd {

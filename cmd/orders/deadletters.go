@@ -19,7 +19,7 @@ import (
 // on each of boxes (named: the one -outbox named); the work is admin's
 // (see docs/forwarder.md, "Dead letters"). Without a subcommand it lists,
 // as before.
-func runDeadLetters(ctx context.Context, r *root, boxes []managedOutbox, named bool, args []string) error {
+func runDeadLetters(ctx context.Context, r *resources, boxes []managedOutbox, named bool, args []string) error {
 	cmd := "list"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -86,7 +86,7 @@ func oneDatabase(boxes []managedOutbox, named bool) error {
 
 // resolveDeadLetters replays or skips the letters of an order (or from a
 // letter's ID) in each outbox that has some.
-func resolveDeadLetters(ctx context.Context, r *root, boxes []managedOutbox, cmd, orderOrID string) error {
+func resolveDeadLetters(ctx context.Context, r *resources, boxes []managedOutbox, cmd, orderOrID string) error {
 	var pub *kafka.Publisher
 	if cmd == "replay" {
 		var err error

@@ -74,10 +74,10 @@ func runUntilSignalled(cfg Config, logger *slog.Logger, cmd string, args []strin
 
 // commands are the subcommands that work on the databases: run opens a
 // pool per distinct database of their services for them (databases.go).
-var commands = map[string]func(ctx context.Context, r *root, args []string) error{
+var commands = map[string]func(ctx context.Context, r *resources, args []string) error{
 	"all":                 noArgs(runAll),
 	"api":                 noArgs(runAPI),
-	"forward":             noArgs(runForwarder),
+	"forwarder":           noArgs(runForwarder),
 	"inventory":           noArgs(runInventory),
 	"payment":             noArgs(runPayment),
 	"saga":                noArgs(runSaga),
@@ -88,7 +88,7 @@ var commands = map[string]func(ctx context.Context, r *root, args []string) erro
 }
 
 func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args []string) error {
-	r := &root{cfg: cfg, logger: logger}
+	r := &resources{cfg: cfg, logger: logger}
 	switch cmd {
 	case "tail":
 		return runTail(ctx, r, args)
@@ -146,6 +146,6 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args 
 	return runGracefully(ctx, r, ready, func(ctx context.Context) error { return runner(ctx, r, args) })
 }
 
-func noArgs(fn func(context.Context, *root) error) func(context.Context, *root, []string) error {
-	return func(ctx context.Context, r *root, _ []string) error { return fn(ctx, r) }
+func noArgs(fn func(context.Context, *resources) error) func(context.Context, *resources, []string) error {
+	return func(ctx context.Context, r *resources, _ []string) error { return fn(ctx, r) }
 }

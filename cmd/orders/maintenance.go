@@ -9,7 +9,7 @@ import (
 )
 
 // runRebuild replays the event store into a fresh orders read model.
-func runRebuild(ctx context.Context, r *root) error {
+func runRebuild(ctx context.Context, r *resources) error {
 	start := time.Now()
 	var n int
 	err := withProgress(ctx, r, "rebuild-read-models", "orders", func(ctx context.Context) (err error) {
@@ -26,7 +26,7 @@ func runRebuild(ctx context.Context, r *root) error {
 // withProgress runs long admin work with a progress reporter in its
 // context: a line redrawn on stderr when it is a terminal, INFO lines
 // every few seconds otherwise.
-func withProgress(ctx context.Context, r *root, task, unit string, work func(context.Context) error) error {
+func withProgress(ctx context.Context, r *resources, task, unit string, work func(context.Context) error) error {
 	report := progress.ForStderr(task, unit, r.logger)
 	err := work(progress.NewContext(ctx, report))
 	if err != nil {
@@ -39,7 +39,7 @@ func withProgress(ctx context.Context, r *root, task, unit string, work func(con
 
 // expireIdempotencyKeys deletes idempotency keys past their retention,
 // now and then every interval, until ctx ends.
-func expireIdempotencyKeys(ctx context.Context, r *root, interval time.Duration) {
+func expireIdempotencyKeys(ctx context.Context, r *resources, interval time.Duration) {
 	retention := r.cfg.HTTP.IdempotencyKeyRetention
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()

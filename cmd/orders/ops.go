@@ -17,7 +17,7 @@ import (
 // ops listener (METRICS_ADDR) and the graceful shutdown (shutdown.go).
 func runsServices(cmd string) bool {
 	switch cmd {
-	case "all", "api", "forward", "inventory", "payment", "saga":
+	case "all", "api", "forwarder", "inventory", "payment", "saga":
 		return true
 	}
 	return false

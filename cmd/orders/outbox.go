@@ -15,12 +15,12 @@ import (
 	"github.com/orderflow/orders/adapters/outbox/admin"
 )
 
-// runOutboxForwarder runs the relay of the orders outbox until ctx ends.
-func runOutboxForwarder(ctx context.Context, r *root) error {
+// forwardOrdersOutbox runs the forwarder of the orders outbox until ctx ends.
+func forwardOrdersOutbox(ctx context.Context, r *resources) error {
 	if err := ensureTopics(ctx, r, r.cfg.Topics.Orders); err != nil {
 		return err
 	}
-	return runRelay(ctx, r, r.cfg.Outbox.ordersOutbox())
+	return forwardOutbox(ctx, r, r.cfg.Outbox.ordersOutbox())
 }
 
 // untilDone calls fn until it succeeds or ctx ends, waiting up to 5s
@@ -65,7 +65,7 @@ type managedOutbox struct {
 }
 
 // outboxesNamed returns the outbox name names, or every outbox for "".
-func (r *root) outboxesNamed(name string) ([]managedOutbox, error) {
+func (r *resources) outboxesNamed(name string) ([]managedOutbox, error) {
 	all := []managedOutbox{
 		{r.dbOf(ordersService), r.cfg.Outbox.ordersOutbox()},
 		{r.dbOf(inventoryService), r.cfg.Outbox.inventoryOutbox()},
@@ -83,7 +83,7 @@ func (r *root) outboxesNamed(name string) ([]managedOutbox, error) {
 }
 
 // runOutbox runs the outboxes' administrative commands.
-func runOutbox(ctx context.Context, r *root, args []string) error {
+func runOutbox(ctx context.Context, r *resources, args []string) error {
 	flags := flag.NewFlagSet("outbox", flag.ContinueOnError)
 	name := flags.String("outbox", "", "the outbox to work on: orders, inventory or payment (default: each)")
 	if err := flags.Parse(args); err != nil {
@@ -113,7 +113,7 @@ func runOutbox(ctx context.Context, r *root, args []string) error {
 	}
 }
 
-func outboxRepair(ctx context.Context, r *root, boxes []managedOutbox) error {
+func outboxRepair(ctx context.Context, r *resources, boxes []managedOutbox) error {
 	var errs []error
 	for _, box := range boxes {
 		var done []string
@@ -134,7 +134,7 @@ func outboxRepair(ctx context.Context, r *root, boxes []managedOutbox) error {
 	return errors.Join(errs...)
 }
 
-func outboxReshard(ctx context.Context, r *root, box managedOutbox, args []string) error {
+func outboxReshard(ctx context.Context, r *resources, box managedOutbox, args []string) error {
 	flags := flag.NewFlagSet("reshard", flag.ContinueOnError)
 	shards := flags.Int("shards", 0, "the new number of shards")
 	if err := flags.Parse(args); err != nil {

@@ -14,7 +14,7 @@ import (
 
 // TestUnsetOutboxShardsIsTheDatabasesCount runs processes on a database
 // whose orders outbox has 3 shards. With OUTBOX_SHARDS unset they use 3:
-// `orders api` and `orders forward` start (the forwarder says it relays 3
+// `orders api` and `orders forwarder` start (the forwarder says it forwards 3
 // shards), and the pool check counts 3; `orders outbox status` (which
 // always reads the database's count) lists the three. OUTBOX_SHARDS=5 is refused with the error naming both
 // counts.
@@ -40,12 +40,12 @@ func TestUnsetOutboxShardsIsTheDatabasesCount(t *testing.T) {
 		t.Errorf("orders api with OUTBOX_SHARDS=5: exit %d, want 1 and %q in:\n%s", code, refusal, out)
 	}
 
-	out, code = runOrders(t, with("DATABASE_MAX_CONNS=3"), "forward")
-	if tooSmall := "`orders forward` needs at least 4 connections"; code != 1 || !strings.Contains(out, tooSmall) {
-		t.Errorf("orders forward on a pool of 3: exit %d, want 1 and %q (3 shards + retention) in:\n%s", code, tooSmall, out)
+	out, code = runOrders(t, with("DATABASE_MAX_CONNS=3"), "forwarder")
+	if tooSmall := "`orders forwarder` needs at least 4 connections"; code != 1 || !strings.Contains(out, tooSmall) {
+		t.Errorf("orders forwarder on a pool of 3: exit %d, want 1 and %q (3 shards + retention) in:\n%s", code, tooSmall, out)
 	}
 
-	for cmd, started := range map[string]string{"api": `"msg":"HTTP API listening"`, "forward": `"msg":"relay running","outbox":"orders","shards":3`} {
+	for cmd, started := range map[string]string{"api": `"msg":"HTTP API listening"`, "forwarder": `"msg":"forwarder running","outbox":"orders","shards":3`} {
 		p := testenv.StartProcess(t, "orders "+cmd, os.Args[0], []string{cmd}, with("ORDERS_TEST_RUN_MAIN=1", "HTTP_ADDR="+testenv.FreeAddr(t))...)
 		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to start with OUTBOX_SHARDS unset", func() (bool, string) {
 			if !p.Running() {
@@ -58,7 +58,7 @@ func TestUnsetOutboxShardsIsTheDatabasesCount(t *testing.T) {
 
 // TestTheServiceOutboxesHaveTheirDatabasesCounts runs `orders inventory`
 // and `orders payment` on a database whose inventory outbox has 3 shards
-// and payment outbox 2 (a new database's have 1): each relays the count
+// and payment outbox 2 (a new database's have 1): each forwards the count
 // its database records, which no variable sets.
 func TestTheServiceOutboxesHaveTheirDatabasesCounts(t *testing.T) {
 	t.Parallel()
@@ -72,16 +72,16 @@ func TestTheServiceOutboxesHaveTheirDatabasesCounts(t *testing.T) {
 	env := []string{
 		"ORDERS_TEST_RUN_MAIN=1", "DATABASE_URL=" + dbURL, "KAFKA_BROKERS=" + strings.Join(brokers, ","), "LOG_FORMAT=json", "METRICS_ADDR=off", "AUTH_DEV_MODE=true",
 		"ORDERS_TOPIC=" + testenv.Topic(t, brokers, 3), "INVENTORY_TOPIC=" + testenv.Topic(t, brokers, 3), "PAYMENTS_TOPIC=" + testenv.Topic(t, brokers, 3),
-		"INVENTORY_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1), "PAYMENT_DLQ_TOPIC=" + testenv.Topic(t, brokers, 1),
-		"ORDERS_TOPIC_PARTITIONS=3", "INVENTORY_TOPIC_PARTITIONS=3", "PAYMENTS_TOPIC_PARTITIONS=3", "DLQ_TOPIC_PARTITIONS=1",
+		"INVENTORY_DEAD_LETTER_TOPIC=" + testenv.Topic(t, brokers, 1), "PAYMENT_DEAD_LETTER_TOPIC=" + testenv.Topic(t, brokers, 1),
+		"ORDERS_TOPIC_PARTITIONS=3", "INVENTORY_TOPIC_PARTITIONS=3", "PAYMENTS_TOPIC_PARTITIONS=3", "DEAD_LETTER_TOPIC_PARTITIONS=1",
 		"INVENTORY_HTTP_ADDR=" + testenv.FreeAddr(t), "PAYMENT_HTTP_ADDR=" + testenv.FreeAddr(t),
 	}
 	for cmd, started := range map[string]string{
-		"inventory": `"msg":"relay running","outbox":"inventory","shards":3`,
-		"payment":   `"msg":"relay running","outbox":"payment","shards":2`,
+		"inventory": `"msg":"forwarder running","outbox":"inventory","shards":3`,
+		"payment":   `"msg":"forwarder running","outbox":"payment","shards":2`,
 	} {
 		p := testenv.StartProcess(t, "orders "+cmd, os.Args[0], []string{cmd}, env...)
-		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to relay its database's shards", func() (bool, string) {
+		testenv.WaitFor(t, 60*time.Second, "orders "+cmd+" to forward its database's shards", func() (bool, string) {
 			if !p.Running() {
 				t.Fatalf("orders %s exited:\n%s", cmd, p.Log.String())
 			}

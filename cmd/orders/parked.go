@@ -14,7 +14,7 @@ import (
 // runParked lists the messages the consumers parked (docs/saga.md,
 // "Parking"): each failed message and the later ones of its order;
 // `parked release ORDER_ID` releases an order.
-func runParked(ctx context.Context, r *root, args []string) error {
+func runParked(ctx context.Context, r *resources, args []string) error {
 	if len(args) > 0 && args[0] == "release" {
 		return runParkedRelease(ctx, r, args[1:])
 	}

@@ -20,7 +20,7 @@ var consumerNames = []string{service.InventoryConsumerName, service.PaymentConsu
 // order, and unparks the order once all went through (docs/saga.md,
 // "Parking"). The effects' events go through the services' outboxes, as
 // when the consumers apply them.
-func runParkedRelease(ctx context.Context, r *root, args []string) error {
+func runParkedRelease(ctx context.Context, r *resources, args []string) error {
 	flags := flag.NewFlagSet("parked release", flag.ContinueOnError)
 	only := flags.String("consumer", "", "release only this consumer's: inventory, payment or order-saga")
 	if err := flags.Parse(args); err != nil {
@@ -75,7 +75,7 @@ func runParkedRelease(ctx context.Context, r *root, args []string) error {
 
 // newReleaser builds the consumer's application as its command does, with
 // the process's outbox publishers.
-func newReleaser(ctx context.Context, r *root, consumer string) (service.Releaser, error) {
+func newReleaser(ctx context.Context, r *resources, consumer string) (service.Releaser, error) {
 	t := r.cfg.Topics
 	switch consumer {
 	case service.InventoryConsumerName:

@@ -42,7 +42,7 @@ type readiness struct {
 // checkMigrated, as at start-up) and, for the commands that use Kafka,
 // the brokers. `api` does not check Kafka: it writes to its outbox, which
 // takes orders while Kafka is down.
-func newReadiness(r *root, cmd string) *readiness {
+func newReadiness(r *resources, cmd string) *readiness {
 	rd := &readiness{}
 	seen := map[*sql.DB]bool{} // services on one URL share a pool: checked once
 	for _, service := range servicesOf(cmd) {

@@ -13,7 +13,7 @@ import (
 	"github.com/orderflow/orders/ports/httpapi"
 )
 
-func newApplication(ctx context.Context, r *root) (app.Application, error) {
+func newApplication(ctx context.Context, r *resources) (app.Application, error) {
 	tel := r.telemetry()
 	store, err := metrics.NewStore(r.registry)
 	if err != nil {
@@ -31,8 +31,8 @@ func newApplication(ctx context.Context, r *root) (app.Application, error) {
 }
 
 // runAll runs every role in one process, on one pool.
-func runAll(ctx context.Context, r *root) error {
-	r.inProcessWakeUp = true // every outbox's writers and relay are here (wakeup.go)
+func runAll(ctx context.Context, r *resources) error {
+	r.inProcessWakeUp = true // every outbox's writers and forwarder are here (wakeup.go)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runAPI(ctx, r) })
 	g.Go(func() error { return runForwarder(ctx, r) })
@@ -42,7 +42,7 @@ func runAll(ctx context.Context, r *root) error {
 	return g.Wait()
 }
 
-func runAPI(ctx context.Context, r *root) error {
+func runAPI(ctx context.Context, r *resources) error {
 	application, err := newApplication(ctx, r)
 	if err != nil {
 		return err
@@ -52,14 +52,14 @@ func runAPI(ctx context.Context, r *root) error {
 		httpapi.WithCreateRateLimit(limits.OrderCreateRate, limits.OrderCreateBurst), httpapi.WithMetrics(r.httpMetrics)), limits)
 	go expireIdempotencyKeys(ctx, r, 10*time.Minute)
 	r.logger.InfoContext(ctx, "HTTP API listening", "addr", r.cfg.HTTP.API)
-	return r.parts.track("HTTP API", func() error { return serveHTTP(ctx, "HTTP API", srv, r.cfg.Shutdown.GracePeriod) })()
+	return r.components.track("HTTP API", func() error { return serveHTTP(ctx, "HTTP API", srv, r.cfg.Shutdown.GracePeriod) })()
 }
 
-func runForwarder(ctx context.Context, r *root) error {
-	return runOutboxForwarder(ctx, r)
+func runForwarder(ctx context.Context, r *resources) error {
+	return forwardOrdersOutbox(ctx, r)
 }
 
-func runMigrate(ctx context.Context, r *root) error {
+func runMigrate(ctx context.Context, r *resources) error {
 	// Every distinct database gets the whole migration set: one set is
 	// simpler than one per service, and a service's tables stay empty in
 	// the other services' databases.

@@ -10,39 +10,39 @@ import (
 	"time"
 )
 
-// parts are the named pieces of a running process (an HTTP server, a
-// consumer, a relay): what a shutdown past its grace period names.
-type parts struct {
+// components are the named pieces of a running process (an HTTP server, a
+// consumer, a forwarder): what a shutdown past its grace period names.
+type components struct {
 	mu      sync.Mutex
 	running map[string]int
 }
 
 // track returns fn counted as running under name while it runs.
-func (p *parts) track(name string, fn func() error) func() error {
+func (c *components) track(name string, fn func() error) func() error {
 	return func() error {
-		p.mu.Lock()
-		if p.running == nil {
-			p.running = map[string]int{}
+		c.mu.Lock()
+		if c.running == nil {
+			c.running = map[string]int{}
 		}
-		p.running[name]++
-		p.mu.Unlock()
+		c.running[name]++
+		c.mu.Unlock()
 		defer func() {
-			p.mu.Lock()
-			if p.running[name]--; p.running[name] == 0 {
-				delete(p.running, name)
+			c.mu.Lock()
+			if c.running[name]--; c.running[name] == 0 {
+				delete(c.running, name)
 			}
-			p.mu.Unlock()
+			c.mu.Unlock()
 		}()
 		return fn()
 	}
 }
 
-// names are the parts still running, sorted.
-func (p *parts) names() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// names are the components still running, sorted.
+func (c *components) names() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []string
-	for name := range p.running {
+	for name := range c.running {
 		out = append(out, name)
 	}
 	slices.Sort(out)
@@ -57,10 +57,10 @@ var exit = os.Exit
 // SIGINT). Then, in order: /readyz answers 503 (ready.drain), for
 // SHUTDOWN_READY_DELAY, so that load balancers stop sending; then the
 // service's context ends: HTTP servers stop accepting and finish their
-// requests, routers finish their messages, relays their batch. If all that
+// requests, routers finish their messages, forwarders their batch. If all that
 // takes longer than SHUTDOWN_GRACE_PERIOD from the signal, the process
-// exits 1 at once, naming the parts still running.
-func runGracefully(signalled context.Context, r *root, ready *readiness, service func(ctx context.Context) error) error {
+// exits 1 at once, naming the components still running.
+func runGracefully(signalled context.Context, r *resources, ready *readiness, service func(ctx context.Context) error) error {
 	cfg := r.cfg.Shutdown
 	ctx, cancel := context.WithCancel(context.WithoutCancel(signalled))
 	defer cancel()
@@ -89,7 +89,7 @@ func runGracefully(signalled context.Context, r *root, ready *readiness, service
 		r.logger.Info("shut down", "took", time.Since(start).Round(time.Millisecond))
 		return err
 	case <-grace.C:
-		unfinished := strings.Join(r.parts.names(), ", ")
+		unfinished := strings.Join(r.components.names(), ", ")
 		r.logger.Error(fmt.Sprintf("shutdown overran SHUTDOWN_GRACE_PERIOD=%v; exiting with work unfinished", cfg.GracePeriod),
 			"unfinished", unfinished)
 		exit(1)

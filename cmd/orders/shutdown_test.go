@@ -16,7 +16,7 @@ func TestShutdownPastTheGracePeriodExitsNamingWhatDidNotFinish(t *testing.T) {
 	var code int
 	exit = func(c int) { code = c }
 	t.Cleanup(func() { exit = func(c int) { panic(c) } })
-	r := &root{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := &resources{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	r.cfg.Shutdown = ShutdownConfig{GracePeriod: 200 * time.Millisecond, ReadyDelay: ptr(time.Duration(0))}
 	signalled, signal := context.WithCancel(context.Background())
 	stuck := make(chan struct{})
@@ -24,7 +24,7 @@ func TestShutdownPastTheGracePeriodExitsNamingWhatDidNotFinish(t *testing.T) {
 	ready := &readiness{}
 	go signal()
 	err := runGracefully(signalled, r, ready, func(ctx context.Context) error {
-		return r.parts.track("the stuck consumer", func() error { <-stuck; return nil })()
+		return r.components.track("the stuck consumer", func() error { <-stuck; return nil })()
 	})
 	if code != 1 || err == nil || !strings.Contains(err.Error(), "the stuck consumer") {
 		t.Fatalf("exit %d, err %v; want exit 1 naming the stuck consumer", code, err)
@@ -37,7 +37,7 @@ func TestShutdownPastTheGracePeriodExitsNamingWhatDidNotFinish(t *testing.T) {
 // TestShutdownWithinTheGracePeriodReturnsTheServicesError: a service that
 // ends when asked ends the process normally.
 func TestShutdownWithinTheGracePeriodReturnsTheServicesError(t *testing.T) {
-	r := &root{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := &resources{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	r.cfg.Shutdown = ShutdownConfig{GracePeriod: 5 * time.Second, ReadyDelay: ptr(50 * time.Millisecond)}
 	signalled, signal := context.WithCancel(context.Background())
 	ready := &readiness{}

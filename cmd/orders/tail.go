@@ -10,7 +10,7 @@ import (
 
 // runTail prints the order events on Kafka: partition, offset, key (the
 // order ID), event name and payload.
-func runTail(ctx context.Context, r *root, args []string) error {
+func runTail(ctx context.Context, r *resources, args []string) error {
 	flags := flag.NewFlagSet("tail", flag.ContinueOnError)
 	follow := flags.Bool("follow", false, "keep printing new events until interrupted")
 	topic := flags.String("topic", r.cfg.Topics.Orders, "Kafka topic to read")

@@ -14,8 +14,8 @@ func (t TopicsConfig) partitionsOf(topic string) (int32, string) {
 		return t.InventoryPartitions, "INVENTORY_TOPIC_PARTITIONS"
 	case t.Payments:
 		return t.PaymentsPartitions, "PAYMENTS_TOPIC_PARTITIONS"
-	case t.InventoryDLQ, t.PaymentDLQ, t.SagaDLQ:
-		return t.DLQPartitions, "DLQ_TOPIC_PARTITIONS"
+	case t.InventoryDeadLetter, t.PaymentDeadLetter, t.SagaDeadLetter:
+		return t.DeadLetterPartitions, "DEAD_LETTER_TOPIC_PARTITIONS"
 	default:
 		return t.OrdersPartitions, "ORDERS_TOPIC_PARTITIONS"
 	}
@@ -26,7 +26,7 @@ func (t TopicsConfig) partitionsOf(topic string) (int32, string) {
 // has another partition count than configured. That is no error: the
 // topic works with the count it has, and changing a live topic's count
 // moves keys between partitions (README, "Partitions").
-func ensureTopics(ctx context.Context, r *root, topics ...string) error {
+func ensureTopics(ctx context.Context, r *resources, topics ...string) error {
 	var found []kafka.TopicPartitions
 	err := untilDone(ctx, r.logger, "Kafka", func() error {
 		found = found[:0]
@@ -58,7 +58,7 @@ func ensureTopics(ctx context.Context, r *root, topics ...string) error {
 // consuming topic as the topic has partitions: a new instance then gets
 // none and stays idle until a member leaves. A member that was killed
 // counts until its session times out, so this only warns.
-func warnIfNoPartitionLeft(ctx context.Context, r *root, group, topic string) {
+func warnIfNoPartitionLeft(ctx context.Context, r *resources, group, topic string) {
 	want, variable := r.cfg.Topics.partitionsOf(topic)
 	tp, err := kafka.EnsureTopicPartitions(r.cfg.Kafka.Brokers, topic, want)
 	if err != nil {

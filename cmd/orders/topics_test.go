@@ -11,8 +11,8 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// rootLogging is a root on the test's Kafka whose log the test reads.
-func rootLogging(t *testing.T, env map[string]string) (*root, *testenv.SyncBuffer) {
+// resourcesLogging is the resources on the test's Kafka whose log the test reads.
+func resourcesLogging(t *testing.T, env map[string]string) (*resources, *testenv.SyncBuffer) {
 	t.Helper()
 	cfg, err := configFrom(env)
 	if err != nil {
@@ -20,14 +20,14 @@ func rootLogging(t *testing.T, env map[string]string) (*root, *testenv.SyncBuffe
 	}
 	cfg.Kafka.Brokers = testenv.Kafka(t)
 	log := &testenv.SyncBuffer{}
-	return &root{cfg: cfg, logger: slog.New(slog.NewTextHandler(log, nil))}, log
+	return &resources{cfg: cfg, logger: slog.New(slog.NewTextHandler(log, nil))}, log
 }
 
 func TestATopicWithAnotherPartitionCountIsReported(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	existing := testenv.Topic(t, brokers, 3)
 	testenv.DeleteTopicsWhenDone(t, brokers, existing+".new")
-	r, log := rootLogging(t, map[string]string{
+	r, log := resourcesLogging(t, map[string]string{
 		"ORDERS_TOPIC": existing, "INVENTORY_TOPIC": existing + ".new", "INVENTORY_TOPIC_PARTITIONS": "2",
 	})
 	if err := ensureTopics(context.Background(), r, existing, existing+".new"); err != nil {
@@ -51,7 +51,7 @@ func TestAnInstanceWithoutAPartitionIsReported(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 1)
 	group := topic + ".group"
-	r, log := rootLogging(t, map[string]string{"ORDERS_TOPIC": topic, "ORDERS_TOPIC_PARTITIONS": "1"})
+	r, log := resourcesLogging(t, map[string]string{"ORDERS_TOPIC": topic, "ORDERS_TOPIC_PARTITIONS": "1"})
 
 	warnIfNoPartitionLeft(context.Background(), r, group, topic)
 	if log.String() != "" {

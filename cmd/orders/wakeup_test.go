@@ -10,11 +10,11 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// TestOrdersAllWakesItsRelaysInProcess runs `orders all` with relays that
+// TestOrdersAllWakesItsForwardersInProcess runs `orders all` with forwarders that
 // poll only once a minute and confirms an order within seconds: each
-// outbox write woke its relay. The database ran no pg_notify: the wake-ups
+// outbox write woke its forwarder. The database ran no pg_notify: the wake-ups
 // were calls inside the process.
-func TestOrdersAllWakesItsRelaysInProcess(t *testing.T) {
+func TestOrdersAllWakesItsForwardersInProcess(t *testing.T) {
 	t.Parallel()
 	db, dbURL := testenv.DBWithURL(t)
 	if _, err := db.ExecContext(context.Background(), `INSERT INTO inventory_stock (sku, on_hand) VALUES ('BOOK', 10)`); err != nil {
@@ -39,7 +39,7 @@ func TestOrdersAllWakesItsRelaysInProcess(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	// Five messages per order through three relays; polling alone would
+	// Five messages per order through three forwarders; polling alone would
 	// take minutes.
 	testenv.WaitOrdersEnded(t, db, ids, 30*time.Second)
 	var confirmed int
@@ -47,6 +47,6 @@ func TestOrdersAllWakesItsRelaysInProcess(t *testing.T) {
 		t.Errorf("%d orders confirmed (%v), want %d", confirmed, err, len(ids))
 	}
 	if n := notifies() - before; n != 0 {
-		t.Errorf("the database ran pg_notify %d times, want none: orders all wakes its relays in-process", n)
+		t.Errorf("the database ran pg_notify %d times, want none: orders all wakes its forwarders in-process", n)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/kafka"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 )
 
 // idleCPU runs an idle forwarder for d and reports its CPU and the
@@ -28,7 +28,7 @@ func idleCPU(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
+	fwd, err := forwarder.New(e.db, ourConfig(e, publisher), logger)
 	if err != nil {
 		return err
 	}

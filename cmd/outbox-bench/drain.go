@@ -11,13 +11,13 @@ import (
 	"time"
 
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
-	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	watermillforwarder "github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
@@ -42,7 +42,7 @@ func newOurPublisher(wakeUp func(...int)) (*outbox.Publisher, error) {
 
 // notifier returns the Wake of a Notifier of our outbox.
 func notifier(db *sql.DB) (func(...int), error) {
-	n, err := relay.NewNotifier(db, relay.NotifierConfig{Outbox: outboxConfig()}, nil)
+	n, err := forwarder.NewNotifier(db, forwarder.NotifierConfig{Outbox: outboxConfig()}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func fillBacklog(ctx context.Context, e env, stock bool, n int) error {
 			if err != nil {
 				return err
 			}
-			return forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: stockTopic}).Publish(e.topic, msgs...)
+			return watermillforwarder.NewPublisher(sqlPub, watermillforwarder.PublisherConfig{ForwarderTopic: stockTopic}).Publish(e.topic, msgs...)
 		})
 		if err != nil {
 			return err
@@ -140,13 +140,13 @@ func drainFilled(ctx context.Context, stock bool, n int, fill func(env) error) (
 		if err != nil {
 			return res, err
 		}
-		fwd, err := forwarder.NewForwarder(sub, publisher, logger, forwarder.Config{ForwarderTopic: stockTopic})
+		fwd, err := watermillforwarder.NewForwarder(sub, publisher, logger, watermillforwarder.Config{ForwarderTopic: stockTopic})
 		if err != nil {
 			return res, err
 		}
 		run = fwd.Run
 	} else {
-		fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
+		fwd, err := forwarder.New(e.db, ourConfig(e, publisher), logger)
 		if err != nil {
 			return res, err
 		}

@@ -15,7 +15,7 @@ import (
 const drainWindow = 100_000
 
 // largeDrain drains a backlog of n rows (at least two windows) and prints
-// the rate over its first and its last drainWindow rows. The relay's
+// the rate over its first and its last drainWindow rows. The forwarder's
 // cost per batch must not grow with the backlog behind its position: a
 // barrier look-up that walked it made a drain's cost its square, and the
 // last window's rate fall far below the first's.
@@ -38,7 +38,7 @@ func largeDrain(ctx context.Context, n int) error {
 // its share of copies of it, each with an order ID of its own (a random
 // UUID, as long as the template's, so that the frame's lengths hold), in
 // the envelope and in the row's metadata. Different orders matter: the
-// relay sends one event of an order at a time.
+// forwarder sends one event of an order at a time.
 func cloneBacklog(ctx context.Context, e env, n int) error {
 	if err := fillBacklog(ctx, e, false, 1); err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orders/adapters/kafka"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 )
 
 // latency places orders at rate/s with the forwarder running, first for a
@@ -31,7 +31,7 @@ func latency(ctx context.Context, rate float64, d time.Duration) error {
 		return err
 	}
 	defer func() { _ = publisher.Close() }()
-	fwd, err := relay.NewRelay(e.db, ourConfig(e, publisher), logger)
+	fwd, err := forwarder.New(e.db, ourConfig(e, publisher), logger)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ loop:
 		pprof.StopCPUProfile()
 	}
 	wg.Wait()
-	heldFor := held() // before reading Kafka: a relay it held back delivers now
+	heldFor := held() // before reading Kafka: a forwarder it held back delivers now
 	if err := failed.Load(); err != nil {
 		return *err
 	}

@@ -9,10 +9,10 @@
 //     orders/s and at half the maximum placement rate;
 //   - CPU of an idle forwarder and of PostgreSQL meanwhile;
 //   - both again with a million forwarded rows retained in the outbox: the
-//     relay's cost per cycle must not grow with what it has sent;
+//     forwarder's cost per cycle must not grow with what it has sent;
 //   - a drain of a large backlog (a million rows, copied in SQL from one
 //     published message), with the rates of its first and last 100,000
-//     rows: the relay's cost per batch must not grow with what waits
+//     rows: the forwarder's cost per batch must not grow with what waits
 //     behind its position (target: last/first at least 0.8);
 //   - what the wake-up (a coalesced NOTIFY after commit) costs the write path.
 //
@@ -42,7 +42,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 )
 
 // settings are the flags that shape our forwarder.
@@ -71,8 +71,8 @@ func outboxConfig() outbox.Config {
 }
 
 // ourConfig is the forwarder configuration the benchmark measures.
-func ourConfig(e env, publisher message.Publisher) relay.Config {
-	cfg := relay.Config{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize, Publisher: publisher}
+func ourConfig(e env, publisher message.Publisher) forwarder.Config {
+	cfg := forwarder.Config{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize, Publisher: publisher}
 	if opts.producerPerShard {
 		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, logger) }
 	}

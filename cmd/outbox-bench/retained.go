@@ -12,7 +12,7 @@ import (
 // retainForwarded fills the bench outbox's shards with n rows in all that
 // count as forwarded already (the position is after them), as
 // OUTBOX_RETENTION keeps a week of them in production, then vacuums and
-// analyses the tables as autovacuum would have. The relay's cost per cycle
+// analyses the tables as autovacuum would have. The forwarder's cost per cycle
 // must not grow with them.
 func retainForwarded(ctx context.Context, db *sql.DB, n int) error {
 	cfg, err := outboxConfig().WithDefaults()
@@ -31,7 +31,7 @@ func retainForwarded(ctx context.Context, db *sql.DB, n int) error {
 	return nil
 }
 
-// retainInShard writes n rows in one transaction and moves the relay's
+// retainInShard writes n rows in one transaction and moves the forwarder's
 // position to the last of them.
 func retainInShard(ctx context.Context, db *sql.DB, topic string, n int) error {
 	tx, err := db.BeginTx(ctx, nil)

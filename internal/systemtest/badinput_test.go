@@ -111,9 +111,9 @@ func TestBadRecordsOnEveryConsumedTopicAreDeadLettered(t *testing.T) {
 		consumer, dlq string
 		topics        []string
 	}{
-		{"inventory", s.InventoryDLQ, []string{s.OrdersTopic}},
-		{"payment", s.PaymentDLQ, []string{s.OrdersTopic}},
-		{"order-saga", s.SagaDLQ, []string{s.InventoryTopic, s.PayTopic}},
+		{"inventory", s.InventoryDeadLetter, []string{s.OrdersTopic}},
+		{"payment", s.PaymentDeadLetter, []string{s.OrdersTopic}},
+		{"order-saga", s.SagaDeadLetter, []string{s.InventoryTopic, s.PayTopic}},
 	} {
 		want := 0
 		for _, topic := range c.topics {

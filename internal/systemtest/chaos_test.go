@@ -9,7 +9,7 @@ import (
 )
 
 // The chaos scenarios run the whole system as separate OS processes (the
-// API, two relays, two of each consumer; instance 1 of each behind the
+// API, two forwarders, two of each consumer; instance 1 of each behind the
 // fault proxies) on a PostgreSQL server and a three-broker Kafka cluster
 // of their own, drive orders over HTTP at a steady rate, inject faults
 // (SIGKILLs, a broker killed, Kafka stopped, PostgreSQL restarted, a long

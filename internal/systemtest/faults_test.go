@@ -55,7 +55,7 @@ func postgresRestarted(h *chaosRun) {
 
 // longTransaction holds a transaction with a transaction ID open in
 // another database of the server: it holds back the server's xmin, the
-// bound the relay would fall back to without its barrier.
+// bound the forwarder would fall back to without its barrier.
 func longTransaction(h *chaosRun) {
 	ctx := context.Background()
 	other, err := postgres.Open(ctx, testenv.URLFor("orders"))
@@ -104,7 +104,7 @@ func frozen(name string) fault {
 	}
 }
 
-// kafkaCut cuts instance 1 of the relay and of each consumer off Kafka.
+// kafkaCut cuts instance 1 of the forwarder and of each consumer off Kafka.
 func kafkaCut(h *chaosRun) {
 	for _, p := range h.tp.kafkaProxy {
 		p.Cut()
@@ -113,15 +113,15 @@ func kafkaCut(h *chaosRun) {
 	for _, p := range h.tp.kafkaProxy {
 		p.Restore()
 	}
-	h.recovered(fmt.Sprintf("relay-1, inventory-1, payment-1, saga-1 cut off Kafka for %s", h.s.cut))
+	h.recovered(fmt.Sprintf("forwarder-1, inventory-1, payment-1, saga-1 cut off Kafka for %s", h.s.cut))
 }
 
-// postgresCut cuts instance 1 of the relay and of each consumer off PostgreSQL.
+// postgresCut cuts instance 1 of the forwarder and of each consumer off PostgreSQL.
 func postgresCut(h *chaosRun) {
 	h.tp.pgProxy.Cut()
 	time.Sleep(h.s.cut)
 	h.tp.pgProxy.Restore()
-	h.recovered(fmt.Sprintf("relay-1, inventory-1, payment-1, saga-1 cut off PostgreSQL for %s", h.s.cut))
+	h.recovered(fmt.Sprintf("forwarder-1, inventory-1, payment-1, saga-1 cut off PostgreSQL for %s", h.s.cut))
 }
 
 // together runs faults at once and returns when all are over.

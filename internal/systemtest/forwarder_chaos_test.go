@@ -13,22 +13,22 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// The forwarder scenarios break the relay's world while orders are
-// written to the outbox: SIGKILLs of the relay process, the Kafka broker
+// The forwarder scenarios break the forwarder's world while orders are
+// written to the outbox: SIGKILLs of the forwarder process, the Kafka broker
 // stopped, PostgreSQL restarted; then every event must be on Kafka, in
 // order per order, the duplicates logged. They stop and restart the
 // shared services (`make services`), so they run alone, behind the chaos
 // tag: `make test` (-short) and `make test-chaos`.
 
-// forwarderRelayEnv are the forwarder scenarios' relay settings.
-var forwarderRelayEnv = []string{"METRICS_ADDR=off", "FORWARDER_IDLE_POLL_INTERVAL=200ms", "LOG_LEVEL=warn"}
+// forwarderEnv are the forwarder scenarios' forwarder settings.
+var forwarderEnv = []string{"METRICS_ADDR=off", "FORWARDER_IDLE_POLL_INTERVAL=200ms", "LOG_LEVEL=warn"}
 
-// forwarderUnderWrites starts a relay and the writers of runScale's
+// forwarderUnderWrites starts a forwarder and the writers of runScale's
 // forwarder scenario.
 func forwarderUnderWrites(t *testing.T) (s forwarderScale, fwd *testenv.Process, w *outboxWriter, written <-chan struct{}) {
 	h := newHarness(t, setup{})
 	s = runScale().forwarder
-	fwd = h.startRelay("forward", forwarderRelayEnv...)
+	fwd = h.startForwarder("forwarder", forwarderEnv...)
 	w = newOutboxWriter(h)
 	return s, fwd, w, w.writeOrders(s)
 }
@@ -39,7 +39,7 @@ func TestForwarderSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(time.Duration(300+200*(i%4)) * time.Millisecond)
 		fwd.Kill()
 		time.Sleep(100 * time.Millisecond)
-		fwd = w.h.startRelay("forward", forwarderRelayEnv...)
+		fwd = w.h.startForwarder("forwarder", forwarderEnv...)
 	}
 	<-written
 	w.check(2 * time.Minute)

@@ -76,7 +76,7 @@ func TestReadinessNamesWhatFailed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	ops := testenv.FreeAddr(t)
-	p := h.start("orders forward", []string{"forward"}, "METRICS_ADDR="+ops, "KAFKA_BROKERS="+testenv.FreeAddr(t))
+	p := h.start("orders forwarder", []string{"forwarder"}, "METRICS_ADDR="+ops, "KAFKA_BROKERS="+testenv.FreeAddr(t))
 	testenv.WaitHTTP(t, p, ops, "/healthz", http.StatusNoContent)
 	code, checks := readyz(t, ops)
 	if code != http.StatusServiceUnavailable || !strings.Contains(checks["kafka"], "kafka") || len(checks) != 1 {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 	"github.com/orderflow/orders/adapters/paymentgateway"
 	"github.com/orderflow/orders/adapters/postgres"
 	"github.com/orderflow/orders/cmd/orders/service"
@@ -32,16 +32,16 @@ import (
 
 // inProcess is every part of the saga running in this process, on topics
 // and consumer groups of its own: the order API, the three outboxes'
-// relays, the inventory, payment and saga routers, and the inventory's
+// forwarders, the inventory, payment and saga routers, and the inventory's
 // and payment service's APIs, each behind httptest.
 type inProcess struct {
-	DB                                    *sql.DB
-	Brokers                               []string
-	OrdersTopic, InventoryTopic, PayTopic string
-	InventoryDLQ, PaymentDLQ, SagaDLQ     string
-	OrdersURL, InventoryURL, PaymentsURL  string
-	client                                *http.Client
-	inventoryClient, paymentsClient       *http.Client
+	DB                                                     *sql.DB
+	Brokers                                                []string
+	OrdersTopic, InventoryTopic, PayTopic                  string
+	InventoryDeadLetter, PaymentDeadLetter, SagaDeadLetter string
+	OrdersURL, InventoryURL, PaymentsURL                   string
+	client                                                 *http.Client
+	inventoryClient, paymentsClient                        *http.Client
 }
 
 type options struct {
@@ -68,12 +68,12 @@ func startInProcess(t *testing.T, opts options) *inProcess {
 	}
 	s := &inProcess{
 		DB: db, Brokers: brokers,
-		OrdersTopic:    h.value("ORDERS_TOPIC"),
-		InventoryTopic: h.value("INVENTORY_TOPIC"),
-		PayTopic:       h.value("PAYMENTS_TOPIC"),
-		InventoryDLQ:   h.value("INVENTORY_DLQ_TOPIC"),
-		PaymentDLQ:     h.value("PAYMENT_DLQ_TOPIC"),
-		SagaDLQ:        h.value("SAGA_DLQ_TOPIC"),
+		OrdersTopic:         h.value("ORDERS_TOPIC"),
+		InventoryTopic:      h.value("INVENTORY_TOPIC"),
+		PayTopic:            h.value("PAYMENTS_TOPIC"),
+		InventoryDeadLetter: h.value("INVENTORY_DEAD_LETTER_TOPIC"),
+		PaymentDeadLetter:   h.value("PAYMENT_DEAD_LETTER_TOPIC"),
+		SagaDeadLetter:      h.value("SAGA_DEAD_LETTER_TOPIC"),
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -85,9 +85,9 @@ func startInProcess(t *testing.T, opts options) *inProcess {
 		t.Fatal(err)
 	}
 	publishers := map[string]*outbox.Publisher{}
-	var forwarders []*relay.Relay
+	var forwarders []*forwarder.Forwarder
 	for _, cfg := range []outbox.Config{outbox.Orders, outbox.Inventory, outbox.Payment} {
-		fwd, err := relay.NewRelay(db, relay.Config{Outbox: cfg, Publisher: kafkaPub, IdlePollInterval: 50 * time.Millisecond}, nil)
+		fwd, err := forwarder.New(db, forwarder.Config{Outbox: cfg, Publisher: kafkaPub, IdlePollInterval: 50 * time.Millisecond}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,15 +124,15 @@ func startInProcess(t *testing.T, opts options) *inProcess {
 			Retry: retry, DuplicateDelivery: opts.duplicateDelivery, Logger: logger,
 		}
 	}
-	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("INVENTORY_CONSUMER_GROUP", s.InventoryDLQ))
+	inventory, err := service.NewInventoryConsumer(db, inventoryApp, s.OrdersTopic, consumerCfg("INVENTORY_CONSUMER_GROUP", s.InventoryDeadLetter))
 	if err != nil {
 		t.Fatal(err)
 	}
-	payment, err := service.NewPaymentConsumer(db, paymentApp, s.OrdersTopic, consumerCfg("PAYMENT_CONSUMER_GROUP", s.PaymentDLQ))
+	payment, err := service.NewPaymentConsumer(db, paymentApp, s.OrdersTopic, consumerCfg("PAYMENT_CONSUMER_GROUP", s.PaymentDeadLetter))
 	if err != nil {
 		t.Fatal(err)
 	}
-	saga, err := service.NewSagaConsumer(db, publishers["orders"], s.OrdersTopic, s.InventoryTopic, s.PayTopic, consumerCfg("SAGA_CONSUMER_GROUP", s.SagaDLQ))
+	saga, err := service.NewSagaConsumer(db, publishers["orders"], s.OrdersTopic, s.InventoryTopic, s.PayTopic, consumerCfg("SAGA_CONSUMER_GROUP", s.SagaDeadLetter))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,8 @@ import (
 // events first delivered in version order on Kafka and first handled in
 // that order by the consumers, the stock and money equations, every
 // order ended, nothing parked. checkEndStates adds, where the scenario
-// knows what each order must become, its exact end. checkRelayed is the
-// first part for the relay alone, on events of (order, version) that a
+// knows what each order must become, its exact end. checkForwarded is the
+// first part for the forwarder alone, on events of (order, version) that a
 // scenario wrote to an outbox itself.
 
 // eventTopics are a system's event topics.
@@ -78,7 +78,7 @@ func checkInvariants(s subject) invariants {
 	// Lost: an acknowledged order missing from the event store, or an
 	// event of the store missing from Kafka. The last events of an order
 	// (OrderConfirmed, OrderCancelled) cause nothing downstream: the order
-	// ends before the relay sent them. What the relay has not sent within
+	// ends before the forwarder sent them. What the forwarder has not sent within
 	// s.settle is lost.
 	o.lost = count(s.t, s.db, `SELECT count(*) FROM unnest($1::uuid[]) a(id) WHERE NOT EXISTS
 		(SELECT FROM order_events e WHERE e.stream_id = a.id AND e.event_type = 'OrderPlaced')`, acked)
@@ -217,11 +217,11 @@ func firstDeliveries(t *testing.T, records []kafka.Record) deliveries {
 	return d
 }
 
-// checkRelayed waits until every version of committed (order → last
+// checkForwarded waits until every version of committed (order → last
 // version committed) is on topic, or within passed, then fails on a
 // missing one or a first delivery out of version order. It returns what
 // it read.
-func checkRelayed(t *testing.T, brokers []string, topic string, committed map[string]int, within time.Duration) deliveries {
+func checkForwarded(t *testing.T, brokers []string, topic string, committed map[string]int, within time.Duration) deliveries {
 	t.Helper()
 	total := 0
 	for _, v := range committed {

@@ -13,7 +13,7 @@ import (
 
 // maxInfoLines bounds the INFO lines of `orders all` from start to a clean
 // stop, an order handled in between: the start-up summary is one line per
-// role (the order API, inventory, payment, the saga and the relay of each
+// role (the order API, inventory, payment, the saga and the forwarder of each
 // of the three outboxes: 7), and nothing per message. 12 leaves room for a
 // line or two more per process (a metrics or health listener, tracing on,
 // a shutdown summary) and is far below the 190 INFO lines that the same run

@@ -19,10 +19,10 @@ import (
 // The families each kind of process must expose once an order went
 // through, besides Go's and the process's own.
 var (
-	httpFamilies     = []string{"http_requests_total", "http_request_duration_seconds", "http_requests_in_flight"}
-	storeFamilies    = []string{"orders_event_store_version_conflicts_total", "orders_idempotent_replays_total"}
-	relayFamilies    = []string{"outbox_forwarded_total", "outbox_publish_duration_seconds", "outbox_backlog_messages", "outbox_oldest_undelivered_age_seconds", "outbox_shard_stalled"}
-	consumerFamilies = []string{
+	httpFamilies      = []string{"http_requests_total", "http_request_duration_seconds", "http_requests_in_flight"}
+	storeFamilies     = []string{"orders_event_store_version_conflicts_total", "orders_idempotent_replays_total"}
+	forwarderFamilies = []string{"outbox_forwarded_total", "outbox_publish_duration_seconds", "outbox_backlog_messages", "outbox_oldest_undelivered_age_seconds", "outbox_shard_stalled"}
+	consumerFamilies  = []string{
 		"orders_consumer_messages_handled_total", "orders_consumer_handler_duration_seconds", "orders_consumer_lag_messages",
 		"watermill_handler_execution_time_seconds", "watermill_subscriber_messages_received_total",
 	}
@@ -34,14 +34,14 @@ func expectedFamilies(kind string) []string {
 	switch kind {
 	case "api":
 		want = concat(httpFamilies, storeFamilies, []string{"orders_app_handler_duration_seconds"})
-	case "forward":
-		want = relayFamilies
+	case "forwarder":
+		want = forwarderFamilies
 	case "inventory", "payment":
-		want = concat(httpFamilies, relayFamilies, consumerFamilies, []string{"orders_app_handler_duration_seconds"})
+		want = concat(httpFamilies, forwarderFamilies, consumerFamilies, []string{"orders_app_handler_duration_seconds"})
 	case "saga":
 		want = concat(storeFamilies, consumerFamilies, []string{"orders_app_handler_duration_seconds"})
 	case "all":
-		want = concat(httpFamilies, storeFamilies, relayFamilies, consumerFamilies, []string{"orders_app_handler_duration_seconds"})
+		want = concat(httpFamilies, storeFamilies, forwarderFamilies, consumerFamilies, []string{"orders_app_handler_duration_seconds"})
 	}
 	return concat(commonFamilies, want)
 }
@@ -61,7 +61,7 @@ func TestEveryProcessServesMetrics(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{partitions: 2, env: []string{"LOG_LEVEL=warn"}})
 	var procs []*ordersProcess
-	for _, kind := range []string{"api", "forward", "inventory", "payment", "saga"} {
+	for _, kind := range []string{"api", "forwarder", "inventory", "payment", "saga"} {
 		procs = append(procs, h.startService(kind, kind))
 	}
 	api, inventory, payment := procs[0], procs[2], procs[3]
@@ -92,7 +92,7 @@ var promlintAllowed = map[string]string{}
 var namingAllowed = map[string]bool{"go_sql_max_idle_time_closed_total": true}
 
 // checkScrape scrapes p's /metrics once every family expected of it is
-// in (the relays' and lag collectors' first samples come a moment after
+// in (the forwarders' and lag collectors' first samples come a moment after
 // the start) and checks it.
 func checkScrape(t *testing.T, p *ordersProcess) {
 	var body []byte

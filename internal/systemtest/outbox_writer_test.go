@@ -12,13 +12,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // outboxWriter writes events of (order, version) into the orders outbox
-// for the relay scenarios, as the API does: one transaction per version,
-// and a wake-up of the relays after each commit. The payload has the
+// for the forwarder scenarios, as the API does: one transaction per version,
+// and a wake-up of the forwarders after each commit. The payload has the
 // fields of an event envelope that the checker reads.
 type outboxWriter struct {
 	h     *harness
@@ -31,7 +31,7 @@ type outboxWriter struct {
 }
 
 func newOutboxWriter(h *harness) *outboxWriter {
-	notifier, err := relay.NewNotifier(h.db, relay.NotifierConfig{Outbox: outbox.Orders}, nil)
+	notifier, err := forwarder.NewNotifier(h.db, forwarder.NotifierConfig{Outbox: outbox.Orders}, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func (w *outboxWriter) writeUntil(ctx context.Context, writers int, pause time.D
 }
 
 // check waits until every committed version is on Kafka (or within
-// passed) and checks what the relays delivered (checkRelayed).
+// passed) and checks what the forwarders delivered (checkForwarded).
 func (w *outboxWriter) check(within time.Duration) deliveries {
 	w.h.t.Helper()
 	w.mu.Lock()
@@ -95,7 +95,7 @@ func (w *outboxWriter) check(within time.Duration) deliveries {
 		committed[k] = v
 	}
 	w.mu.Unlock()
-	d := checkRelayed(w.h.t, w.h.brokers, w.topic, committed, within)
+	d := checkForwarded(w.h.t, w.h.brokers, w.topic, committed, within)
 	w.h.t.Logf("write attempts: %d", w.attempts.Load())
 	return d
 }

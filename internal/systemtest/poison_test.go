@@ -64,8 +64,8 @@ func TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues(t *testing.T)
 	s.waitForStatus(t, bystander.ID, "confirmed")
 
 	for _, c := range []struct{ consumer, table, dlq string }{
-		{"inventory", "inventory_parked_messages", s.InventoryDLQ},
-		{"payment", "payment_parked_messages", s.PaymentDLQ},
+		{"inventory", "inventory_parked_messages", s.InventoryDeadLetter},
+		{"payment", "payment_parked_messages", s.PaymentDeadLetter},
 	} {
 		// The order's messages from the poisoned one on are parked, in
 		// order: the poisoned one first, the cancellation last (events the

@@ -30,7 +30,7 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 	stock := stockUp(t, h.db, 10)
 
 	var procs []*ordersProcess
-	for _, kind := range []string{"api", "api", "forward", "inventory", "payment", "saga"} {
+	for _, kind := range []string{"api", "api", "forwarder", "inventory", "payment", "saga"} {
 		procs = append(procs, h.startService(fmt.Sprintf("%s-%d", kind, len(procs)), kind))
 	}
 

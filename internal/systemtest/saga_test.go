@@ -353,7 +353,7 @@ func (s *inProcess) checkEndState(t *testing.T, orders []sagaOrder, final map[st
 	}
 
 	// Nothing failed: the dead-letter topics are empty.
-	for _, dlq := range []string{s.InventoryDLQ, s.PaymentDLQ, s.SagaDLQ} {
+	for _, dlq := range []string{s.InventoryDeadLetter, s.PaymentDeadLetter, s.SagaDeadLetter} {
 		if records := readTopic(t, s.Brokers, dlq); len(records) != 0 {
 			t.Errorf("%d messages on the dead-letter topic %s: %v", len(records), dlq, records[0].Headers)
 		}
@@ -413,7 +413,7 @@ func (s *inProcess) summarise(t *testing.T, final map[string]orderState) summary
 			return err
 		})
 	}
-	for _, dlq := range []string{s.InventoryDLQ, s.PaymentDLQ, s.SagaDLQ} {
+	for _, dlq := range []string{s.InventoryDeadLetter, s.PaymentDeadLetter, s.SagaDeadLetter} {
 		sum.DeadLetters += len(readTopic(t, s.Brokers, dlq))
 	}
 	return sum

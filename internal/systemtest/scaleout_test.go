@@ -26,7 +26,7 @@ func TestConsumersScaleOut(t *testing.T) {
 
 	apiAddr := testenv.FreeAddr(t)
 	api := h.start("api", []string{"api"}, "HTTP_ADDR="+apiAddr)
-	h.start("forward", []string{"forward"})
+	h.start("forwarder", []string{"forwarder"})
 	roles := []string{"inventory", "payment", "saga"}
 	instances := map[string][]*testenv.Process{}
 	next := 0

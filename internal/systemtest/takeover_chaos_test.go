@@ -11,7 +11,7 @@ import (
 )
 
 // TestRepeatedFreezesLoseNothing is the long version of
-// TestStandbyTakesOverAFrozenRelay: five freezes of alternating relays
+// TestStandbyTakesOverAFrozenForwarder: five freezes of alternating forwarders
 // under a steady write load, each held 12 s, with the figures logged.
 // -short makes it two freezes.
 func TestRepeatedFreezesLoseNothing(t *testing.T) {
@@ -19,11 +19,11 @@ func TestRepeatedFreezesLoseNothing(t *testing.T) {
 	w := newOutboxWriter(h)
 	ctx, stop := context.WithCancel(context.Background())
 	written := w.writeUntil(ctx, 8, time.Millisecond)
-	relays := []*testenv.Process{h.startRelay("relay-a", takeoverRelayEnv...), h.startRelay("relay-b", takeoverRelayEnv...)}
+	forwarders := []*testenv.Process{h.startForwarder("forwarder-a", takeoverForwarderEnv...), h.startForwarder("forwarder-b", takeoverForwarderEnv...)}
 	rounds := runScale().freezes
 	var worst time.Duration
 	for i := range rounds {
-		took := freezeOnce(t, h, relays[i%2], 12*time.Second-takeoverBound/2)
+		took := freezeOnce(t, h, forwarders[i%2], 12*time.Second-takeoverBound/2)
 		worst = max(worst, took)
 	}
 	t.Logf("%d freezes, slowest takeover %s", rounds, worst.Round(time.Millisecond))

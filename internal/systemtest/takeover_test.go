@@ -11,23 +11,23 @@ import (
 	"github.com/orderflow/orders/internal/testenv"
 )
 
-// The issue's bound: a frozen relay's shards move again within 10 s. The
+// The issue's bound: a frozen forwarder's shards move again within 10 s. The
 // measured figure is logged (docs/forwarder.md quotes it).
 const takeoverBound = 10 * time.Second
 
-// TestStandbyTakesOverAFrozenRelay runs two `orders forward` of their own
-// and freezes one with SIGSTOP: the standby must take the frozen relay's
+// TestStandbyTakesOverAFrozenForwarder runs two `orders forwarder` of their own
+// and freezes one with SIGSTOP: the standby must take the frozen forwarder's
 // shards over within takeoverBound, the frozen one must stop forwarding
 // once resumed, and nothing may be lost or reordered (docs/forwarder.md,
 // Guarantees).
-func TestStandbyTakesOverAFrozenRelay(t *testing.T) {
+func TestStandbyTakesOverAFrozenForwarder(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{})
 	w := newOutboxWriter(h)
 	ctx, stop := context.WithCancel(context.Background())
 	written := w.writeUntil(ctx, 8, 2*time.Millisecond)
-	a := h.startRelay("relay-a", takeoverRelayEnv...)
-	b := h.startRelay("relay-b", append(takeoverRelayEnv, "FORWARDER_STALL_AFTER=2s")...)
+	a := h.startForwarder("forwarder-a", takeoverForwarderEnv...)
+	b := h.startForwarder("forwarder-b", append(takeoverForwarderEnv, "FORWARDER_STALL_AFTER=2s")...)
 	took := freezeOnce(t, h, a, 3*time.Second)
 	t.Logf("takeover (SIGSTOP to the last frozen shard moving again): %s", took)
 	if !strings.Contains(b.Log.String(), "Outbox shard stalled") || !strings.Contains(b.Log.String(), "holder_pid") {
@@ -38,15 +38,15 @@ func TestStandbyTakesOverAFrozenRelay(t *testing.T) {
 	w.check(time.Minute)
 }
 
-// takeoverRelayEnv are the takeover scenarios' relay settings, the
+// takeoverForwarderEnv are the takeover scenarios' forwarder settings, the
 // others at their defaults (the bound is the defaults').
-var takeoverRelayEnv = []string{
-	"METRICS_ADDR=127.0.0.1:0", // two relays on one host: each its own address
-	"FORWARDER_BATCH_SIZE=50",  // short turns, so both relays hold shards
+var takeoverForwarderEnv = []string{
+	"METRICS_ADDR=127.0.0.1:0", // two forwarders on one host: each its own address
+	"FORWARDER_BATCH_SIZE=50",  // short turns, so both forwarders hold shards
 	"LOG_LEVEL=info",
 }
 
-// freezeOnce SIGSTOPs relay a while it holds at least one shard, measures
+// freezeOnce SIGSTOPs forwarder a while it holds at least one shard, measures
 // how long until every shard it held moves again, keeps it frozen for
 // `extra` more, resumes it and checks that it gave its batch up and takes
 // turns again as a standby. It returns the takeover time.
@@ -82,7 +82,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	var took time.Duration
 	for moved := map[string]bool{}; len(moved) < len(held); time.Sleep(20 * time.Millisecond) {
 		if time.Since(frozenAt) > 3*takeoverBound {
-			t.Fatalf("frozen relay's shards %v: %d of %d moved within %s", keys(held), len(moved), len(held), 3*takeoverBound)
+			t.Fatalf("frozen forwarder's shards %v: %d of %d moved within %s", keys(held), len(moved), len(held), 3*takeoverBound)
 		}
 		for topic := range held {
 			if !moved[topic] && h.position(topic) != before[topic] {
@@ -114,7 +114,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	// PostgreSQL had ended the session.
 	after := a.Log.String()[logged:]
 	said := ""
-	for _, s := range []string{"Outbox shard left to the relay that holds it now", "could not commit", "Outbox query failed"} {
+	for _, s := range []string{"Outbox shard left to the forwarder that holds it now", "could not commit", "Outbox query failed"} {
 		if strings.Contains(after, s) {
 			said = s
 		}
@@ -124,7 +124,7 @@ func freezeOnce(t *testing.T, h *harness, a *testenv.Process, extra time.Duratio
 	// database/sql replaces. The contract is checked by the caller: no
 	// loss, first deliveries in order; and here: it takes turns again.
 	if said == "" {
-		said = "nothing of its lost turn"
+		said = "nothing of its lost lease"
 	}
 	t.Logf("%s after SIGCONT: %q, then took turns again", a.Name, said)
 	return took

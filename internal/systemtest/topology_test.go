@@ -16,12 +16,12 @@ import (
 )
 
 // kinds are the processes of the topology, two of each but the API.
-var kinds = []string{"api", "relay", "inventory", "payment", "saga"}
+var kinds = []string{"api", "forwarder", "inventory", "payment", "saga"}
 
 // roleOf is the orders subcommand of a kind.
-var roleOf = map[string]string{"api": "api", "relay": "forward", "inventory": "inventory", "payment": "payment", "saga": "saga"}
+var roleOf = map[string]string{"api": "api", "forwarder": "forwarder", "inventory": "inventory", "payment": "payment", "saga": "saga"}
 
-// member is one process of the topology. Instance 1 of the relay and of
+// member is one process of the topology. Instance 1 of the forwarder and of
 // each consumer reaches PostgreSQL and Kafka through the harness's
 // proxies, which can cut it off; the others connect directly.
 type member struct {

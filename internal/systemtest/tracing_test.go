@@ -19,7 +19,7 @@ import (
 )
 
 // spans records every span of the process once a tracing test installed
-// it as the global TracerProvider: the API, the relays and the consumers
+// it as the global TracerProvider: the API, the forwarders and the consumers
 // of startSystem all run here and share it. Tests find theirs by trace ID.
 var (
 	spans        = tracetest.NewInMemoryExporter()
@@ -38,7 +38,7 @@ func recordSpans() {
 type edge struct{ child, parent string }
 
 // sagaEdges are the hops of an order placed and confirmed: the request,
-// the command, each event forwarded by a relay, handled by a consumer, its
+// the command, each event forwarded by a forwarder, handled by a consumer, its
 // command, its event forwarded, and so on to the saga's last command.
 func sagaEdges(s *inProcess) []edge {
 	forwardOrders, forwardInventory, forwardPayments := "outbox forward "+s.OrdersTopic, "outbox forward "+s.InventoryTopic, "outbox forward "+s.PayTopic
@@ -61,7 +61,7 @@ func sagaEdges(s *inProcess) []edge {
 }
 
 // TestOnePlacementIsOneTraceAcrossTheOutboxHops places an order that ends
-// confirmed and finds one trace from the HTTP request through every relay
+// confirmed and finds one trace from the HTTP request through every forwarder
 // and consumer to the saga's last command, each hop the child of the one
 // before it (the trace is continued, not restarted), and the trace context
 // in the Kafka record headers.
@@ -76,10 +76,10 @@ func TestOnePlacementIsOneTraceAcrossTheOutboxHops(t *testing.T) {
 		t.Fatalf("place order: status %d", st)
 	}
 
-	// The relay's span of the OrderPlaced record names the order: its
+	// The forwarder's span of the OrderPlaced record names the order: its
 	// trace is the placement's.
 	var traceID trace.TraceID
-	testenv.WaitFor(t, time.Minute, "the relay's span of the order's first event", func() (bool, string) {
+	testenv.WaitFor(t, time.Minute, "the forwarder's span of the order's first event", func() (bool, string) {
 		for _, sp := range spans.GetSpans() {
 			if strings.HasPrefix(sp.Name, "outbox forward ") && attr(sp, "messaging.kafka.message.key") == o.ID {
 				traceID = sp.SpanContext.TraceID()
@@ -107,10 +107,10 @@ func TestOnePlacementIsOneTraceAcrossTheOutboxHops(t *testing.T) {
 			t.Errorf("record %d@%d of the order: traceparent %q, want one of trace %s", r.Offset, r.Partition, tp, traceID)
 			continue
 		}
-		// The relay's span ends when the broker's acknowledgement reaches
+		// The forwarder's span ends when the broker's acknowledgement reaches
 		// it, which may be just after the record can be read.
 		spanID := strings.Split(tp, "-")[2]
-		testenv.WaitFor(t, 30*time.Second, "the relay span "+spanID+" of record "+tp, func() (bool, string) {
+		testenv.WaitFor(t, 30*time.Second, "the forwarder span "+spanID+" of record "+tp, func() (bool, string) {
 			return slices.ContainsFunc(spans.GetSpans(), func(sp tracetest.SpanStub) bool {
 				return sp.SpanContext.SpanID().String() == spanID && strings.HasPrefix(sp.Name, "outbox forward ")
 			}), "no such span"
@@ -122,7 +122,7 @@ func TestOnePlacementIsOneTraceAcrossTheOutboxHops(t *testing.T) {
 }
 
 // TestAClientsTraceparentIsHonoured sends a W3C traceparent with the
-// placement: the request's span is its child, and the relay's and the
+// placement: the request's span is its child, and the forwarder's and the
 // consumers' spans are in the client's trace.
 func TestAClientsTraceparentIsHonoured(t *testing.T) {
 	t.Parallel()

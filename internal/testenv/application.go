@@ -13,7 +13,7 @@ import (
 )
 
 // OrdersApplication is the order service's application on db, writing its
-// events to the orders outbox (no relay is woken), as the API wires it.
+// events to the orders outbox (no forwarder is woken), as the API wires it.
 // Ports' tests get it here, so that they import no adapter themselves.
 func OrdersApplication(t testing.TB, db *sql.DB) app.Application {
 	t.Helper()

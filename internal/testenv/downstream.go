@@ -13,7 +13,7 @@ import (
 )
 
 // InventoryApplication is the inventory's application on db, writing its
-// events to the inventory outbox (no relay is woken), as the service wires
+// events to the inventory outbox (no forwarder is woken), as the service wires
 // it: for the inventory API's tests.
 func InventoryApplication(t testing.TB, db *sql.DB) inventoryapp.Application {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 )
 
 // OutboxPublisher returns a publisher into the outbox cfg that wakes no
-// relay (a relay under test finds the messages by polling).
+// forwarder (a forwarder under test finds the messages by polling).
 func OutboxPublisher(t testing.TB, cfg outbox.Config) *outbox.Publisher {
 	t.Helper()
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{Outbox: cfg}, nil)

@@ -67,13 +67,13 @@ func TestALineLoggedWhileHandlingAMessageCarriesItsFlow(t *testing.T) {
 // one with neither correlation ID nor span) has none of the keys.
 func TestALineWithoutAFlowHasNoFlowKeys(t *testing.T) {
 	var out bytes.Buffer
-	slog.New(logging.NewContextHandler(slog.NewJSONHandler(&out, nil))).With("role", "relay").Info("running")
+	slog.New(logging.NewContextHandler(slog.NewJSONHandler(&out, nil))).With("role", "forwarder").Info("running")
 	for _, k := range []string{logging.KeyCorrelationID, logging.KeyTraceID, logging.KeySpanID} {
 		if strings.Contains(out.String(), k) {
 			t.Errorf("%s in %s", k, out.String())
 		}
 	}
-	if !strings.Contains(out.String(), `"role":"relay"`) {
+	if !strings.Contains(out.String(), `"role":"forwarder"`) {
 		t.Errorf("the attributes added by With are lost: %s", out.String())
 	}
 }

@@ -1,6 +1,6 @@
 // Package tracing carries one OpenTelemetry trace across the outbox hop:
 // from the business transaction into the outbox row's message metadata
-// (W3C traceparent and tracestate), through the relay into the Kafka
+// (W3C traceparent and tracestate), through the forwarder into the Kafka
 // record headers, and into the consumers' handling. It uses the OTel API
 // only: spans go to the global TracerProvider, which adapters/telemetry
 // sets up from the OTEL_* variables (a no-op one when tracing is off).

@@ -8,7 +8,7 @@ import (
 
 // Consumer is router middleware that handles each message in a span of
 // its own, "<consumer> process <event>", continuing the trace the
-// message's metadata carries (the relay's span, or the writer's): the
+// message's metadata carries (the forwarder's span, or the writer's): the
 // handler's commands, and the events they put into an outbox, are in the
 // same trace. eventName names the message's event for the span name.
 func Consumer(consumer string, eventName func(*message.Message) string) message.HandlerMiddleware {

@@ -43,9 +43,9 @@ type batching struct {
 // batchMember is one message's handler call waiting in, or running in, a
 // batch.
 type batchMember struct {
-	turn    chan BatchTransaction // nil: run alone
-	done    chan result           // the handler's result
-	outcome chan result           // the batch's commit
+	assigned chan BatchTransaction // nil: run alone
+	done     chan result           // the handler's result
+	outcome  chan result           // the batch's commit
 }
 
 // result is an error passed between a member and the batch's leader.
@@ -72,9 +72,9 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		if b.events != nil && !b.events[msg.Metadata.Get(envelope.MetadataEventName)] {
 			return h(msg)
 		}
-		m := &batchMember{turn: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
+		m := &batchMember{assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
 		b.enqueue(m)
-		tx := <-m.turn
+		tx := <-m.assigned
 		if tx == nil {
 			produced, err := h(msg)
 			m.done <- result{err}
@@ -172,25 +172,25 @@ func (b *batching) lingerForMore(expected int) {
 
 func (b *batching) run(members []*batchMember) {
 	if len(members) == 1 {
-		members[0].turn <- nil
+		members[0].assigned <- nil
 		<-members[0].done // alone: its error is its own
 		return
 	}
 	tx, err := b.begin(context.Background())
 	if err != nil {
 		for _, m := range members {
-			m.turn <- nil
+			m.assigned <- nil
 			<-m.done // alone: its error is its own
 		}
 		return
 	}
 	var failed error
 	for i, m := range members {
-		m.turn <- tx
+		m.assigned <- tx
 		if done := <-m.done; done.err != nil {
 			failed = done.err
 			for _, rest := range members[i+1:] { // they never ran: alone
-				rest.turn <- nil
+				rest.assigned <- nil
 			}
 			members = members[:i+1]
 			break

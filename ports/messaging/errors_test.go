@@ -16,9 +16,9 @@ import (
 func TestALockTimeoutIsRetriedNotDeadLettered(t *testing.T) {
 	lockTimeout := fmt.Errorf("reserve stock: %w", &pq.Error{Code: "55P03", Message: "canceling statement due to lock timeout"})
 	for name, o := range map[string]outcome{"inventory": inventoryOutcome, "payment": paymentOutcome, "order-saga": sagaOutcome} {
-		err := o.settle(context.Background(), slog.New(slog.DiscardHandler), "handler", "order-1", lockTimeout)
+		err := o.handlerResult(context.Background(), slog.New(slog.DiscardHandler), "handler", "order-1", lockTimeout)
 		if err == nil || !retryable(err) {
-			t.Errorf("%s: a lock timeout settles as %v (retryable %v), want an error to retry", name, err, err != nil && retryable(err))
+			t.Errorf("%s: a lock timeout ends as %v (retryable %v), want an error to retry", name, err, err != nil && retryable(err))
 		}
 	}
 }

@@ -68,15 +68,15 @@ func (h inventoryHandlers) orderPlaced(ctx context.Context, e *Received[ordereve
 	if err == nil {
 		h.logger.DebugContext(ctx, "stock reservation decided", "order_id", e.OrderID, "status", status)
 	}
-	return inventoryOutcome.settle(ctx, h.logger, "inventory.reserve", e.OrderID, err)
+	return inventoryOutcome.handlerResult(ctx, h.logger, "inventory.reserve", e.OrderID, err)
 }
 
 func (h inventoryHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
 	err := h.app.Commands.ReleaseStock.Handle(ctx, command.ReleaseStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
-	return inventoryOutcome.settle(ctx, h.logger, "inventory.release", e.OrderID, err)
+	return inventoryOutcome.handlerResult(ctx, h.logger, "inventory.release", e.OrderID, err)
 }
 
 func (h inventoryHandlers) orderShipped(ctx context.Context, e *Received[orderevents.OrderShipped]) error {
 	err := h.app.Commands.CommitStock.Handle(ctx, command.CommitStock{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
-	return inventoryOutcome.settle(ctx, h.logger, "inventory.commit", e.OrderID, err)
+	return inventoryOutcome.handlerResult(ctx, h.logger, "inventory.commit", e.OrderID, err)
 }

@@ -27,7 +27,7 @@ func (r *Received[E]) eventName() string {
 	return e.EventType()
 }
 
-func (r *Received[E]) fill(d delivery) error {
+func (r *Received[E]) fill(d decodedMessage) error {
 	e, ok := d.Event.(E)
 	if !ok {
 		return permanentf("message %s carries %T, not %T", d.EventID, d.Event, e)
@@ -48,7 +48,7 @@ func (marshaler) Marshal(any) (*message.Message, error) {
 }
 
 func (marshaler) Unmarshal(msg *message.Message, v any) error {
-	r, ok := v.(interface{ fill(delivery) error })
+	r, ok := v.(interface{ fill(decodedMessage) error })
 	if !ok {
 		return fmt.Errorf("cannot unmarshal into %T", v)
 	}

@@ -60,7 +60,7 @@ func countOutcome(consumer string, m Metrics) message.HandlerMiddleware {
 }
 
 // observeRuns, inside Retry, times each run of the handlers and counts
-// the duplicates the handlers acknowledged (see settle).
+// the duplicates the handlers acknowledged (see handlerResult).
 func observeRuns(consumer string, m Metrics) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {

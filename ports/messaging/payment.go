@@ -61,7 +61,7 @@ func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevent
 	err := h.app.Commands.OpenPayment.Handle(ctx, command.OpenPayment{
 		Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
 	})
-	return paymentOutcome.settle(ctx, h.logger, "payment.open", e.OrderID, err)
+	return paymentOutcome.handlerResult(ctx, h.logger, "payment.open", e.OrderID, err)
 }
 
 func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
@@ -69,7 +69,7 @@ func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[ord
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
 	}
-	return paymentOutcome.settle(ctx, h.logger, "payment.charge", e.OrderID, err)
+	return paymentOutcome.handlerResult(ctx, h.logger, "payment.charge", e.OrderID, err)
 }
 
 func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[orderevents.OrderCancelled]) error {
@@ -77,5 +77,5 @@ func (h paymentHandlers) orderCancelled(ctx context.Context, e *Received[orderev
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment compensated", "order_id", e.OrderID, "status", status)
 	}
-	return paymentOutcome.settle(ctx, h.logger, "payment.cancel", e.OrderID, err)
+	return paymentOutcome.handlerResult(ctx, h.logger, "payment.cancel", e.OrderID, err)
 }

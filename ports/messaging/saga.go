@@ -74,14 +74,14 @@ func (h sagaHandlers) stockReserved(ctx context.Context, e *Received[inventoryev
 	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
 		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reserved: true,
 	})
-	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
+	return sagaOutcome.handlerResult(ctx, h.logger, "order-saga.stock-reserved", e.OrderID, err)
 }
 
 func (h sagaHandlers) stockRejected(ctx context.Context, e *Received[inventoryevents.StockRejected]) error {
 	err := h.orders.RecordStockReservation.Handle(ctx, command.RecordStockReservation{
 		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
-	return sagaOutcome.settle(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
+	return sagaOutcome.handlerResult(ctx, h.logger, "order-saga.stock-rejected", e.OrderID, err)
 }
 
 func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentevents.PaymentCaptured]) error {
@@ -93,12 +93,12 @@ func (h sagaHandlers) paymentCaptured(ctx context.Context, e *Received[paymentev
 		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Captured: true, PaymentID: e.Event.PaymentID,
 		Amount: order.NewMoney(e.Event.Amount, currency),
 	})
-	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-captured", e.OrderID, err)
+	return sagaOutcome.handlerResult(ctx, h.logger, "order-saga.payment-captured", e.OrderID, err)
 }
 
 func (h sagaHandlers) paymentDeclined(ctx context.Context, e *Received[paymentevents.PaymentDeclined]) error {
 	err := h.orders.RecordPayment.Handle(ctx, command.RecordPayment{
 		Message: inboxKey(ctx, h.consumer, e.EventID), OrderID: order.ID(e.OrderID), Reason: e.Event.Reason,
 	})
-	return sagaOutcome.settle(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
+	return sagaOutcome.handlerResult(ctx, h.logger, "order-saga.payment-declined", e.OrderID, err)
 }

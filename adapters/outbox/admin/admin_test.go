@@ -170,20 +170,20 @@ func TestDeadLettersAreListedLatestFirstWithTheirPayload(t *testing.T) {
 	}
 }
 
-// TestReshardCountsALetterItsRelayIsWriting has a relay's transaction
+// TestReshardCountsALetterItsForwarderIsWriting has a forwarder's transaction
 // dead-letter (hold) an order of the outbox while a reshard runs: the
 // reshard waits for it under its lock, sees the held order and refuses,
 // rather than go ahead with a letter it counted before it was committed.
-func TestReshardCountsALetterItsRelayIsWriting(t *testing.T) {
+func TestReshardCountsALetterItsForwarderIsWriting(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
 	ctx := context.Background()
-	relay, err := db.BeginTx(ctx, nil)
+	forwarder, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = relay.Rollback() }()
-	if _, err := relay.ExecContext(ctx, `INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, reason, partition_key, status)
+	defer func() { _ = forwarder.Rollback() }()
+	if _, err := forwarder.ExecContext(ctx, `INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, reason, partition_key, status)
 		VALUES ($1, $2, 1, '1'::xid8, $3, 'refused by the broker', 'order-held', 'held')`, outbox.Orders.Name, outbox.Orders.SQLTopic(0), uuid.NewString()); err != nil {
 		t.Fatal(err)
 	}
@@ -192,10 +192,10 @@ func TestReshardCountsALetterItsRelayIsWriting(t *testing.T) {
 	go func() { resharded <- admin.ChangeShards(ctx, db, outbox.Orders.Name, 2) }()
 	select {
 	case err := <-resharded:
-		t.Fatalf("reshard ended before the relay's letter was committed: %v", err)
+		t.Fatalf("reshard ended before the forwarder's letter was committed: %v", err)
 	case <-time.After(500 * time.Millisecond):
 	}
-	if err := relay.Commit(); err != nil {
+	if err := forwarder.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -204,6 +204,6 @@ func TestReshardCountsALetterItsRelayIsWriting(t *testing.T) {
 			t.Fatalf("reshard with an order held meanwhile: %v, want a refusal naming the held order", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("reshard still running 30s after the relay committed")
+		t.Fatal("reshard still running 30s after the forwarder committed")
 	}
 }

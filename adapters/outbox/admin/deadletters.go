@@ -13,7 +13,7 @@ import (
 // Dead-letter statuses (migration 00031). Dead and held letters are open:
 // their order's new events are held behind them.
 const (
-	// StatusDead: the relay could not turn the row into a Kafka record.
+	// StatusDead: the forwarder could not turn the row into a Kafka record.
 	StatusDead = "dead"
 	// StatusHeld: a later event of an order with an open letter.
 	StatusHeld = "held"
@@ -23,7 +23,7 @@ const (
 	StatusSkipped = "skipped"
 )
 
-// DeadLetter is a message the relay could not send, or held behind one.
+// DeadLetter is a message the forwarder could not send, or held behind one.
 type DeadLetter struct {
 	ID           int64
 	DeadLettered time.Time

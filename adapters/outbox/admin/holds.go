@@ -20,14 +20,14 @@ type Resolution struct {
 	// Done are the letters replayed or skipped, in their order.
 	Done []int64
 	// StillOpen counts the order's letters still open: while there are
-	// any, the relay goes on holding its new events.
+	// any, the forwarder goes on holding its new events.
 	StillOpen int
 }
 
 // ReplayDeadLetters sends an order's open letters (dead and held) to
 // Kafka, in their original order, one at a time, each acknowledged before
 // the next, with pub (the Kafka publisher, keyed by the partition key: the
-// same record the relay would have produced, same UUID), and marks them
+// same record the forwarder would have produced, same UUID), and marks them
 // replayed, which releases the order. orderOrID is the order (partition
 // key) or the ID of one letter, which must then be its order's first open
 // letter: the letters are acted on as one sequence, never out of order.
@@ -35,7 +35,7 @@ type Resolution struct {
 // It sends directly rather than putting the rows back into the outbox: a
 // row written now could be read after a newer event of the order that is
 // still in an open transaction with a lower transaction ID. The shard's
-// lock is held meanwhile, so no relay forwards the shard until the letters
+// lock is held meanwhile, so no forwarder forwards the shard until the letters
 // are sent and released. If one cannot be sent, nothing after it is: the
 // ones before stay replayed, and the error says which one failed (skip it,
 // or mend what refused it, then replay again).
@@ -120,7 +120,7 @@ func openSequence(ctx context.Context, tx *sql.Tx, ob outbox.Config, consumerGro
 		topic = outbox.Config{Name: ob.Name, Shards: shards}.SQLTopic(outbox.ShardOf(order, shards))
 	}
 	if topic != "" {
-		// No relay forwards the shard until this transaction ends.
+		// No forwarder forwards the shard until this transaction ends.
 		if err := shard.Lock(ctx, tx, topic, consumerGroup); err != nil {
 			return nil, err
 		}

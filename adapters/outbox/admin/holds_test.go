@@ -15,7 +15,7 @@ import (
 	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
-	"github.com/orderflow/orders/adapters/outbox/relay"
+	"github.com/orderflow/orders/adapters/outbox/forwarder"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -34,7 +34,7 @@ func TestHeldOrdersAreReplayedOrSkippedInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kafkaPub.Close() })
-	runRelay(t, db, dbURL, kafkaPub)
+	forwardOutbox(t, db, dbURL, kafkaPub)
 	write := func(order string, version int) { publish(t, db, pub, topic, newMessage(t, order, version)) }
 
 	// replayable: its row's metadata is unreadable, its envelope is fine.
@@ -99,9 +99,9 @@ func TestHeldOrdersAreReplayedOrSkippedInOrder(t *testing.T) {
 	}
 }
 
-func runRelay(t *testing.T, db *sql.DB, dbURL string, pub message.Publisher) {
+func forwardOutbox(t *testing.T, db *sql.DB, dbURL string, pub message.Publisher) {
 	t.Helper()
-	rel, err := relay.NewRelay(db, relay.Config{Outbox: outbox.Orders, Publisher: pub, ListenURL: dbURL, IdlePollInterval: 50 * time.Millisecond}, nil)
+	rel, err := forwarder.New(db, forwarder.Config{Outbox: outbox.Orders, Publisher: pub, ListenURL: dbURL, IdlePollInterval: 50 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +111,12 @@ func runRelay(t *testing.T, db *sql.DB, dbURL string, pub message.Publisher) {
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("relay: %v", err)
+			t.Errorf("forwarder: %v", err)
 		}
 	})
 }
 
-// poison writes a row of order the relay cannot send.
+// poison writes a row of order the forwarder cannot send.
 func poison(t *testing.T, db *sql.DB, topic, order string, version int, metadata, padding string) {
 	t.Helper()
 	payload, _ := json.Marshal(map[string]any{"order": order, "version": version})

@@ -130,7 +130,7 @@ func dropShards(ctx context.Context, tx *sql.Tx, cfg outbox.Config) error {
 }
 
 // RecordedShards returns the shard count recorded for the outbox name:
-// the count its writers and relays must use (CheckLayout).
+// the count its writers and forwards must use (CheckLayout).
 func RecordedShards(ctx context.Context, q shard.QueryRower, name string) (int, error) {
 	var shards int
 	err := q.QueryRowContext(ctx, `SELECT shards FROM outbox_layouts WHERE name = $1`, name).Scan(&shards)

@@ -16,7 +16,7 @@ import (
 // every consumer group has forwarded every message (otherwise it refuses:
 // messages of one order could be forwarded out of order), creates the new
 // shards with each group at their start, records the new count and drops
-// the old shards. Writers and forwarders still running with the old count
+// the old shards. Writers and forwards still running with the old count
 // then fail on the missing tables; started again, they use the new count
 // (OUTBOX_SHARDS unset) or refuse to start until their OUTBOX_SHARDS is
 // it. It reports the old shards checked and the new ones created to the
@@ -90,7 +90,7 @@ func ChangeShards(ctx context.Context, db *sql.DB, name string, shards int) erro
 // checkNoneHeld refuses while an order of the outbox is held: it is held
 // by its shard's letters, and in another layout its events would go to
 // another shard and no longer wait. It locks the dead letters against
-// writers first, so that a relay dead-lettering at this moment commits
+// writers first, so that a forwarder dead-lettering at this moment commits
 // before the count, or after the reshard (then on the new shards).
 func checkNoneHeld(ctx context.Context, tx *sql.Tx, name string) error {
 	if _, err := tx.ExecContext(ctx, `LOCK TABLE outbox_dead_letters IN SHARE MODE`); err != nil {

@@ -19,7 +19,7 @@ const retentionBatch = 1000
 // batches of retentionBatch rows, and returns how many it deleted. Each
 // batch examines the oldest rows behind the position and stops at the first
 // one still too young, so a run costs little when there is nothing to
-// delete. The relay runs it periodically (relay.Config.Retention).
+// delete. The forwarder runs it periodically (forwarder.Config.Retention).
 func DeleteForwarded(ctx context.Context, db *sql.DB, cfg outbox.Config, maxAge time.Duration) (int64, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {

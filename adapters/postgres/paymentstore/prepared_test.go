@@ -49,7 +49,7 @@ func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 
 // TestOpeningAPaymentDoesNotHoldBackTheOutbox: an opened payment publishes
 // nothing, so its transaction takes no writer lock of the outbox's shards
-// (which the relay would wait for), while a charge's answer does.
+// (which the forwarder would wait for), while a charge's answer does.
 func TestOpeningAPaymentDoesNotHoldBackTheOutbox(t *testing.T) {
 	t.Parallel()
 	_, dbURL := testenv.DBWithURL(t)

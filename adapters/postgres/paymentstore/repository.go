@@ -23,7 +23,7 @@ import (
 type Outbox interface {
 	// Announce declares, before the transaction's first write, the
 	// partition keys (order IDs) whose messages it may publish: the
-	// outbox relay holds back only the shards of open writers, and knows
+	// outbox forwarder holds back only the shards of open writers, and knows
 	// them from this (adapters/outbox's Announce).
 	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error
@@ -59,7 +59,7 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 
 // Add implements app.Repository.
 // A payment without events (an opened one) publishes nothing, so its
-// transaction does not announce itself to the outbox relay.
+// transaction does not announce itself to the outbox forwarder.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
 	announced := ""
 	if len(p.Changes()) > 0 {

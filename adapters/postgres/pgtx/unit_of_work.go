@@ -13,7 +13,7 @@ import (
 // work and write on its transaction, through its ExecContext,
 // QueryContext and QueryRowContext (prepared when the unit of work came
 // from Statements.Do) or on Tx itself; a step that must act only after
-// the commit (waking the relay, say) registers it with AfterCommit.
+// the commit (waking the forwarder, say) registers it with AfterCommit.
 type UnitOfWork struct {
 	Tx    *sql.Tx
 	stmts *Statements // nil: statements run unprepared

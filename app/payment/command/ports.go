@@ -23,12 +23,12 @@ type Repository interface {
 	// Update locks the order's payment, calls fn and stores what fn
 	// changed. fn runs inside the transaction and must not call the
 	// gateway: a slow gateway would hold the row lock, a connection and
-	// the outbox relay's view of the order's shard. The zero msg records
+	// the outbox forwarder's view of the order's shard. The zero msg records
 	// nothing in the inbox. domain.ErrNotFound for an unknown order.
 	Update(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
 	// UpdateWithoutEvents is Update for a change that publishes nothing
 	// (an intent, a void): the transaction does not declare itself to the
-	// outbox relay, which then never waits for it. It fails if fn records
+	// outbox forwarder, which then never waits for it. It fails if fn records
 	// an event.
 	UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
 	// Get reads the order's payment without locking it.

@@ -12,9 +12,9 @@ import (
 )
 
 // TestTheBarriersLookupCostsTheSameAtAnyBacklog runs the barrier statement
-// the relay runs each cycle under EXPLAIN (ANALYZE, BUFFERS) while the
+// the forwarder runs each cycle under EXPLAIN (ANALYZE, BUFFERS) while the
 // shard holds a backlog of old rows (below every open transaction, as
-// while a relay drains what piled up during an outage), small and then a
+// while a forwarder drains what piled up during an outage), small and then a
 // hundred times larger. Its look-up for a row at or above xmin must jump
 // to where such rows would start, not walk the backlog from the position
 // and filter each row out: that walk, once per batch, made a drain
@@ -66,7 +66,7 @@ func backlogPlan(ctx context.Context, t *testing.T, db *sql.DB, topic, group str
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	// As in the relay's transaction (relay/lock.go).
+	// As in the forwarder's transaction (forwarder/lock.go).
 	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package shard holds the SQL of one outbox shard that both the relay and
+// Package shard holds the SQL of one outbox shard that both the forwarder and
 // the operations need: its tables, the insert, the advisory lock that
-// makes relays take turns, and where a consumer group stands in it.
+// makes forwarders take turns, and where a consumer group stands in it.
 package shard
 
 import (
@@ -52,7 +52,7 @@ func isAlnum(c byte) bool {
 // DDL creates the messages and offsets tables of one SQL topic. The
 // migrations write the same statements out (migrations/00010, 00023).
 //
-// The primary key (transaction_id, "offset") is the order the relay reads
+// The primary key (transaction_id, "offset") is the order the forwarder reads
 // in: by the transaction that wrote a row, then by insertion order.
 // payload is BYTEA: the outbox stores the forwarder's envelope as it is.
 func DDL(topic string) []string {
@@ -119,7 +119,7 @@ func LockID(topic, consumerGroup string) (classID, objID int64) {
 }
 
 // Lock takes the shard's advisory lock on tx, waiting for it: operations
-// use it to work on a shard that no relay is reading.
+// use it to work on a shard that no forwarder is reading.
 func Lock(ctx context.Context, tx *sql.Tx, topic, consumerGroup string) error {
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", LockKey(topic, consumerGroup))); err != nil {
 		return fmt.Errorf("lock outbox shard %s: %w", topic, err)
@@ -144,7 +144,7 @@ type State struct {
 	Position string
 }
 
-// Stalled reports a position the relay cannot move from by itself.
+// Stalled reports a position the forwarder cannot move from by itself.
 func (s State) Stalled() bool { return s.Missing || s.Impossible }
 
 // Problem says what the state means for an operator.
@@ -165,7 +165,7 @@ func (s State) Problem() string {
 // that has not started yet (State.Impossible). It reads the newest row
 // from the upper end of the primary key: as an EXISTS with a filter, the
 // planner may scan the whole table instead, expecting an early match that
-// never comes (it did, once per relay cycle, on tables without statistics).
+// never comes (it did, once per forwarder cycle, on tables without statistics).
 func AheadOfTransactionIDs(topic string) string {
 	return `COALESCE((SELECT transaction_id FROM ` + MessagesTable(topic) + `
 		ORDER BY transaction_id DESC LIMIT 1) >= pg_snapshot_xmax(pg_current_snapshot()), false)`

@@ -15,7 +15,7 @@ import (
 
 // The writers' lock of a shard: every transaction that writes the shard
 // holds it, shared, from before it has a transaction ID until it ends, so
-// the relay can tell from pg_locks which open transactions may still add
+// the forwarder can tell from pg_locks which open transactions may still add
 // rows to the shard (docs/forwarder.md, "Reading", has the argument).
 //
 // Its key is the bigint (writerLockClass << 32 | OID of the shard's
@@ -33,7 +33,7 @@ func writerLockKey(topic string) string {
 // AnnounceQuery takes the writer locks of topics, in the order given (the
 // caller sorts them: shard order), and returns the transaction's ID if it
 // already had one. A transaction that had one when it took a lock may
-// have written rows the relay could pass before it saw the lock: it must
+// have written rows the forwarder could pass before it saw the lock: it must
 // not write the shard (the caller rolls it back).
 func AnnounceQuery(topics []string) string {
 	var b strings.Builder
@@ -68,7 +68,7 @@ func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query
 }
 
 // BarrierQuery is a statement that stores, for the rest of the
-// transaction, the transaction ID below which the relay may read topic
+// transaction, the transaction ID below which the forwarder may read topic
 // (BarrierSetting): the oldest of the IDs of the transactions holding the
 // shard's writer lock, and at most the statement's snapshot's xmax. It
 // must run in READ COMMITTED, in a statement before the select, so that
