@@ -39,6 +39,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -108,6 +109,16 @@ func shortOptions() options {
 	return o
 }
 
+// renamedFlag returns the value of flag name, or, when only its old name
+// was given, the old one's, with a WARN that the old name is deprecated.
+func renamedFlag(logger *slog.Logger, name, value, old, oldValue string) string {
+	if value != "" || oldValue == "" {
+		return value
+	}
+	logger.Warn("-" + old + " is deprecated and will be removed in the next release; use -" + name + " instead")
+	return oldValue
+}
+
 func main() {
 	short := flag.Bool("short", false, "quick comparison: 2 s steps, one round, 5 s latency phases, no forwarder benchmark, a burst of 500 orders, 5 s sustained rates and a step search of at most 4 steps of 6 s downstream")
 	clients := flag.String("clients", "", "write-path client counts, comma-separated (default 1,8,32,64)")
@@ -118,6 +129,8 @@ func main() {
 	consumers := flag.String("consumers", "inventory", "consumer processes in the end-to-end run: inventory[,payment,saga]")
 	forwarder := flag.String("forwarder", "", "run cmd/outbox-bench: true or false (default true, short false)")
 	forwarderArgs := flag.String("forwarder-args", "", "arguments of cmd/outbox-bench (default -backlogs 10000,100000, and -phases drain where it has that flag)")
+	oldForwarder := flag.String("relay", "", "deprecated until the next release: -forwarder")
+	oldForwarderArgs := flag.String("relay-args", "", "deprecated until the next release: -forwarder-args")
 	pgbench := flag.String("pgbench", "", "pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)")
 	out := flag.String("out", "", "directory for results.json, the plots and the processes' logs (default: a new temporary directory)")
 	imgDir := flag.String("img-dir", "", "also write the plots here (e.g. docs/img)")
@@ -131,6 +144,8 @@ func main() {
 	capacitySteps := flag.Int("capacity-steps", -1, "most steps of that search (default 7, short 4; 0 skips it)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
+	*forwarder = renamedFlag(slog.Default(), "forwarder", *forwarder, "relay", *oldForwarder)
+	*forwarderArgs = renamedFlag(slog.Default(), "forwarder-args", *forwarderArgs, "relay-args", *oldForwarderArgs)
 
 	o := fullOptions()
 	if *short {

@@ -33,6 +33,9 @@ type Config struct {
 	Auth      AuthConfig     // auth.go
 	Shutdown  ShutdownConfig // config_shutdown.go
 	bench     benchConfig    // measurement switches of the benchmark's build only
+	// deprecated are the warnings for settings read under an old name
+	// (deprecated.go), logged once at start.
+	deprecated []string
 }
 
 // DatabaseConfig is PostgreSQL and the pools each process opens: one per

@@ -49,13 +49,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Topics.Orders = p.str("ORDERS_TOPIC")
 	c.Topics.Inventory = p.str("INVENTORY_TOPIC")
 	c.Topics.Payments = p.str("PAYMENTS_TOPIC")
-	c.Topics.InventoryDeadLetter = p.str("INVENTORY_DEAD_LETTER_TOPIC")
-	c.Topics.PaymentDeadLetter = p.str("PAYMENT_DEAD_LETTER_TOPIC")
-	c.Topics.SagaDeadLetter = p.str("SAGA_DEAD_LETTER_TOPIC")
+	c.Topics.InventoryDeadLetter = p.str(p.renamed("INVENTORY_DEAD_LETTER_TOPIC", "INVENTORY_DLQ_TOPIC"))
+	c.Topics.PaymentDeadLetter = p.str(p.renamed("PAYMENT_DEAD_LETTER_TOPIC", "PAYMENT_DLQ_TOPIC"))
+	c.Topics.SagaDeadLetter = p.str(p.renamed("SAGA_DEAD_LETTER_TOPIC", "SAGA_DLQ_TOPIC"))
 	c.Topics.OrdersPartitions = p.int32("ORDERS_TOPIC_PARTITIONS")
 	c.Topics.InventoryPartitions = p.int32("INVENTORY_TOPIC_PARTITIONS")
 	c.Topics.PaymentsPartitions = p.int32("PAYMENTS_TOPIC_PARTITIONS")
-	c.Topics.DeadLetterPartitions = p.int32("DEAD_LETTER_TOPIC_PARTITIONS")
+	c.Topics.DeadLetterPartitions = p.int32(p.renamed("DEAD_LETTER_TOPIC_PARTITIONS", "DLQ_TOPIC_PARTITIONS"))
 
 	c.Outbox.Shards = p.int("OUTBOX_SHARDS")
 	c.Outbox.BatchSize = p.int("FORWARDER_BATCH_SIZE")
@@ -88,13 +88,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Auth = loadAuthConfig(&p)
 	c.Shutdown = loadShutdownConfig(&p)
 	c.bench = loadBenchConfig(&p)
+	c.deprecated = p.deprecated
 	return c, errors.Join(p.errs...)
 }
 
 // envParser parses environment variables and collects their errors.
 type envParser struct {
-	getenv func(string) string
-	errs   []error
+	getenv     func(string) string
+	errs       []error
+	deprecated []string // warnings for the old names read (renamed)
 }
 
 func (p *envParser) str(name string) string { return strings.TrimSpace(p.getenv(name)) }

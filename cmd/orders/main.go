@@ -18,7 +18,8 @@ commands:
   all       run the HTTP API, the outbox forwarder, the inventory, the
             payment service and the order saga in one process
   api       run the HTTP API
-  forward   run the outbox forwarder (outbox -> Kafka)
+  forwarder run the outbox forwarder (outbox -> Kafka); the old name
+            forward works until the next release, with a warning
   inventory run the inventory service: order events consumer, its outbox
             forwarder and its API (INVENTORY_HTTP_ADDR)
   payment   run the payment service: order events consumer, its outbox
@@ -53,6 +54,7 @@ func main() {
 	logger := newLogger(cfg.Log, os.Stderr)
 	// Packages that log through slog's package functions log the same way.
 	slog.SetDefault(logger)
+	warnDeprecated(cfg, logger)
 
 	if err := runUntilSignalled(cfg, logger, os.Args[1], os.Args[2:]); err != nil {
 		logger.Error("orders "+os.Args[1]+" failed", "err", err)
@@ -88,6 +90,7 @@ var commands = map[string]func(ctx context.Context, r *resources, args []string)
 }
 
 func run(ctx context.Context, cfg Config, logger *slog.Logger, cmd string, args []string) error {
+	cmd = currentCommand(cmd, logger)
 	r := &resources{cfg: cfg, logger: logger}
 	switch cmd {
 	case "tail":
