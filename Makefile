@@ -137,9 +137,9 @@ bench-forwarder: services ## The forwarder alone beside the stock Watermill forw
 # The system tests are one package, internal/systemtest; these pick the
 # scenarios each target runs in its long version (without -short).
 FORWARDER_FAILURE_TESTS := ^TestForwarderSurvives
-FAILURE_TESTS := ^(TestForwarderSurvives.*|TestStandbyTakesOverAFrozenRelay|TestRepeatedFreezesLoseNothing|TestConsumersScaleOut|TestEachServiceOnItsOwnDatabase|TestOrdersAllLogsASummaryAndStopsWithoutErrors|TestServicesRunAsTheirOwnRoles)$$
+FAILURE_TESTS := ^(TestForwarderSurvives.*|TestStandbyTakesOverAFrozenForwarder|TestRepeatedFreezesLoseNothing|TestConsumersScaleOut|TestEachServiceOnItsOwnDatabase|TestOrdersAllLogsASummaryAndStopsWithoutErrors|TestServicesRunAsTheirOwnRoles)$$
 
-test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, relays frozen with SIGSTOP, consumers killed and added
+test-chaos: services ## The full failure tests: SIGKILLs, a 30 s Kafka outage, a PostgreSQL restart, forwarders frozen with SIGSTOP, consumers killed and added
 	$(GO) test -tags chaos -count=1 -p 1 -timeout 30m -v -run '$(FAILURE_TESTS)' ./internal/systemtest/
 
 test-rolling-restart: services ## Every process SIGTERMed and restarted one by one, three rounds, under a steady load of orders
