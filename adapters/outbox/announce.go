@@ -29,7 +29,7 @@ type writerLock struct{ topic string }
 // transaction has no ID yet: the forwarder then reads a shard only below the
 // IDs of its writers (docs/forwarder.md, "Reading"), and a transaction
 // that takes its ID after the lock cannot write a row below that barrier.
-// A long transaction holds back the shards it announced, no others.
+// A long transaction blocks the shards it announced, no others.
 //
 // Announcing a shard twice in a transaction takes its lock once.
 func (p *Publisher) Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error {
@@ -45,7 +45,7 @@ func (p *Publisher) Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitio
 
 // AnnounceAll is Announce for every shard of the outbox: for a
 // transaction that will write messages of keys it does not know yet, such
-// as a consumer's batch (it holds back every shard until it ends).
+// as a consumer's batch (it blocks every shard until it ends).
 func (p *Publisher) AnnounceAll(ctx context.Context, uow *pgtx.UnitOfWork) error {
 	if uow == nil || uow.Tx == nil {
 		return errors.New("outbox announce needs a unit of work")

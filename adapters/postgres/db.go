@@ -21,7 +21,7 @@ type Option func(params map[string]string)
 // IdleInTransactionTimeout sets PostgreSQL's
 // idle_in_transaction_session_timeout on every session of the pool: the
 // server ends a session that stays idle this long inside a transaction.
-// An outbox writer holds back its shards' delivery while its transaction
+// An outbox writer blocks its shards' delivery while its transaction
 // is open (docs/forwarder.md), so the service bounds how long one of its
 // own can. 0 leaves the server's setting.
 func IdleInTransactionTimeout(d time.Duration) Option {
@@ -35,7 +35,7 @@ func IdleInTransactionTimeout(d time.Duration) Option {
 // LockTimeout sets PostgreSQL's lock_timeout on every session of the
 // pool: a statement that waits this long for a lock fails (SQLSTATE
 // 55P03) and its transaction rolls back. A business transaction that
-// announced itself as an outbox writer holds back its shards' delivery
+// announced itself as an outbox writer blocks its shards' delivery
 // while it waits, and a session that holds the row it wants (psql, a
 // report, DDL) may not end soon; waiting as "active", the idle timeout
 // does not end it. The caller retries. 0 leaves the server's setting.

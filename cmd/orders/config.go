@@ -56,13 +56,13 @@ type DatabaseConfig struct {
 	// IdleInTransactionTimeout (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT) ends
 	// the process's sessions that stay idle this long inside a transaction
 	// (PostgreSQL's idle_in_transaction_session_timeout): an outbox writer
-	// holds back its shards' delivery while open, so it must not stay open
+	// blocks its shards' delivery while open, so it must not stay open
 	// unbounded. 0: no limit.
 	IdleInTransactionTimeout *time.Duration
 	// LockTimeout (DATABASE_LOCK_TIMEOUT) is how long a statement of the
 	// services' business transactions waits for a lock before it fails
 	// and the transaction is retried (PostgreSQL's lock_timeout): a
-	// writer waiting for a row that another session holds would hold back
+	// writer waiting for a row that another session holds would block
 	// its outbox shards for as long as that session pleases. 0: no limit.
 	LockTimeout *time.Duration
 }
@@ -170,12 +170,12 @@ const (
 	defaultOutboxRetained = 168 * time.Hour
 	// defaultIdleInTransaction is far above the service's own transactions
 	// (milliseconds; a payment gateway call is bounded well below it) and
-	// bounds how long a stuck one holds back its outbox shards.
+	// bounds how long a stuck one blocks its outbox shards.
 	defaultIdleInTransaction = 30 * time.Second
 	// defaultLockTimeout is far above what the service's transactions
 	// wait for each other's row locks (milliseconds, even 60 reservations
 	// of one SKU in a queue), and is how long one waiting for a session
-	// outside the service holds back the other orders of its shards.
+	// outside the service blocks the other orders of its shards.
 	defaultLockTimeout = time.Second
 )
 

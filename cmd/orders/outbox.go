@@ -155,10 +155,10 @@ func outboxReshard(ctx context.Context, r *resources, box managedOutbox, args []
 	return nil
 }
 
-// heldBackLine names the session that holds back a shard, for
+// blockedLine names the session that blocks a shard, for
 // pg_terminate_backend.
-func heldBackLine(box, topic string, b admin.Blocker) string {
-	line := fmt.Sprintf("%s %s: held back by PID %d (%s, transaction %s old): %s", box, topic, b.PID, or(b.State, "state not shown"),
+func blockedLine(box, topic string, b admin.Blocker) string {
+	line := fmt.Sprintf("%s %s: blocked by PID %d (%s, transaction %s old): %s", box, topic, b.PID, or(b.State, "state not shown"),
 		b.XactAge.Round(time.Millisecond), or(b.Query, "query not shown"))
 	if b.Waiting() {
 		line += fmt.Sprintf("; its writer PID %d waits for that session's lock", b.WriterPID)
@@ -187,8 +187,8 @@ func outboxStatus(ctx context.Context, boxes []managedOutbox) error {
 			if s.Stalled {
 				stalled++
 			}
-			if b := s.HeldBackBy; b != nil {
-				heldBack = append(heldBack, heldBackLine(box.cfg.Name, s.SQLTopic, *b))
+			if b := s.BlockedBy; b != nil {
+				heldBack = append(heldBack, blockedLine(box.cfg.Name, s.SQLTopic, *b))
 			}
 		}
 	}

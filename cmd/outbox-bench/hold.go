@@ -11,7 +11,7 @@ import (
 
 // holdElsewhere opens, in the cluster's postgres database, a transaction
 // that takes a transaction ID and then stays idle, as a reporting query or
-// a forgotten session would: it holds back the cluster's xmin, and so a
+// a forgotten session would: it blocks the cluster's xmin, and so a
 // forwarder that read by xmin, but no outbox writer of ours. release ends it
 // and says how long it was open.
 func holdElsewhere(ctx context.Context) (release func() string, err error) {

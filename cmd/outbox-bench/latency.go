@@ -125,7 +125,7 @@ loop:
 		pprof.StopCPUProfile()
 	}
 	wg.Wait()
-	heldFor := held() // before reading Kafka: a forwarder it held back delivers now
+	heldFor := held() // before reading Kafka: a forwarder it blocked delivers now
 	if err := failed.Load(); err != nil {
 		return *err
 	}

@@ -54,7 +54,7 @@ func postgresRestarted(h *chaosRun) {
 }
 
 // longTransaction holds a transaction with a transaction ID open in
-// another database of the server: it holds back the server's xmin, the
+// another database of the server: it blocks the server's xmin, the
 // bound the forwarder would fall back to without its barrier.
 func longTransaction(h *chaosRun) {
 	ctx := context.Background()

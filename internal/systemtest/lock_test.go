@@ -17,7 +17,7 @@ import (
 // for longer than the lock timeout. The inventory's writer of an order for
 // that SKU announced itself as a writer of its outbox shard and has a
 // transaction ID (its inbox record) when it waits for the row, so while it
-// waits the forwarder holds back every event of the shard, other orders'
+// waits the forwarder blocks every event of the shard, other orders'
 // StockReserved included. With DATABASE_LOCK_TIMEOUT it gives up, rolls
 // back and retries with backoff, and the other orders end while the row is
 // still held (those on the blocked order's Kafka partition wait for it, by

@@ -25,13 +25,13 @@ type ShardStatus struct {
 	// Problem is "ok", "messages waiting", or what stalls the shard.
 	Problem string
 	Stalled bool
-	// HeldBackBy is the session that holds back the shard's backlog, when
+	// BlockedBy is the session that blocks the shard's backlog, when
 	// one has for over heldBackAfter: its oldest open writer, or the
 	// session that writer waits for. nil otherwise.
-	HeldBackBy *Blocker
+	BlockedBy *Blocker
 }
 
-// Blocker is a session that holds back a shard (the PID to end with
+// Blocker is a session that blocks a shard (the PID to end with
 // pg_terminate_backend, its state, query and transaction's age).
 type Blocker = shard.Blocker
 
@@ -65,7 +65,7 @@ func Status(ctx context.Context, db *sql.DB, cfg outbox.Config, consumerGroup st
 				return nil, err
 			}
 			if ok && b.XactAge >= heldBackAfter {
-				st.HeldBackBy = &b
+				st.BlockedBy = &b
 			}
 		}
 		statuses = append(statuses, st)

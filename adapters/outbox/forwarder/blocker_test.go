@@ -93,7 +93,7 @@ func TestAStallNamesTheSessionThatHoldsTheShardsWriterBack(t *testing.T) {
 		t.Errorf("the stall names the blocker's transaction age %v", fields["blocker_xact_age"])
 	}
 	if age := gaugeValue(t, reg, "outbox_shard_blocker_age_seconds", sqlTopic); age <= 0 {
-		t.Errorf("outbox_shard_blocker_age_seconds = %v while the shard is held back", age)
+		t.Errorf("outbox_shard_blocker_age_seconds = %v while the shard is blocked", age)
 	}
 
 	testenv.WaitFor(t, 5*time.Second, "`orders outbox status` naming the blocker", func() (bool, string) {
@@ -101,9 +101,9 @@ func TestAStallNamesTheSessionThatHoldsTheShardsWriterBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := statuses[0].HeldBackBy
+		b := statuses[0].BlockedBy
 		if b == nil {
-			return false, "held back by nobody"
+			return false, "blocked by nobody"
 		}
 		return b.PID == holderPID && b.WriterPID == writerPID && b.Waiting() && strings.Contains(b.Query, "FOR UPDATE"), fmt.Sprintf("%+v", *b)
 	})

@@ -24,7 +24,7 @@ func TestLateCommitIsForwardedAndRollbackIsNot(t *testing.T) {
 	startForwarder(t, db, dbURL, brokers, forwarder.Config{IdlePollInterval: 50 * time.Millisecond})
 
 	// The first transaction takes its ID first and commits last; the
-	// others write its shard (a writer holds back only its own shards).
+	// others write its shard (a writer blocks only its own shards).
 	later, rolledBackOrder := keyInShard(t, outbox.Orders, "order-early", "later"), keyInShard(t, outbox.Orders, "order-early", "rolled-back")
 	early, err := db.Begin()
 	if err != nil {

@@ -32,7 +32,7 @@ type stallWatcher struct {
 	topics []string
 	after  time.Duration
 	gauge  *prometheus.GaugeVec // nil without metrics
-	// blockerAge is the age of the transaction that holds a stalled shard
+	// blockerAge is the age of the transaction that blocks a stalled shard
 	// back (shard.Blocker), 0 otherwise; nil without metrics.
 	blockerAge *prometheus.GaugeVec
 	logger     watermill.LoggerAdapter
@@ -121,14 +121,14 @@ func (w *stallWatcher) check(ctx context.Context, topic string) {
 		for k, v := range blocker {
 			fields[k] = v
 		}
-		warn(w.logger, "Outbox shard stalled: messages wait and its position has not moved; the holder named here has the shard's lock (none: no forwarder forwards it), the blocker holds back its oldest writer (none: no writer is open)", fields)
+		warn(w.logger, "Outbox shard stalled: messages wait and its position has not moved; the holder named here has the shard's lock (none: no forwarder forwards it), the blocker blocks its oldest writer (none: no writer is open)", fields)
 	default:
 		w.logger.Error("Outbox shard stalled: "+state.Problem()+"; nothing is forwarded from it until `orders outbox repair` (docs/forwarder.md, Restore)", nil, fields)
 	}
 	p.reason, p.logged = reason, now
 }
 
-// blocker describes the session that holds back the shard's oldest open
+// blocker describes the session that blocks the shard's oldest open
 // writer, and so the forwarder's barrier (shard.Blocker): the session the
 // writer waits for (pg_blocking_pids), or the writer itself when it waits
 // for none. Its PID is for pg_terminate_backend.

@@ -24,7 +24,7 @@ import (
 type Outbox interface {
 	// Announce declares, before the transaction's first write, the
 	// partition keys (order IDs) whose messages it may publish: the
-	// outbox forwarder holds back only the shards of open writers, and knows
+	// outbox forwarder blocks only the shards of open writers, and knows
 	// them from this (adapters/outbox's Announce).
 	Announce(ctx context.Context, uow *pgtx.UnitOfWork, partitionKeys ...string) error
 	Publish(ctx context.Context, uow *pgtx.UnitOfWork, destination string, msgs ...*message.Message) error

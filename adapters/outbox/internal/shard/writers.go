@@ -117,10 +117,10 @@ const BarrierSetting = "outbox.barrier"
 
 // Barrier is the select's bound: the barrier BarrierQuery stored, or,
 // in a transaction that did not run it, the cluster's xmin (safe for any
-// writer, held back by any transaction).
+// writer, blocked by any transaction).
 const Barrier = `COALESCE(NULLIF(current_setting('` + BarrierSetting + `', true), '')::xid8, pg_snapshot_xmin(pg_current_snapshot()))`
 
-// Blocker is the session that holds back a shard's delivery: the oldest
+// Blocker is the session that blocks a shard's delivery: the oldest
 // open writer of the shard (the barrier), or, when that writer waits for
 // a lock, the session it waits for (pg_blocking_pids), which need not be
 // a writer at all: psql holding a row, DDL, LOCK TABLE.
@@ -171,7 +171,7 @@ func ReadBlocker(ctx context.Context, db QueryRower, topic string) (Blocker, boo
 		return Blocker{}, false, nil
 	}
 	if err != nil {
-		return Blocker{}, false, fmt.Errorf("read what holds back %s: %w", topic, err)
+		return Blocker{}, false, fmt.Errorf("read what blocks %s: %w", topic, err)
 	}
 	b.State, b.Query = state.String, strings.Join(strings.Fields(query.String), " ")
 	if len(b.Query) > maxQueryLength {
