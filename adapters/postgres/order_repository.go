@@ -52,10 +52,13 @@ type OrderRepositoryConfig struct {
 //	  publish the outbox messages               (order_messages.go, Outbox)
 //	  store the idempotency key                 (Add with a key)
 //	COMMIT
-//	after commit: wake the forwarder                (registered by the Outbox)
+//	after commit: wake the forwarder            (registered by the Outbox)
 //
 // The inbox record comes first: a second delivery of the message fails at
 // once with inbox.ErrDuplicate, and a concurrent one waits for the first.
+// In a consumer's batch the inbox record, the append and the outbox
+// messages are gathered and written as the batch commits, and an order is
+// read once per batch (order_batch.go; docs/saga.md, "Batches").
 //
 // Its statements run prepared (pgtx.Statements): one round trip each,
 // neither parsed nor planned again.

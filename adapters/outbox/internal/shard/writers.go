@@ -69,30 +69,17 @@ func LockingInsertQuery(topic string, msgs message.Messages) (watermillsql.Query
 
 // BarrierQuery is a statement that stores, for the rest of the
 // transaction, the transaction ID below which the forwarder may read topic
-// (BarrierSetting): the oldest of the IDs of the transactions holding the
-// shard's writer lock, and at most the statement's snapshot's xmax. It
-// must run in READ COMMITTED, in a statement before the select, so that
-// the select's snapshot is taken after pg_locks was read. Why this
-// skips no row: docs/forwarder.md, "Reading".
-//
-// Reading pg_locks costs about a millisecond (it copies the whole lock
-// table), so it is read only when it can make a difference: when a
-// committed row after consumerGroup's position is as new as the oldest
-// open transaction (the snapshot's xmin). Otherwise the barrier is that
-// xmin, the bound the select would use without this statement, and no
-// committed row waiting is above it (an empty cycle, or a backlog of older
-// rows). Rows committed after this statement wait for the next cycle,
-// which their writers' wake-ups start.
-//
-// That look-up starts its index walk at the later of the position and
-// (xmin, any offset): "after the position and at or above xmin" as one
-// row comparison, the walk's start. With xmin as a second condition the
-// walk started at the position and stepped over every older row waiting,
-// once per batch, so draining a backlog cost its square.
+// (BarrierSetting): the oldest ID among the transactions holding the
+// shard's writer lock, at most the snapshot's xmax. It must run in READ
+// COMMITTED, in a statement before the select, so that the select's
+// snapshot is taken after pg_locks was read. Why this skips no row, why
+// pg_locks is read only when a committed row at or above xmin waits (the
+// fast path), and why that look-up starts at the later of the position
+// and xmin: docs/forwarder.md, "Reading" and the guarantees table.
 //
 // A holder's backend_xid is 32 bits; it is widened against xmax (running
-// transactions are within 2^31 of it). Holders without a backend (pid
-// NULL: prepared transactions) are not seen; the service uses none.
+// transactions are within 2^31 of it). Prepared transactions (pid NULL)
+// are not seen; the service uses none.
 func BarrierQuery(topic, consumerGroup string) string {
 	return `set_config('` + BarrierSetting + `', (
 		SELECT CASE WHEN (SELECT m.transaction_id FROM ` + MessagesTable(topic) + ` AS m
