@@ -12,6 +12,8 @@ import (
 type Consumer struct {
 	handled, duplicate, failed, parked, deadLettered *prometheus.CounterVec
 	duration                                         *prometheus.HistogramVec
+	batches                                          *prometheus.CounterVec   // by consumer and outcome
+	batchSize                                        *prometheus.HistogramVec // by consumer
 }
 
 // NewConsumer registers the consumers' counters and handler histogram with
@@ -49,6 +51,17 @@ func NewConsumer(reg prometheus.Registerer) (*Consumer, error) {
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, labels))
 	c.duration = duration
+	err = errors.Join(err, e)
+	c.batches, e = registerOrShare(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orders_consumer_batches_total",
+		Help: "Batches of waiting messages handled in one transaction, by outcome: committed, or rolled_back (their messages then ran alone).",
+	}, []string{"consumer", "outcome"}))
+	err = errors.Join(err, e)
+	c.batchSize, e = registerOrShare(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "orders_consumer_batch_size_messages",
+		Help:    "Messages in a batch (two or more; a message alone is no batch).",
+		Buckets: prometheus.ExponentialBuckets(2, 2, 6),
+	}, []string{"consumer"}))
 	if err = errors.Join(err, e); err != nil {
 		return nil, err
 	}
@@ -81,4 +94,14 @@ func (c *Consumer) MessageParked(consumer, eventType string) {
 // MessageDeadLettered counts a dead-lettered message.
 func (c *Consumer) MessageDeadLettered(consumer, eventType string) {
 	c.deadLettered.WithLabelValues(consumer, eventType).Inc()
+}
+
+// BatchEnded counts a batch by its outcome and records its size.
+func (c *Consumer) BatchEnded(consumer string, size int, committed bool) {
+	outcome := "rolled_back"
+	if committed {
+		outcome = "committed"
+	}
+	c.batches.WithLabelValues(consumer, outcome).Inc()
+	c.batchSize.WithLabelValues(consumer).Observe(float64(size))
 }

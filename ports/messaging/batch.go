@@ -33,6 +33,7 @@ type batching struct {
 	max    int
 	linger time.Duration
 	events map[string]bool // nil: every message may be batched
+	ended  func(size int, committed bool)
 
 	mu      sync.Mutex
 	waiting []*batchMember
@@ -53,8 +54,8 @@ type result struct{ err error }
 
 type aloneKey struct{}
 
-func newBatching(begin BeginBatch, maxSize int, linger time.Duration, events []string) *batching {
-	b := &batching{begin: begin, max: maxSize, linger: linger, arrived: make(chan struct{}, 1)}
+func newBatching(begin BeginBatch, maxSize int, linger time.Duration, events []string, ended func(size int, committed bool)) *batching {
+	b := &batching{begin: begin, max: maxSize, linger: linger, ended: ended, arrived: make(chan struct{}, 1)}
 	if len(events) > 0 {
 		b.events = map[string]bool{}
 		for _, name := range events {
@@ -184,6 +185,7 @@ func (b *batching) run(members []*batchMember) {
 		}
 		return
 	}
+	size := len(members)
 	var failed error
 	for i, m := range members {
 		m.assigned <- tx
@@ -201,6 +203,7 @@ func (b *batching) run(members []*batchMember) {
 	} else {
 		failed = tx.Commit()
 	}
+	b.ended(size, failed == nil)
 	for _, m := range members {
 		m.outcome <- result{failed}
 	}

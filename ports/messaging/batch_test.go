@@ -47,6 +47,7 @@ type batchHarness struct {
 	release chan struct{}
 	started chan struct{} // a message is handled alone, blocked on release
 	fail    map[string]bool
+	sizes   []int // of the batches that ended, as reported
 	b       *batching
 }
 
@@ -55,7 +56,11 @@ func newBatchHarness(linger time.Duration, events ...string) *batchHarness {
 	h.b = newBatching(func(context.Context) (BatchTransaction, error) {
 		tx := &recordingTx{mu: &h.mu, ended: &h.ended}
 		return tx, nil
-	}, 3, linger, events)
+	}, 3, linger, events, func(size int, committed bool) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.sizes = append(h.sizes, size)
+	})
 	return h
 }
 
@@ -136,6 +141,9 @@ func TestMessagesThatWaitRunAsBatchesOfAtMostTheSize(t *testing.T) {
 	if sizes != 5 || len(h.batched) != 2 {
 		t.Errorf("batches %v: want the 5 waiting messages in 2 batches", h.batched)
 	}
+	if len(h.sizes) != 2 || h.sizes[0]+h.sizes[1] != 5 {
+		t.Errorf("batches reported as ended: %v, want the two, of 5 messages in all", h.sizes)
+	}
 	for _, how := range h.ended {
 		if how != "commit" {
 			t.Errorf("a batch ended with %s", how)
@@ -149,6 +157,9 @@ func TestAFailedMemberRollsTheBatchBackAndEveryMemberRunsAlone(t *testing.T) {
 	h.handle(t, "m1", "m2", "m3", "m4")
 	if len(h.ended) != 1 || h.ended[0] != "rollback" {
 		t.Fatalf("batches ended %v, want one rollback", h.ended)
+	}
+	if len(h.sizes) != 1 || h.sizes[0] != 3 {
+		t.Errorf("batches reported as ended: %v, want one of 3 (m4 never ran in it, but was its member)", h.sizes)
 	}
 	// m1 alone at first; then m2, m3, m4 alone after the rollback (m4 never
 	// ran in the batch: it came after the failure).

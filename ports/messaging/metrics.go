@@ -30,6 +30,9 @@ type Metrics interface {
 	MessageParked(consumer, eventType string)
 	// MessageDeadLettered: the message goes to the dead-letter topic.
 	MessageDeadLettered(consumer, eventType string)
+	// BatchEnded: a batch of size messages (two or more) committed, or
+	// rolled back and left its messages to run alone.
+	BatchEnded(consumer string, size int, committed bool)
 }
 
 type noMetrics struct{}
@@ -39,6 +42,7 @@ func (noMetrics) MessageDuplicate(string, string)                {}
 func (noMetrics) HandlerRan(string, string, time.Duration, bool) {}
 func (noMetrics) MessageParked(string, string)                   {}
 func (noMetrics) MessageDeadLettered(string, string)             {}
+func (noMetrics) BatchEnded(string, int, bool)                   {}
 
 // countOutcome, just inside PoisonQueue, counts how each message ends:
 // acknowledged, or failed for good (PoisonQueue dead-letters it). Errors

@@ -154,7 +154,9 @@ func NewRouter(cfg Config, lot ParkingLot, deadLetters message.Publisher, logger
 	}
 	router.AddMiddleware(requireReadable)
 	if cfg.BeginBatch != nil && cfg.BatchSize > 1 {
-		router.AddMiddleware(newBatching(cfg.BeginBatch, cfg.BatchSize, cfg.BatchLinger, cfg.BatchEvents).middleware)
+		router.AddMiddleware(newBatching(cfg.BeginBatch, cfg.BatchSize, cfg.BatchLinger, cfg.BatchEvents, func(size int, committed bool) {
+			cfg.Metrics.BatchEnded(cfg.Consumer, size, committed)
+		}).middleware)
 	}
 	return router, nil
 }

@@ -67,6 +67,9 @@ func TestWaitingMessagesAreHandledInBatches(t *testing.T) {
 	}
 
 	scrape := scraper(t, reg)
+	if got := scrape()[`orders_consumer_batches_total{consumer="inventory",outcome="committed"}`]; got < 1 {
+		t.Errorf("committed batches counted: %v, want some", got)
+	}
 	testenv.PublishToKafka(t, brokers, ordersTopic, backlog...)
 	testenv.WaitFor(t, 90*time.Second, "the redelivered backlog acknowledged as duplicates", func() (bool, string) {
 		series := `orders_consumer_messages_duplicate_total{consumer="inventory",event_type="OrderPlaced"}`
