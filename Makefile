@@ -82,7 +82,7 @@ test: services fuzz-tools walkthrough-tools ## Run all tests against the local P
 	@# -short: the short versions of the long suites (the scale-out and rolling-restart tests, the
 	@# benchmark's smoke run; the fuzz targets run their seed corpora); their own targets run them in full.
 	$(GO) test -race -count=1 -short -timeout 20m ./...
-	$(FUZZ_API) --max-examples 10 --max-time 90
+	$(FUZZ_API) --max-examples 10 --max-time 60
 	@# The forwarder's failure tests stop and restart the shared services: never beside other tests.
 	$(GO) test -tags chaos -count=1 -p 1 -short -timeout 10m -run '$(FORWARDER_FAILURE_TESTS)' ./internal/systemtest/
 	@# The whole system under faults, on a PostgreSQL and a three-broker cluster of its own.
