@@ -73,18 +73,16 @@ func (p *Publisher) Publish(ctx context.Context, uow *pgtx.UnitOfWork, destinati
 	// the forwarder and the consumers continue its trace.
 	tracing.Inject(ctx, msgs...)
 	if uow.Batched() {
-		// A batch's messages go in with one insert per shard as it
-		// commits; the locks are taken now, while they still can be.
+		// A batch's messages go in as it commits, one insert per shard;
+		// the locks are taken now, while they still can be.
 		_, shards := p.byShard(msgs)
 		if err := p.lockShards(ctx, uow, shards); err != nil {
 			return err
 		}
-		pgtx.Gather(ctx, uow, gatheredMessages{p, destination}, func(ctx context.Context, msgs []*message.Message) error {
-			return p.insert(ctx, uow, destination, msgs)
-		}, msgs...)
-		return nil
 	}
-	return p.insert(ctx, uow, destination, msgs)
+	return pgtx.Gather(ctx, uow, gatheredMessages{p, destination}, func(ctx context.Context, msgs []*message.Message) error {
+		return p.insert(ctx, uow, destination, msgs)
+	}, msgs...)
 }
 
 // byShard groups msgs by shard, in order, and lists the shards.

@@ -76,11 +76,9 @@ func (r *Repository) Reserve(ctx context.Context, msg inbox.Key, orderID string,
 			return fmt.Errorf("marshal lines of order %s: %w", orderID, err)
 		}
 		row := reservationRow{orderID: orderID, status: string(res.Status()), lines: string(lines), reason: res.Reason()}
-		if uow.Batched() {
-			pgtx.Gather(ctx, uow, reservationsKey{}, func(ctx context.Context, rows []reservationRow) error {
-				return insertReservations(ctx, uow, rows)
-			}, row)
-		} else if err := insertReservations(ctx, uow, []reservationRow{row}); err != nil {
+		if err := pgtx.Gather(ctx, uow, reservationsKey{}, func(ctx context.Context, rows []reservationRow) error {
+			return insertReservations(ctx, uow, rows)
+		}, row); err != nil {
 			return err
 		}
 		return r.save(ctx, uow, res, stock, items)

@@ -40,10 +40,9 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 	}
 	if key.OrderKey != "" {
 		if uow.Batched() {
-			pgtx.Gather(ctx, uow, gatheredInbox{table, key.Consumer, key.Version != 0}, func(ctx context.Context, keys []inbox.Key) error {
+			return pgtx.Gather(ctx, uow, gatheredInbox{table, key.Consumer, key.Version != 0}, func(ctx context.Context, keys []inbox.Key) error {
 				return recordAllUnlessParked(ctx, uow, table, keys)
 			}, key)
-			return nil
 		}
 		return recordUnlessParked(ctx, uow, table, key)
 	}

@@ -66,11 +66,9 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 		announced = p.OrderID()
 	}
 	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
-		if uow.Batched() {
-			pgtx.Gather(ctx, uow, paymentsKey{}, func(ctx context.Context, ps []*domain.Payment) error {
-				return insert(ctx, uow, ps)
-			}, p)
-		} else if err := insert(ctx, uow, []*domain.Payment{p}); err != nil {
+		if err := pgtx.Gather(ctx, uow, paymentsKey{}, func(ctx context.Context, ps []*domain.Payment) error {
+			return insert(ctx, uow, ps)
+		}, p); err != nil {
 			return err
 		}
 		return r.publish(ctx, uow, p)

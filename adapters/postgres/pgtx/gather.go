@@ -29,12 +29,17 @@ func Value[T any](ctx context.Context, u *UnitOfWork, key any, newValue func() T
 	return v
 }
 
-// Gather adds items to the transaction's list under key; write stores the
-// whole list, in one statement, just before the transaction commits (see
-// Value).
-func Gather[T any](ctx context.Context, u *UnitOfWork, key any, write func(ctx context.Context, items []T) error, items ...T) {
+// Gather writes items with write: at once for a unit of work alone; in a
+// batch, it adds them to the transaction's list under key, and write
+// stores the whole list, in one statement, just before the batch commits
+// (see Value).
+func Gather[T any](ctx context.Context, u *UnitOfWork, key any, write func(ctx context.Context, items []T) error, items ...T) error {
+	if !u.Batched() {
+		return write(ctx, items)
+	}
 	list := Value(ctx, u, key, func() *[]T { return new([]T) }, func(ctx context.Context, list *[]T) error { return write(ctx, *list) })
 	*list = append(*list, items...)
+	return nil
 }
 
 // flush runs the writes registered by Value, in the order of registration.
