@@ -114,37 +114,66 @@ type storedEvent struct {
 
 // loadEvents returns an order's events, oldest first, upcast to the
 // current schema; none when the order does not exist.
-func loadEvents(ctx context.Context, q queryer, id order.ID) (_ []storedEvent, err error) {
+func loadEvents(ctx context.Context, q queryer, id order.ID) ([]storedEvent, error) {
 	if !isOrderID(string(id)) {
 		return nil, nil // no stream has an ID that is not a UUID
 	}
-	rows, err := q.QueryContext(ctx, `
-		SELECT event_id, version, event_type, schema_version, data, occurred_at
+	histories, err := scanEvents(ctx, q, `
+		SELECT stream_id::text, event_id, version, event_type, schema_version, data, occurred_at
 		FROM order_events WHERE stream_id = $1 ORDER BY version`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("load events of order %s: %w", id, err)
 	}
+	return histories[id], nil
+}
+
+// loadEventsOfOrders is loadEvents for several orders in one statement.
+func loadEventsOfOrders(ctx context.Context, q queryer, ids []order.ID) (map[order.ID][]storedEvent, error) {
+	streams := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if isOrderID(string(id)) {
+			streams = append(streams, string(id))
+		}
+	}
+	histories, err := scanEvents(ctx, q, `
+		SELECT stream_id::text, event_id, version, event_type, schema_version, data, occurred_at
+		FROM order_events WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version`, pq.Array(streams))
+	if err != nil {
+		return nil, fmt.Errorf("load events of %d orders: %w", len(streams), err)
+	}
+	return histories, nil
+}
+
+// scanEvents runs query, whose rows are events with their stream's ID
+// first, in each stream's order, and decodes them.
+func scanEvents(ctx context.Context, q queryer, query string, args ...any) (_ map[order.ID][]storedEvent, err error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
 
-	var history []storedEvent
+	histories := map[order.ID][]storedEvent{}
 	for rows.Next() {
 		var (
 			e             storedEvent
+			stream        string
 			eventType     string
 			schemaVersion int
 			data          []byte
 			occurredAt    time.Time
 		)
-		if err := rows.Scan(&e.EventID, &e.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
-			return nil, fmt.Errorf("scan event of order %s: %w", id, err)
+		if err := rows.Scan(&stream, &e.EventID, &e.Version, &eventType, &schemaVersion, &data, &occurredAt); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
 		}
+		id := order.ID(stream)
 		if e.Event, err = decodeEvent(eventType, schemaVersion, data); err != nil {
 			return nil, fmt.Errorf("order %s version %d: %w", id, e.Version, err)
 		}
 		e.OccurredAt = occurredAt.UTC()
-		history = append(history, e)
+		histories[id] = append(histories[id], e)
 	}
-	return history, rows.Err()
+	return histories, rows.Err()
 }
 
 func isUniqueViolation(err error, constraint string) bool {

@@ -32,20 +32,30 @@ func orderBatchOf(ctx context.Context, uow *pgtx.UnitOfWork) *orderBatch {
 	}, func(ctx context.Context, b *orderBatch) error { return b.write(ctx, uow) })
 }
 
-// load is loadOrder through the batch: an order is read once per batch.
+// load is loadOrder through the batch: an order is read once per batch,
+// and the first read reads the orders of every member the batch knows of
+// (pgtx.UnitOfWork.PartitionKeys).
 func (b *orderBatch) load(ctx context.Context, uow *pgtx.UnitOfWork, id order.ID) (*order.Order, error) {
-	history, ok := b.histories[id]
-	if !ok {
-		stored, err := loadEvents(ctx, uow, id)
+	if _, ok := b.histories[id]; !ok {
+		ids := []order.ID{id}
+		for _, key := range uow.PartitionKeys() {
+			if _, ok := b.histories[order.ID(key)]; !ok && order.ID(key) != id {
+				ids = append(ids, order.ID(key))
+			}
+		}
+		stored, err := loadEventsOfOrders(ctx, uow, ids)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range stored {
-			history = append(history, e.RecordedEvent)
+		for _, id := range ids {
+			history := []order.RecordedEvent{}
+			for _, e := range stored[id] {
+				history = append(history, e.RecordedEvent)
+			}
+			b.histories[id] = history
 		}
-		b.histories[id] = history
 	}
-	return order.FromHistory(id, history)
+	return order.FromHistory(id, b.histories[id])
 }
 
 // add is appendAndProject gathered: the events and the read model row are

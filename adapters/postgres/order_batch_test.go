@@ -60,12 +60,12 @@ func TestABatchOfOrderUpdatesWritesOnceForAll(t *testing.T) {
 		fn func(context.Context, *order.Order) error
 	}
 	batch := func(updates []update) error {
-		b, err := pgtx.Begin(ctx, log.DB, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
+		b, err := pgtx.Begin(ctx, log.DB, nil, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
 		if err != nil {
 			return err
 		}
 		for _, u := range updates {
-			if err := repo.Update(b.Join(ctx), u.id, key(u.id), u.fn); err != nil {
+			if err := repo.Update(b.Join(ctx, nil), u.id, key(u.id), u.fn); err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}
@@ -106,11 +106,11 @@ func TestABatchOfOrderUpdatesWritesOnceForAll(t *testing.T) {
 
 	// Another writer captures order 1's payment while a batch that read it
 	// is open: the batch's version 3 is taken.
-	b, err := pgtx.Begin(ctx, log.DB, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
+	b, err := pgtx.Begin(ctx, log.DB, nil, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Update(b.Join(ctx), orders[1].ID(), key(orders[1].ID()), capture); err != nil {
+	if err := repo.Update(b.Join(ctx, nil), orders[1].ID(), key(orders[1].ID()), capture); err != nil {
 		t.Fatal(err)
 	}
 	if err := repo.Update(ctx, orders[1].ID(), key(orders[1].ID()), capture); err != nil {

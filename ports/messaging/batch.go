@@ -14,15 +14,19 @@ import (
 
 // BatchTransaction is one database transaction that the handlers of several
 // messages share: the units of work started with a context from Join run
-// in it, and commit with it.
+// in it, and commit with it. A handler whose work must follow the commit
+// (a charge's call to the gateway) calls awaitCommit through its context:
+// its part in the batch ends there, and it goes on once the batch has
+// ended, with the commit's error.
 type BatchTransaction interface {
-	Join(ctx context.Context) context.Context
+	Join(ctx context.Context, awaitCommit func() error) context.Context
 	Commit() error
 	Rollback() error
 }
 
-// BeginBatch starts a BatchTransaction on the consumer's database.
-type BeginBatch func(ctx context.Context) (BatchTransaction, error)
+// BeginBatch starts a BatchTransaction on the consumer's database, for
+// members with these partition keys (their orders).
+type BeginBatch func(ctx context.Context, partitionKeys []string) (BatchTransaction, error)
 
 // batching runs the messages that wait for the consumer's database as
 // batches, one transaction each; a message that finds nothing running runs
@@ -42,11 +46,28 @@ type batching struct {
 }
 
 // batchMember is one message's handler call waiting in, or running in, a
-// batch.
+// batch. Only the handler's goroutine calls end.
 type batchMember struct {
+	key      string                // the message's partition key
 	assigned chan BatchTransaction // nil: run alone
 	done     chan result           // the handler's result
 	outcome  chan result           // the batch's commit
+	reported bool                  // done was sent
+	ended    *result               // the outcome, once received
+}
+
+// end reports the member's result to the batch's leader, once, and waits
+// for the batch to end: its commit's error.
+func (m *batchMember) end(err error) error {
+	if !m.reported {
+		m.reported = true
+		m.done <- result{err}
+	}
+	if m.ended == nil {
+		r := <-m.outcome
+		m.ended = &r
+	}
+	return m.ended.err
 }
 
 // result is an error passed between a member and the batch's leader.
@@ -73,7 +94,7 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		if b.events != nil && !b.events[msg.Metadata.Get(envelope.MetadataEventName)] {
 			return h(msg)
 		}
-		m := &batchMember{assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
+		m := &batchMember{key: msg.Metadata.Get(envelope.MetadataPartitionKey), assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
 		b.enqueue(m)
 		tx := <-m.assigned
 		if tx == nil {
@@ -85,7 +106,7 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		produced, err := b.runInBatch(h, msg, tx, m)
 		msg.SetContext(ctx)
 		// Alone only once the batch has ended: its locks are gone.
-		if committed := <-m.outcome; err == nil && committed.err == nil {
+		if committed := m.end(err); err == nil && committed == nil {
 			return produced, nil
 		}
 		msg.SetContext(context.WithValue(ctx, aloneKey{}, true))
@@ -93,23 +114,17 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// runInBatch runs h on the batch's transaction and reports its result to
-// the batch; a panic fails the batch and goes on up.
-func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx BatchTransaction, m *batchMember) (produced []*message.Message, err error) {
-	reported := false
+// runInBatch runs h on the batch's transaction; a panic fails the batch
+// (unless h had left it) and goes on up.
+func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx BatchTransaction, m *batchMember) ([]*message.Message, error) {
 	defer func() {
-		if !reported {
-			r := recover()
-			m.done <- result{fmt.Errorf("panic in a batch: %v", r)}
-			<-m.outcome
-			panic(r) // after the batch rolled back; Recoverer makes it an error
+		if r := recover(); r != nil {
+			_ = m.end(fmt.Errorf("panic in a batch: %v", r))
+			panic(r) // after the batch ended; Recoverer makes it an error
 		}
 	}()
-	msg.SetContext(tx.Join(msg.Context()))
-	produced, err = h(msg)
-	reported = true
-	m.done <- result{err}
-	return produced, err
+	msg.SetContext(tx.Join(msg.Context(), func() error { return m.end(nil) }))
+	return h(msg)
 }
 
 func (b *batching) enqueue(m *batchMember) {
@@ -177,7 +192,13 @@ func (b *batching) run(members []*batchMember) {
 		<-members[0].done // alone: its error is its own
 		return
 	}
-	tx, err := b.begin(context.Background())
+	keys := make([]string, 0, len(members))
+	for _, m := range members {
+		if m.key != "" {
+			keys = append(keys, m.key)
+		}
+	}
+	tx, err := b.begin(context.Background(), keys)
 	if err != nil {
 		for _, m := range members {
 			m.assigned <- nil

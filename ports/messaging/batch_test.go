@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,10 +22,13 @@ type recordingTx struct {
 	members []string
 }
 
-type txKey struct{}
+type (
+	txKey    struct{}
+	awaitKey struct{}
+)
 
-func (tx *recordingTx) Join(ctx context.Context) context.Context {
-	return context.WithValue(ctx, txKey{}, tx)
+func (tx *recordingTx) Join(ctx context.Context, awaitCommit func() error) context.Context {
+	return context.WithValue(context.WithValue(ctx, txKey{}, tx), awaitKey{}, awaitCommit)
 }
 
 func (tx *recordingTx) Commit() error   { return tx.end("commit") }
@@ -49,11 +53,15 @@ type batchHarness struct {
 	fail    map[string]bool
 	sizes   []int // of the batches that ended, as reported
 	b       *batching
+
+	await   map[string]bool   // members that await the commit, then go on
+	awaited map[string]string // what each saw: how the batch had ended, or the error
 }
 
 func newBatchHarness(linger time.Duration, events ...string) *batchHarness {
-	h := &batchHarness{release: make(chan struct{}), started: make(chan struct{}, 100), fail: map[string]bool{}}
-	h.b = newBatching(func(context.Context) (BatchTransaction, error) {
+	h := &batchHarness{release: make(chan struct{}), started: make(chan struct{}, 100), fail: map[string]bool{},
+		await: map[string]bool{}, awaited: map[string]string{}}
+	h.b = newBatching(func(context.Context, []string) (BatchTransaction, error) {
 		tx := &recordingTx{mu: &h.mu, ended: &h.ended}
 		return tx, nil
 	}, 3, linger, events, func(size int, committed bool) {
@@ -75,15 +83,27 @@ func (h *batchHarness) handler(msg *message.Message) ([]*message.Message, error)
 		return nil, nil
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	tx.members = append(tx.members, msg.UUID)
 	if len(tx.members) == 1 {
 		h.batched = append(h.batched, nil)
 	}
 	h.batched[len(h.batched)-1] = append([]string(nil), tx.members...)
-	if h.fail[msg.UUID] {
+	fail, await := h.fail[msg.UUID], h.await[msg.UUID]
+	h.mu.Unlock()
+	if fail {
 		return nil, errors.New("bad message")
 	}
+	if !await {
+		return nil, nil
+	}
+	err := msg.Context().Value(awaitKey{}).(func() error)()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		h.awaited[msg.UUID] = err.Error()
+		return nil, err
+	}
+	h.awaited[msg.UUID] = strings.Join(h.ended, ",")
 	return nil, nil
 }
 
@@ -109,9 +129,9 @@ func (h *batchHarness) handle(t *testing.T, ids ...string) {
 		if i == 0 {
 			<-h.started // the first runs alone; the others wait for it
 		}
-	}
-	for h.waiting() < len(ids)-1 {
-		time.Sleep(time.Millisecond)
+		for h.waiting() < i { // in the order given
+			time.Sleep(time.Millisecond)
+		}
 	}
 	close(h.release)
 	wg.Wait()
@@ -189,5 +209,38 @@ func TestAMessageOfAnEventThatIsNotBatchedNeverWaitsForABatch(t *testing.T) {
 	wg.Wait()
 	if len(h.alone) != 2 || len(h.batched) != 0 {
 		t.Errorf("alone %v, batched %v: want both alone", h.alone, h.batched)
+	}
+}
+
+// TestAMemberThatAwaitsTheCommitGoesOnOnceTheBatchCommitted: m2 leaves
+// the batch halfway (a charge's intent is written; the gateway's call must
+// follow its commit) and goes on only once the batch has committed, m3
+// after it included; when m3 fails instead, m2 learns it and runs alone.
+func TestAMemberThatAwaitsTheCommitGoesOnOnceTheBatchCommitted(t *testing.T) {
+	h := newBatchHarness(0)
+	h.await["m2"] = true
+	h.handle(t, "m1", "m2", "m3")
+	if len(h.batched) != 1 || len(h.batched[0]) != 2 {
+		t.Fatalf("batches %v, want m2 and m3 in one", h.batched)
+	}
+	if got := h.awaited["m2"]; got != "commit" {
+		t.Errorf("m2 went on when the batches had ended %q, want after the commit", got)
+	}
+	if len(h.alone) != 1 {
+		t.Errorf("alone: %v, want only m1", h.alone)
+	}
+
+	h = newBatchHarness(0)
+	h.await["m2"] = true
+	h.fail["m3"] = true
+	h.handle(t, "m1", "m2", "m3")
+	if len(h.ended) != 1 || h.ended[0] != "rollback" {
+		t.Fatalf("batches ended %v, want one rollback", h.ended)
+	}
+	if got := h.awaited["m2"]; got != "bad message" {
+		t.Errorf("m2's wait for the commit answered %q, want the failure that rolled the batch back", got)
+	}
+	if len(h.alone) != 3 {
+		t.Errorf("alone: %v, want every message (m2 and m3 again, after the rollback)", h.alone)
 	}
 }

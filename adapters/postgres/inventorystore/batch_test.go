@@ -47,12 +47,12 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 		reservations = append(reservations, r)
 	}
 	batch := func(rs []reservation) error {
-		b, err := pgtx.Begin(ctx, log.DB, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
+		b, err := pgtx.Begin(ctx, log.DB, nil, func(uow *pgtx.UnitOfWork) error { return pub.AnnounceAll(ctx, uow) })
 		if err != nil {
 			return err
 		}
 		for _, r := range rs {
-			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx), command.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
+			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx, nil), command.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
 			if err != nil || status != domain.StatusHeld {
 				return errors.Join(err, b.Rollback())
 			}

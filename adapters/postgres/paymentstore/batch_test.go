@@ -25,13 +25,13 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 	a := newApp(t, log.DB)
 	ctx := context.Background()
 	open := func(orders ...string) error {
-		b, err := pgtx.Begin(ctx, log.DB)
+		b, err := pgtx.Begin(ctx, log.DB, nil)
 		if err != nil {
 			return err
 		}
 		for _, order := range orders {
 			key := inbox.Key{Consumer: "payment", MessageID: uuid.NewString(), OrderKey: order, Order: order, Version: 1}
-			if err := a.Commands.OpenPayment.Handle(b.Join(ctx), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+			if err := a.Commands.OpenPayment.Handle(b.Join(ctx, nil), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}

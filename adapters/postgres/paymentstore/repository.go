@@ -111,9 +111,15 @@ func (r *Repository) Update(ctx context.Context, msg inbox.Key, orderID string, 
 	return r.update(ctx, msg, orderID, true, fn)
 }
 
-// UpdateWithoutEvents implements app.Repository.
+// UpdateWithoutEvents implements app.Repository. In a batch it returns
+// once the batch has committed (pgtx.AwaitCommit): its caller acts on the
+// change outside the database, a charge's intent before the gateway's
+// call.
 func (r *Repository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(context.Context, *domain.Payment) error) error {
-	return r.update(ctx, msg, orderID, false, fn)
+	if err := r.update(ctx, msg, orderID, false, fn); err != nil {
+		return err
+	}
+	return pgtx.AwaitCommit(ctx)
 }
 
 // update is Update, announcing the order's outbox shard first when
@@ -124,7 +130,8 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 		announced = orderID
 	}
 	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
-		p, err := load(ctx, uow, orderID, "FOR UPDATE")
+		updates := updatesOf(ctx, uow)
+		p, err := updates.load(ctx, uow, orderID)
 		if err != nil {
 			return err
 		}
@@ -138,11 +145,8 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 		if p.Status() == before {
 			return nil
 		}
-		_, err = uow.ExecContext(ctx, `
-			UPDATE payments SET status = $2, payment_id = $3, refund_id = $4, reason = $5, updated_at = now()
-			WHERE order_id = $1`, orderID, string(p.Status()), p.PaymentID(), p.RefundID(), p.Reason())
-		if err != nil {
-			return fmt.Errorf("update payment of order %s: %w", orderID, err)
+		if err := updates.save(ctx, uow, p); err != nil {
+			return err
 		}
 		return r.publish(ctx, uow, p)
 	})

@@ -9,6 +9,16 @@ func (u *UnitOfWork) Batched() bool {
 	return u.transaction != nil && u.batched
 }
 
+// PartitionKeys are the orders the members of the unit of work's batch
+// are about, as Begin was told; nil alone. A repository that reads a row
+// per order reads those of all of them when the first is asked for.
+func (u *UnitOfWork) PartitionKeys() []string {
+	if !u.Batched() {
+		return nil
+	}
+	return u.partitionKeys
+}
+
 // Value returns the transaction's value under key: the first call makes it
 // with newValue and registers write to store it just before the
 // transaction commits. write's error rolls the transaction back: a batch

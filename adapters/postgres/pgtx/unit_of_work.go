@@ -28,6 +28,8 @@ type transaction struct {
 	done         map[any]bool
 	values       map[any]any
 	batched      bool
+	// partitionKeys are the orders a batch's members are about (Begin).
+	partitionKeys []string
 }
 
 // ExecContext runs query on the transaction, prepared when it can be.

@@ -29,7 +29,8 @@ type Repository interface {
 	// UpdateWithoutEvents is Update for a change that publishes nothing
 	// (an intent, a void): the transaction does not declare itself to the
 	// outbox forwarder, which then never waits for it. It fails if fn records
-	// an event.
+	// an event. It returns once the change is committed, also when it is
+	// one of a batch's: an intent is acted on next, outside the database.
 	UpdateWithoutEvents(ctx context.Context, msg inbox.Key, orderID string, fn func(ctx context.Context, p *domain.Payment) error) error
 	// Get reads the order's payment without locking it.
 	// domain.ErrNotFound for an unknown order.

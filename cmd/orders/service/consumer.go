@@ -145,11 +145,11 @@ func beginBatch(db *sql.DB, box *outbox.Publisher) messaging.BeginBatch {
 	if db == nil {
 		return nil
 	}
-	return func(ctx context.Context) (messaging.BatchTransaction, error) {
+	return func(ctx context.Context, partitionKeys []string) (messaging.BatchTransaction, error) {
 		if box == nil {
-			return pgtx.Begin(ctx, db)
+			return pgtx.Begin(ctx, db, partitionKeys)
 		}
-		return pgtx.Begin(ctx, db, func(uow *pgtx.UnitOfWork) error { return box.AnnounceAll(ctx, uow) })
+		return pgtx.Begin(ctx, db, partitionKeys, func(uow *pgtx.UnitOfWork) error { return box.AnnounceAll(ctx, uow) })
 	}
 }
 

@@ -38,10 +38,12 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	// Only the payments opened run in batches: a charge or a refund commits
-	// its intent before it calls the gateway, outside any transaction
-	// (app/payment, gatewayCall).
-	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, db, []string{orderevents.OrderPlacedType}, ordersTopic)
+	// The payments opened and the charges' intents run in batches; a
+	// charge's gateway call and its answer follow the batch's commit
+	// (pgtx.AwaitCommit). A cancellation runs alone: it may have to finish
+	// a charge before it knows what to give back (app/payment, CancelPayment).
+	batched := []string{orderevents.OrderPlacedType, orderevents.OrderStockReservedType}
+	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, db, batched, ordersTopic)
 	if err != nil {
 		return nil, err
 	}
