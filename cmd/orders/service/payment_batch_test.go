@@ -26,7 +26,8 @@ import (
 
 // TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted
 // gives the payment service's consumer a backlog of placed orders and
-// their reservations. The charges' intents commit in batches; the gateway
+// their reservations. The charges' intents commit in batches, and so do
+// their answers, in later batches; the gateway
 // is called for a charge only once its intent is committed (a cancellation
 // that found the payment still due would void it while money moved); a
 // gateway that fails once, after its batch committed, costs its order a
@@ -81,6 +82,12 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 	t.Logf("%d charges' intents in %d transactions", orders, intents)
 	if intents > orders*2/3 {
 		t.Errorf("%d charges' intents took %d transactions: they were not batched", orders, intents)
+	}
+	// The answers, after the gateway's calls, take places in later batches.
+	answers := count(t, db, `SELECT count(DISTINCT xmin::text) FROM payments WHERE status = 'captured'`)
+	t.Logf("%d answers in %d transactions", orders, answers)
+	if answers >= orders {
+		t.Errorf("%d answers took %d transactions: none was batched", orders, answers)
 	}
 	if got := count(t, db, `SELECT count(*) FROM payment_gateway_ledger WHERE kind = 'charge'`); got != orders {
 		t.Errorf("charges in the gateway's ledger: %d, want %d", got, orders)
