@@ -49,7 +49,8 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 		reserved = append(reserved, testenv.OrderEvent(t, id, 2, orderevents.OrderStockReserved{}))
 	}
 	gateway := &checkingGateway{Gateway: simulated, db: db, failOnce: reserved[orders/2].Metadata.Get("partition_key")}
-	app, err := service.NewPaymentApplication(db, testenv.OutboxPublisher(t, outbox.Payment), gateway, "payment.events",
+	publisher := testenv.OutboxPublisher(t, outbox.Payment)
+	app, err := service.NewPaymentApplication(db, publisher, gateway, "payment.events",
 		service.Telemetry{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 
 	reg := prometheus.NewRegistry()
 	consumer, err := service.NewPaymentConsumer(db, app, topic, service.ConsumerConfig{
-		Brokers: brokers, DeadLetterTopic: dlq, Logger: slog.New(slog.DiscardHandler), Registerer: reg, BatchSize: 64,
+		Brokers: brokers, DeadLetterTopic: dlq, Logger: slog.New(slog.DiscardHandler), Registerer: reg, BatchSize: 64, Outbox: publisher,
 		ConsumerGroup: "payment." + strings.TrimPrefix(topic, "test."),
 		Retry:         messaging.RetryConfig{MaxRetries: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
 	})
@@ -93,8 +94,11 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 		t.Errorf("charges in the gateway's ledger: %d, want %d", got, orders)
 	}
 
-	testenv.PublishToKafka(t, brokers, topic, reserved...)
 	scrape := scraper(t, reg)
+	if got := scrape()[`orders_consumer_batches_total{consumer="payment",outcome="rolled_back"}`]; got != 0 {
+		t.Errorf("%v of the payment's batches rolled back, want none", got)
+	}
+	testenv.PublishToKafka(t, brokers, topic, reserved...)
 	testenv.WaitFor(t, 90*time.Second, "the redelivered reservations acknowledged as duplicates", func() (bool, string) {
 		series := `orders_consumer_messages_duplicate_total{consumer="payment",event_type="OrderStockReserved"}`
 		got := scrape()[series]
