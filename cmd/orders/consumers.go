@@ -82,9 +82,7 @@ func runPayment(ctx context.Context, r *resources) error {
 	if err != nil {
 		return err
 	}
-	cfg := r.consumer(c.PaymentGroup, t.PaymentDeadLetter)
-	cfg.Outbox = publisher
-	consumer, err := service.NewPaymentConsumer(db, application, t.Orders, cfg) //nolint:contextcheck // the router handles each message on the message's own context
+	consumer, err := service.NewPaymentConsumer(db, application, t.Orders, r.consumer(c.PaymentGroup, t.PaymentDeadLetter)) //nolint:contextcheck // the router handles each message on the message's own context
 	if err != nil {
 		return err
 	}

@@ -15,25 +15,13 @@ import (
 // BatchTransaction is one database transaction that the handlers of several
 // messages share: the units of work started with a context from Join run
 // in it, and commit with it. A handler whose work must follow the commit
-// (a charge's call to the gateway) calls the member's AwaitCommit through
-// its context: its part in the batch ends there, and it goes on once the
-// batch has ended. Its next unit of work takes a place in a later batch
-// (Next).
+// (a charge's call to the gateway) calls awaitCommit through its context:
+// its part in the batch ends there, and it goes on once the batch has
+// ended, with the commit's error.
 type BatchTransaction interface {
-	Join(ctx context.Context, m BatchMember) context.Context
+	Join(ctx context.Context, awaitCommit func() error) context.Context
 	Commit() error
 	Rollback() error
-}
-
-// BatchMember is how a handler running in a batch leaves it and joins a
-// later one.
-type BatchMember struct {
-	// AwaitCommit ends the member's part in its batch and waits for the
-	// batch to end: its commit's error.
-	AwaitCommit func() error
-	// Next waits for the member's place in a later batch; nil: it runs
-	// alone, as nothing else waits.
-	Next func() BatchTransaction
 }
 
 // BeginBatch starts a BatchTransaction on the consumer's database, for
@@ -57,56 +45,29 @@ type batching struct {
 	arrived chan struct{} // signalled on each arrival while the leader lingers
 }
 
-// batchMember is one message's place in one batch, or its turn alone.
-// Only the handler's goroutine calls end.
+// batchMember is one message's handler call waiting in, or running in, a
+// batch. Only the handler's goroutine calls end.
 type batchMember struct {
 	key      string                // the message's partition key
 	assigned chan BatchTransaction // nil: run alone
 	done     chan result           // the handler's result
 	outcome  chan result           // the batch's commit
-	alone    bool                  // a later place that found nothing running
 	reported bool                  // done was sent
 	ended    *result               // the outcome, once received
 }
 
-func newBatchMember(key string) *batchMember {
-	return &batchMember{key: key, assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
-}
-
 // end reports the member's result to the batch's leader, once, and waits
-// for the batch to end: its commit's error (none alone).
+// for the batch to end: its commit's error.
 func (m *batchMember) end(err error) error {
 	if !m.reported {
 		m.reported = true
 		m.done <- result{err}
-	}
-	if m.alone {
-		return nil
 	}
 	if m.ended == nil {
 		r := <-m.outcome
 		m.ended = &r
 	}
 	return m.ended.err
-}
-
-// batchCall is one handler call's places in batches, the current one last.
-type batchCall struct {
-	b *batching
-	m *batchMember
-}
-
-func (c *batchCall) member() BatchMember {
-	return BatchMember{
-		AwaitCommit: func() error { return c.m.end(nil) },
-		Next: func() BatchTransaction {
-			c.m = newBatchMember(c.m.key)
-			c.b.enqueue(c.m)
-			tx := <-c.m.assigned
-			c.m.alone = tx == nil
-			return tx
-		},
-	}
 }
 
 // result is an error passed between a member and the batch's leader.
@@ -133,19 +94,19 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		if b.events != nil && !b.events[msg.Metadata.Get(envelope.MetadataEventName)] {
 			return h(msg)
 		}
-		call := &batchCall{b: b, m: newBatchMember(msg.Metadata.Get(envelope.MetadataPartitionKey))}
-		b.enqueue(call.m)
-		tx := <-call.m.assigned
+		m := &batchMember{key: msg.Metadata.Get(envelope.MetadataPartitionKey), assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
+		b.enqueue(m)
+		tx := <-m.assigned
 		if tx == nil {
 			produced, err := h(msg)
-			call.m.done <- result{err}
+			m.done <- result{err}
 			return produced, err
 		}
 		ctx := msg.Context()
-		produced, err := b.runInBatch(h, msg, tx, call)
+		produced, err := b.runInBatch(h, msg, tx, m)
 		msg.SetContext(ctx)
 		// Alone only once the batch has ended: its locks are gone.
-		if committed := call.m.end(err); err == nil && committed == nil {
+		if committed := m.end(err); err == nil && committed == nil {
 			return produced, nil
 		}
 		msg.SetContext(context.WithValue(ctx, aloneKey{}, true))
@@ -154,15 +115,15 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 }
 
 // runInBatch runs h on the batch's transaction; a panic fails the batch
-// h is in, if any, and goes on up.
-func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx BatchTransaction, call *batchCall) ([]*message.Message, error) {
+// (unless h had left it) and goes on up.
+func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx BatchTransaction, m *batchMember) ([]*message.Message, error) {
 	defer func() {
 		if r := recover(); r != nil {
-			_ = call.m.end(fmt.Errorf("panic in a batch: %v", r))
+			_ = m.end(fmt.Errorf("panic in a batch: %v", r))
 			panic(r) // after the batch ended; Recoverer makes it an error
 		}
 	}()
-	msg.SetContext(tx.Join(msg.Context(), call.member()))
+	msg.SetContext(tx.Join(msg.Context(), func() error { return m.end(nil) }))
 	return h(msg)
 }
 

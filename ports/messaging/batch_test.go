@@ -27,8 +27,8 @@ type (
 	awaitKey struct{}
 )
 
-func (tx *recordingTx) Join(ctx context.Context, m BatchMember) context.Context {
-	return context.WithValue(context.WithValue(ctx, txKey{}, tx), awaitKey{}, m)
+func (tx *recordingTx) Join(ctx context.Context, awaitCommit func() error) context.Context {
+	return context.WithValue(context.WithValue(ctx, txKey{}, tx), awaitKey{}, awaitCommit)
 }
 
 func (tx *recordingTx) Commit() error   { return tx.end("commit") }
@@ -56,10 +56,6 @@ type batchHarness struct {
 
 	await   map[string]bool   // members that await the commit, then go on
 	awaited map[string]string // what each saw: how the batch had ended, or the error
-
-	next        bool     // after the commit, the awaiting members take a later place
-	nextAlone   []string // those whose later place was alone
-	nextBatched []string // those whose later place was in a batch
 }
 
 func newBatchHarness(linger time.Duration, events ...string) *batchHarness {
@@ -100,8 +96,7 @@ func (h *batchHarness) handler(msg *message.Message) ([]*message.Message, error)
 	if !await {
 		return nil, nil
 	}
-	member := msg.Context().Value(awaitKey{}).(BatchMember)
-	err := member.AwaitCommit()
+	err := msg.Context().Value(awaitKey{}).(func() error)()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
@@ -109,25 +104,6 @@ func (h *batchHarness) handler(msg *message.Message) ([]*message.Message, error)
 		return nil, err
 	}
 	h.awaited[msg.UUID] = strings.Join(h.ended, ",")
-	if !h.next {
-		return nil, nil
-	}
-	h.mu.Unlock()
-	next, _ := member.Next().(*recordingTx)
-	h.mu.Lock()
-	if next == nil {
-		h.nextAlone = append(h.nextAlone, msg.UUID)
-		first := len(h.nextAlone) == 1
-		h.mu.Unlock()
-		// The first to ask runs alone while the others ask too.
-		for deadline := time.Now().Add(5 * time.Second); first && h.waiting() < 2 && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-		h.mu.Lock()
-		return nil, nil
-	}
-	next.members = append(next.members, msg.UUID)
-	h.nextBatched = append(h.nextBatched, msg.UUID)
 	return nil, nil
 }
 
@@ -266,32 +242,5 @@ func TestAMemberThatAwaitsTheCommitGoesOnOnceTheBatchCommitted(t *testing.T) {
 	}
 	if len(h.alone) != 3 {
 		t.Errorf("alone: %v, want every message (m2 and m3 again, after the rollback)", h.alone)
-	}
-}
-
-// TestAMemberTakesAPlaceInALaterBatchAfterItsCommit: three members leave
-// their batch and take a place in a later one (a charge's answer, after
-// the gateway's call). The first to ask finds nothing running and runs
-// alone; the two others wait for it and share the next batch; every batch
-// commits and nothing hangs.
-func TestAMemberTakesAPlaceInALaterBatchAfterItsCommit(t *testing.T) {
-	h := newBatchHarness(0)
-	h.next = true
-	for _, id := range []string{"m2", "m3", "m4"} {
-		h.await[id] = true
-	}
-	h.handle(t, "m1", "m2", "m3", "m4")
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.nextAlone)+len(h.nextBatched) != 3 {
-		t.Fatalf("later places: alone %v, batched %v; want all three", h.nextAlone, h.nextBatched)
-	}
-	if len(h.nextBatched) < 2 {
-		t.Errorf("later places: alone %v, batched %v; want those that waited in a batch", h.nextAlone, h.nextBatched)
-	}
-	for _, how := range h.ended {
-		if how != "commit" {
-			t.Errorf("batches ended %v, want every one committed", h.ended)
-		}
 	}
 }

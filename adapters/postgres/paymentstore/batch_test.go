@@ -31,7 +31,7 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 		}
 		for _, order := range orders {
 			key := inbox.Key{Consumer: "payment", MessageID: uuid.NewString(), OrderKey: order, Order: order, Version: 1}
-			if err := a.Commands.OpenPayment.Handle(b.Join(ctx, pgtx.Member{}), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+			if err := a.Commands.OpenPayment.Handle(b.Join(ctx, nil), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}

@@ -59,9 +59,13 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 
 // Add implements app.Repository.
 // A payment without events (an opened one) publishes nothing, so its
-// transaction, alone, does not announce itself to the outbox forwarder.
+// transaction does not announce itself to the outbox forwarder.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
-	return r.inTx(ctx, msg, p.OrderID(), len(p.Changes()) > 0, func(uow *pgtx.UnitOfWork) error {
+	announced := ""
+	if len(p.Changes()) > 0 {
+		announced = p.OrderID()
+	}
+	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
 		if err := pgtx.Gather(ctx, uow, paymentsKey{}, func(ctx context.Context, ps []*domain.Payment) error {
 			return insert(ctx, uow, ps)
 		}, p); err != nil {
@@ -121,7 +125,11 @@ func (r *Repository) UpdateWithoutEvents(ctx context.Context, msg inbox.Key, ord
 // update is Update, announcing the order's outbox shard first when
 // publishing is allowed.
 func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, publishing bool, fn func(context.Context, *domain.Payment) error) error {
-	return r.inTx(ctx, msg, orderID, publishing, func(uow *pgtx.UnitOfWork) error {
+	announced := ""
+	if publishing {
+		announced = orderID
+	}
+	return r.inTx(ctx, msg, announced, func(uow *pgtx.UnitOfWork) error {
 		updates := updatesOf(ctx, uow)
 		p, err := updates.load(ctx, uow, orderID)
 		if err != nil {
@@ -144,14 +152,12 @@ func (r *Repository) update(ctx context.Context, msg inbox.Key, orderID string, 
 	})
 }
 
-// inTx runs fn in one unit of work that records msg, the consumed message
-// fn is the effect of, in the payment service's inbox. It first announces
-// that it may publish the events of orderID when publishing, and always in
-// a batch: a later member may publish, and must find the transaction
-// announced before its first write (a row lock is one).
-func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, publishing bool, fn func(uow *pgtx.UnitOfWork) error) error {
+// inTx runs fn in one unit of work that first announces it may publish
+// the events of orderID (none when empty) and records msg, the consumed
+// message fn is the effect of, in the payment service's inbox.
+func (r *Repository) inTx(ctx context.Context, msg inbox.Key, orderID string, fn func(uow *pgtx.UnitOfWork) error) error {
 	return r.stmts.Do(ctx, func(uow *pgtx.UnitOfWork) error {
-		if publishing || uow.Batched() {
+		if orderID != "" {
 			if err := r.outbox.Announce(ctx, uow, orderID); err != nil {
 				return err
 			}

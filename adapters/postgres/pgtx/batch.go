@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrBatchRolledBack is AwaitCommit's error when the batch did not
@@ -35,24 +36,12 @@ type Batch struct {
 
 type batchKey struct{}
 
-// Member is how a member of a batch leaves it and joins a later one (Join).
-type Member struct {
-	// AwaitCommit ends the member's part in its batch and waits for the
-	// batch to end: its commit's error.
-	AwaitCommit func() error
-	// Next waits for the member's place in a later batch, for its units of
-	// work after AwaitCommit; nil (or a nil Next): they run alone.
-	Next func() *Batch
-}
-
-// member is a member's place: the units of work started with its context
-// run on its current batch; after AwaitCommit, the next one takes a place
-// in a later batch.
+// member is one member's place in a batch: the units of work started with
+// its context run on the batch's transaction until it leaves (AwaitCommit).
 type member struct {
-	Member
-	mu    sync.Mutex
-	batch *Batch // nil: alone
-	left  bool   // AwaitCommit was called in the current batch
+	batch       *Batch
+	awaitCommit func() error
+	left        atomic.Bool
 }
 
 // Begin starts a batch's transaction on db, and runs first, on it, the
@@ -75,35 +64,29 @@ func Begin(ctx context.Context, db *sql.DB, partitionKeys []string, first ...fun
 }
 
 // Join returns ctx with the batch in it: the units of work started with
-// it on the batch's database run on the batch's transaction. m tells how
-// the member leaves the batch and joins a later one (AwaitCommit); the
-// zero Member never does.
-func (b *Batch) Join(ctx context.Context, m Member) context.Context {
-	return context.WithValue(ctx, batchKey{}, &member{Member: m, batch: b})
+// it on the batch's database run on the batch's transaction. awaitCommit
+// ends the member's part in the batch and waits for the batch to end,
+// returning its commit's error (AwaitCommit); nil for a member that never
+// waits.
+func (b *Batch) Join(ctx context.Context, awaitCommit func() error) context.Context {
+	return context.WithValue(ctx, batchKey{}, &member{batch: b, awaitCommit: awaitCommit})
 }
 
 // AwaitCommit returns once what was written with ctx has committed: at
 // once outside a batch, where a unit of work commits before it returns.
 // In a batch it ends the caller's part in it and waits for the batch's
 // commit, so that work that must follow a commit (a call to another
-// system, say) can wait for it; the caller's next unit of work takes a
-// place in a later batch (Member.Next), or runs alone.
+// system, say) can wait for it; the caller's later units of work run in
+// transactions of their own.
 func AwaitCommit(ctx context.Context) error {
 	m, _ := ctx.Value(batchKey{}).(*member)
-	if m == nil {
+	if m == nil || m.left.Swap(true) {
 		return nil
 	}
-	m.mu.Lock()
-	if m.left || m.batch == nil {
-		m.mu.Unlock()
-		return nil
-	}
-	m.left = true
-	m.mu.Unlock()
-	if m.AwaitCommit == nil {
+	if m.awaitCommit == nil {
 		return errors.New("a member of a batch awaited its commit, but the batch cannot tell it")
 	}
-	if err := m.AwaitCommit(); err != nil {
+	if err := m.awaitCommit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBatchRolledBack, err) //nolint:errorlint // another member's error, as text only
 	}
 	return nil
@@ -156,22 +139,10 @@ func (b *Batch) do(stmts *Statements, fn func(uow *UnitOfWork) error) error {
 	return err
 }
 
-// batchOf is the batch ctx carries for db, or nil; after AwaitCommit, it
-// takes the member's place in a later batch first.
+// batchOf is the batch ctx carries for db, or nil.
 func batchOf(ctx context.Context, db *sql.DB) *Batch {
 	m, _ := ctx.Value(batchKey{}).(*member)
-	if m == nil {
-		return nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.left {
-		m.left, m.batch = false, nil
-		if m.Next != nil {
-			m.batch = m.Next()
-		}
-	}
-	if m.batch == nil || m.batch.db != db {
+	if m == nil || m.left.Load() || m.batch.db != db {
 		return nil
 	}
 	return m.batch

@@ -146,31 +146,11 @@ func beginBatch(db *sql.DB, box *outbox.Publisher) messaging.BeginBatch {
 		return nil
 	}
 	return func(ctx context.Context, partitionKeys []string) (messaging.BatchTransaction, error) {
-		var first []func(uow *pgtx.UnitOfWork) error
-		if box != nil {
-			first = append(first, func(uow *pgtx.UnitOfWork) error { return box.AnnounceAll(ctx, uow) })
+		if box == nil {
+			return pgtx.Begin(ctx, db, partitionKeys)
 		}
-		b, err := pgtx.Begin(ctx, db, partitionKeys, first...)
-		if err != nil {
-			return nil, err
-		}
-		return batchTransaction{b}, nil
+		return pgtx.Begin(ctx, db, partitionKeys, func(uow *pgtx.UnitOfWork) error { return box.AnnounceAll(ctx, uow) })
 	}
-}
-
-// batchTransaction is a pgtx.Batch as the messaging's batches see it.
-type batchTransaction struct{ *pgtx.Batch }
-
-func (t batchTransaction) Join(ctx context.Context, m messaging.BatchMember) context.Context {
-	return t.Batch.Join(ctx, pgtx.Member{
-		AwaitCommit: m.AwaitCommit,
-		Next: func() *pgtx.Batch {
-			if next, ok := m.Next().(batchTransaction); ok {
-				return next.Batch
-			}
-			return nil // alone
-		},
-	})
 }
 
 // newSubscriber returns a Kafka subscriber in the consumer group. A new
