@@ -137,7 +137,7 @@ func main() {
 	burst := flag.Int("burst", 0, "orders of the downstream burst (default 5000, short 500)")
 	sustained := flag.Duration("sustained", 0, "length of each downstream sustained rate (default 1m, short 5s)")
 	downstream := flag.Bool("downstream", true, "run the downstream section (orders all: burst and sustained rates)")
-	partitions := flag.Int("partitions", 6, "partitions of each topic of the end-to-end and downstream runs (they bound the consumers' batches)")
+	partitions := flag.Int("partitions", 12, "partitions of each topic of the end-to-end and downstream runs (they bound the consumers' batches)")
 	writeShards := flag.Int("write-shards", 0, "orders-outbox shards of the write path's databases (default: a new database's count)")
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	capacityStep := flag.Duration("capacity-step", 0, "length of each step of the downstream step search for the sustained capacity (default 3m, short 6s)")

@@ -202,7 +202,7 @@ func (c *Config) setDefaults() {
 	t := &c.Topics
 	t.Orders, t.Inventory, t.Payments = or(t.Orders, "orders.events"), or(t.Inventory, "inventory.events"), or(t.Payments, "payments.events")
 	t.InventoryDeadLetter, t.PaymentDeadLetter, t.SagaDeadLetter = or(t.InventoryDeadLetter, "inventory.dlq"), or(t.PaymentDeadLetter, "payment.dlq"), or(t.SagaDeadLetter, "order-saga.dlq")
-	t.OrdersPartitions = or(t.OrdersPartitions, 6)
+	t.OrdersPartitions = or(t.OrdersPartitions, 12)
 	t.InventoryPartitions, t.PaymentsPartitions = or(t.InventoryPartitions, t.OrdersPartitions), or(t.PaymentsPartitions, t.OrdersPartitions)
 	t.DeadLetterPartitions = or(t.DeadLetterPartitions, t.OrdersPartitions)
 	o := &c.Outbox

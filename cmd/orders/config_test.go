@@ -49,7 +49,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		Topics: TopicsConfig{
 			Orders: "orders.events", Inventory: "inventory.events", Payments: "payments.events",
 			InventoryDeadLetter: "inventory.dlq", PaymentDeadLetter: "payment.dlq", SagaDeadLetter: "order-saga.dlq",
-			OrdersPartitions: 6, InventoryPartitions: 6, PaymentsPartitions: 6, DeadLetterPartitions: 6,
+			OrdersPartitions: 12, InventoryPartitions: 12, PaymentsPartitions: 12, DeadLetterPartitions: 12,
 		},
 		Outbox: OutboxConfig{
 			// Shards: 0, the database's count, read at start (resolveOutboxShards).
