@@ -33,7 +33,7 @@ func TestATopicWithAnotherPartitionCountIsReported(t *testing.T) {
 	if err := ensureTopics(context.Background(), r, existing, existing+".new"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"level=WARN", "topic=" + existing + " ", "partitions_on_topic=3", "partitions_configured=6", "variable=ORDERS_TOPIC_PARTITIONS", "drain"}
+	want := []string{"level=WARN", "topic=" + existing + " ", "partitions_on_topic=3", "partitions_configured=12", "variable=ORDERS_TOPIC_PARTITIONS", "drain"}
 	for _, w := range want {
 		if !strings.Contains(log.String(), w) {
 			t.Errorf("log lacks %q:\n%s", w, log)
