@@ -186,18 +186,26 @@ func (r *Repository) publish(ctx context.Context, uow *pgtx.UnitOfWork, p *domai
 func load(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, orderID, lock string) (*domain.Payment, error) {
-	var (
-		amount                                        int64
-		currency, status, paymentID, refundID, reason string
-	)
-	err := q.QueryRowContext(ctx, `
-		SELECT amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 `+lock, orderID).
-		Scan(&amount, &currency, &status, &paymentID, &refundID, &reason)
+	p, err := scanPayment(q.QueryRowContext(ctx, `
+		SELECT $2::text, amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 `+lock, orderID, orderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("order %s: %w", orderID, domain.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load payment of order %s: %w", orderID, err)
+	}
+	return p, nil
+}
+
+// scanPayment restores a payment from a row of its order ID and the
+// payments table's columns, in their order.
+func scanPayment(row interface{ Scan(dest ...any) error }) (*domain.Payment, error) {
+	var (
+		amount                                                 int64
+		orderID, currency, status, paymentID, refundID, reason string
+	)
+	if err := row.Scan(&orderID, &amount, &currency, &status, &paymentID, &refundID, &reason); err != nil {
+		return nil, err
 	}
 	return domain.Restore(orderID, amount, currency, domain.Status(status), paymentID, refundID, reason)
 }

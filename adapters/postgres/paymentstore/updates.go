@@ -75,18 +75,11 @@ func (u *updates) lockAll(ctx context.Context, uow *pgtx.UnitOfWork, orderID str
 		u.payments[id] = nil
 	}
 	for rows.Next() {
-		var (
-			id, currency, status, paymentID, refundID, reason string
-			amount                                            int64
-		)
-		if err := rows.Scan(&id, &amount, &currency, &status, &paymentID, &refundID, &reason); err != nil {
-			return fmt.Errorf("scan payment: %w", err)
-		}
-		p, err := domain.Restore(id, amount, currency, domain.Status(status), paymentID, refundID, reason)
+		p, err := scanPayment(rows)
 		if err != nil {
-			return err
+			return fmt.Errorf("lock the payments of %d orders: %w", len(ids), err)
 		}
-		u.payments[id] = p
+		u.payments[p.OrderID()] = p
 	}
 	return rows.Err()
 }
