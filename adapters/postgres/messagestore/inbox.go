@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -30,7 +29,11 @@ import (
 //
 // A key with a Version records its order and version too (the inventory's
 // and payment's inboxes, migration 00047): another message with the same
-// ones fails with inbox.ErrConflictingEvent.
+// ones fails with inbox.ErrConflictingEvent. Both unique indexes are the
+// insert's arbiters (ON CONFLICT without a target): with only the message's
+// as arbiter, two instances recording the same message at once (after a
+// rebalance) raced on the other index, and the loser's unique violation
+// read as a forked history, which parked the message.
 func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
 	if key.IsZero() {
 		return nil
@@ -47,18 +50,40 @@ func RecordInbox(ctx context.Context, uow *pgtx.UnitOfWork, table string, key in
 		return recordUnlessParked(ctx, uow, table, key)
 	}
 	res, err := uow.ExecContext(ctx, `INSERT INTO `+table+` (consumer, message_id, received_at`+versionColumns(key)+`) VALUES ($1, $2, $3`+versionValues(key, 4)+`)
-		ON CONFLICT (consumer, message_id) DO NOTHING`, append([]any{key.Consumer, key.MessageID, time.Now()}, versionArgs(key)...)...)
+		ON CONFLICT DO NOTHING`, append([]any{key.Consumer, key.MessageID, time.Now()}, versionArgs(key)...)...)
 	if err != nil {
-		return recordError(table, key, err)
+		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
+		return notRecorded(ctx, uow, table, key)
 	}
 	return nil
+}
+
+// notRecorded tells why key's insert did nothing: the message is there
+// (inbox.ErrDuplicate), or another message with its order and version is
+// (inbox.ErrConflictingEvent). It reads in a statement of its own: the
+// insert's snapshot does not see a row that a concurrent transaction
+// committed while the insert waited for it.
+func notRecorded(ctx context.Context, uow *pgtx.UnitOfWork, table string, key inbox.Key) error {
+	duplicate := fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
+	if key.Version == 0 {
+		return duplicate
+	}
+	var recorded bool
+	err := uow.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE consumer = $1 AND message_id = $2)`,
+		key.Consumer, key.MessageID).Scan(&recorded)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read message %s in %s: %w", key.MessageID, table, err)
+	case recorded:
+		return duplicate
+	}
+	return fmt.Errorf("%s, message %s: order %s version %d: %w", key.Consumer, key.MessageID, key.Order, key.Version, inbox.ErrConflictingEvent)
 }
 
 // recordUnlessParked is RecordInbox's one statement that reads the
@@ -77,18 +102,18 @@ func recordUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table string,
 		), recorded AS (
 			INSERT INTO `+table+` (consumer, message_id, received_at`+versionColumns(key)+`)
 			SELECT $1, $2, $3`+versionValues(key, 5)+` FROM parked WHERE NOT parked.parked
-			ON CONFLICT (consumer, message_id) DO NOTHING
+			ON CONFLICT DO NOTHING
 			RETURNING true
 		)
 		SELECT parked.parked, EXISTS (SELECT 1 FROM recorded) FROM parked`,
 		append([]any{key.Consumer, key.MessageID, time.Now(), key.OrderKey}, versionArgs(key)...)...).Scan(&parked, &recorded)
 	switch {
 	case err != nil:
-		return recordError(table, key, err)
+		return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 	case parked:
 		return fmt.Errorf("%s, message %s of order %s: %w", key.Consumer, key.MessageID, key.OrderKey, inbox.ErrParked)
 	case !recorded:
-		return fmt.Errorf("%s, message %s: %w", key.Consumer, key.MessageID, inbox.ErrDuplicate)
+		return notRecorded(ctx, uow, table, key)
 	}
 	return nil
 }
@@ -131,7 +156,7 @@ func recordAllUnlessParked(ctx context.Context, uow *pgtx.UnitOfWork, table stri
 			SELECT $1, g.message_id, $2`+values+`
 			FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS g(message_id, order_key, order_id, version)
 			WHERE NOT EXISTS (SELECT 1 FROM `+parkedTable+` p WHERE p.consumer = $1 AND p.order_key = g.order_key)
-			ON CONFLICT (consumer, message_id) DO NOTHING
+			ON CONFLICT DO NOTHING
 			RETURNING 1
 		)
 		SELECT count(*) FROM recorded`,
@@ -192,15 +217,4 @@ func versionArgs(key inbox.Key) []any {
 		return nil
 	}
 	return []any{key.Order, key.Version}
-}
-
-// recordError is the error of a failed inbox insert: a unique violation
-// of the order and version (another event of them was applied) is
-// inbox.ErrConflictingEvent.
-func recordError(table string, key inbox.Key, err error) error {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" && strings.HasSuffix(pqErr.Constraint, "_order_version") {
-		return fmt.Errorf("%s, message %s: order %s version %d: %w", key.Consumer, key.MessageID, key.Order, key.Version, inbox.ErrConflictingEvent)
-	}
-	return fmt.Errorf("record message %s in %s: %w", key.MessageID, table, err)
 }

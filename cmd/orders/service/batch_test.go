@@ -147,8 +147,20 @@ func TestTwoInstancesWithOverlappingBatchesApplyEachMessageOnce(t *testing.T) {
 		t.Errorf("reserved stock: %d, want %d (two lines per order, once)", got, 2*orders)
 	}
 	if got := count(t, db, `SELECT count(*) FROM inventory_parked_messages`); got != 0 {
-		t.Errorf("%d messages parked, want none", got)
+		t.Errorf("%d messages parked, want none; reasons: %s", got, parkedReasons(t, db))
 	}
+}
+
+// parkedReasons lists why the inventory parked what it parked, for a
+// failure's message.
+func parkedReasons(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var reasons string
+	if err := db.QueryRowContext(context.Background(),
+		`SELECT coalesce(string_agg(consumer || ': ' || reason, '; '), '') FROM inventory_parked_messages`).Scan(&reasons); err != nil {
+		t.Fatalf("reading the parked messages' reasons: %v", err)
+	}
+	return reasons
 }
 
 // batchInventory is the inventory's application on a database of its own,
