@@ -8,7 +8,8 @@ import (
 // api is an `orders api` process and the address it serves.
 type api struct {
 	*child
-	base string
+	base  string
+	pprof string // net/http/pprof's base URL, when started with PPROF_ADDR
 }
 
 // startAPI starts `orders api` on db; extra adds to its environment (an

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,32 +27,38 @@ func profileAPI(ctx context.Context, a *api, pprofBase string, clients int, o op
 	// The load outlasts the profile a little on both sides.
 	go func() { done <- closedLoop(loadCtx, p, clients, time.Duration(seconds+2)*time.Second) }()
 	time.Sleep(time.Second)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprofBase, seconds), nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("API CPU profile: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("API CPU profile: %s", resp.Status)
-	}
 	path := filepath.Join(dir, fmt.Sprintf("api-%d-clients.cpu.pprof", clients))
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		_ = f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
+	if err := fetchCPUProfile(ctx, pprofBase, seconds, path); err != nil {
+		return "", fmt.Errorf("API CPU profile: %w", err)
 	}
 	if r := <-done; r.Orders == 0 {
 		return "", fmt.Errorf("placed no order while profiling the API: %s", r.FirstErr)
 	}
 	return path, nil
+}
+
+// fetchCPUProfile records a CPU profile of seconds from the process whose
+// net/http/pprof listens at pprofBase (PPROF_ADDR) into path.
+func fetchCPUProfile(ctx context.Context, pprofBase string, seconds int, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprofBase, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

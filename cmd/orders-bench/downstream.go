@@ -179,7 +179,7 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 func (p *pipeline) startAllInOne(ctx context.Context) error {
 	env := maps.Clone(p.env)
 	urls := map[string]string{}
-	for _, v := range []string{"HTTP_ADDR", "INVENTORY_HTTP_ADDR", "PAYMENT_HTTP_ADDR"} {
+	for _, v := range []string{"HTTP_ADDR", "INVENTORY_HTTP_ADDR", "PAYMENT_HTTP_ADDR", "PPROF_ADDR"} {
 		addr, err := freeAddr(ctx)
 		if err != nil {
 			return err
@@ -192,7 +192,7 @@ func (p *pipeline) startAllInOne(ctx context.Context) error {
 		return err
 	}
 	p.children = append(p.children, c)
-	p.api, p.inventory = &api{child: c, base: urls["HTTP_ADDR"]}, urls["INVENTORY_HTTP_ADDR"]
+	p.api, p.inventory = &api{child: c, base: urls["HTTP_ADDR"], pprof: urls["PPROF_ADDR"]}, urls["INVENTORY_HTTP_ADDR"]
 	for _, u := range []string{p.api.base + "/healthz", p.inventory + "/healthz", urls["PAYMENT_HTTP_ADDR"] + "/healthz"} {
 		if err := c.waitHTTP(ctx, u, 60*time.Second); err != nil {
 			return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,9 +35,19 @@ type burstResult struct {
 	WritePathCPU, CPURatio float64
 	WritePathClients       int
 	Background             float64
+	// Profile is a CPU profile of `orders all` over the burst's first
+	// burstProfileSeconds (read with `go tool pprof -top OrdersBinary
+	// Profile`): where the orders process's share of CPU goes.
+	Profile, OrdersBinary string
 
 	placedAt, endedAt []time.Duration // since the first request, for the plot
 }
+
+// burstProfileSeconds is how much of the burst the profile of `orders all`
+// covers: the placements and the downstream's busiest part of a default
+// burst. The profiler's own cost, a few percent of the orders process's
+// CPU, counts in the burst's CPU.
+const burstProfileSeconds = 10
 
 // sustainedPhase is an open-loop rate held for a while, followed until
 // every order has ended and the consumers no longer lag.
@@ -71,7 +82,10 @@ type confirmLatency struct {
 
 func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResult) (*burstResult, error) {
 	b := &burstResult{Orders: o.BurstOrders, Clients: o.BurstClients, APIAloneRate: wp.MaxRate}
+	profiled := make(chan error, 1)
+	profile := filepath.Join(d.p.e.dir, "all-burst.cpu.pprof")
 	w := startCPUWindow(d.groups)
+	go func() { profiled <- fetchCPUProfile(ctx, d.p.api.pprof, burstProfileSeconds, profile) }()
 	placed, errs, firstErr := burstLoop(ctx, d.placer, o.BurstClients, o.BurstOrders)
 	b.Placed, b.Errors, b.FirstError = len(placed), errs, firstErr
 	if len(placed) == 0 {
@@ -83,6 +97,10 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 		return nil, err
 	}
 	w.end()
+	if err := <-profiled; err != nil {
+		return nil, fmt.Errorf("CPU profile of orders all in the burst: %w", err)
+	}
+	b.Profile, b.OrdersBinary = profile, d.p.e.ordersBin
 	ids := idsOf(placed)
 	if b.Confirmed, b.Cancelled, err = statuses(ctx, d.db, ids); err != nil {
 		return nil, err

@@ -54,6 +54,9 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintf(w, "| **orders all + PostgreSQL + Kafka** | **%.3f** |\n", b.PipelineCPU)
 	fmt.Fprintf(w, "| write path alone, per placed order (API + PostgreSQL, %d clients) | %.3f |\n", b.WritePathClients, b.WritePathCPU)
 	fmt.Fprintf(w, "| ratio | %.1f× |\n\n", b.CPURatio)
+	if b.Profile != "" {
+		fmt.Fprintf(w, "where orders all's CPU goes in the burst's first %d s: `go tool pprof -top %s %s`\n\n", burstProfileSeconds, b.OrdersBinary, b.Profile)
+	}
 	r.printStatements(w)
 
 	fmt.Fprintf(w, "Sustained, open loop, %s per rate. commit → confirmed: \"low\" from the API's 201 to the confirming transaction's start,\n", r.Options.Sustained)

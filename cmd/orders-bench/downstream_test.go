@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 	}
 	if len(b.CPU) != 4 || b.PipelineCPU <= 0 || b.WritePathCPU <= 0 || b.CPURatio <= 0 {
 		t.Errorf("burst CPU: %+v, pipeline %.3f, write path %.3f, ratio %.2f", b.CPU, b.PipelineCPU, b.WritePathCPU, b.CPURatio)
+	}
+	if st, err := os.Stat(b.Profile); err != nil || st.Size() == 0 || !strings.Contains(printed, b.Profile) {
+		t.Errorf("burst: the CPU profile of orders all %q is missing, empty or not printed (%v)", b.Profile, err)
 	}
 	s := d.Statements
 	switch {
