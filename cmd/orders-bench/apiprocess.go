@@ -30,6 +30,9 @@ func startAPI(ctx context.Context, e *environment, db database, topic string, ex
 		return nil, err
 	}
 	a := &api{child: c, base: "http://" + addr}
+	if extra["PPROF_ADDR"] != "" {
+		a.pprof = "http://" + extra["PPROF_ADDR"]
+	}
 	if err := c.waitHTTP(ctx, a.base+"/healthz", 30*time.Second); err != nil {
 		_ = c.stop()
 		return nil, err

@@ -11,13 +11,13 @@ import (
 	"time"
 )
 
-// profileAPI records a CPU profile of the API (started with PPROF_ADDR at
-// pprofBase) while clients place orders for o.Step, after the measured
+// profileAPI records a CPU profile of the API (started with PPROF_ADDR)
+// while clients place orders for o.Step, after the measured
 // rounds so that the profiler's own cost stays out of them. The profile
 // says where the API's CPU per order goes (docs/benchmarks.md); it is
 // written to dir as api-<clients>-clients.cpu.pprof, beside the binary
 // `go tool pprof` needs.
-func profileAPI(ctx context.Context, a *api, pprofBase string, clients int, o options, dir string) (string, error) {
+func profileAPI(ctx context.Context, a *api, clients int, o options, dir string) (string, error) {
 	p := newPlacer(a.base, clients)
 	defer p.close()
 	seconds := max(1, int(o.Step.Seconds()))
@@ -28,7 +28,7 @@ func profileAPI(ctx context.Context, a *api, pprofBase string, clients int, o op
 	go func() { done <- closedLoop(loadCtx, p, clients, time.Duration(seconds+2)*time.Second) }()
 	time.Sleep(time.Second)
 	path := filepath.Join(dir, fmt.Sprintf("api-%d-clients.cpu.pprof", clients))
-	if err := fetchCPUProfile(ctx, pprofBase, seconds, path); err != nil {
+	if err := fetchCPUProfile(ctx, a.pprof, seconds, path); err != nil {
 		return "", fmt.Errorf("API CPU profile: %w", err)
 	}
 	if r := <-done; r.Orders == 0 {

@@ -45,8 +45,8 @@ type burstResult struct {
 
 // burstProfileSeconds is how much of the burst the profile of `orders all`
 // covers: the placements and the downstream's busiest part of a default
-// burst. The profiler's own cost, a few percent of the orders process's
-// CPU, counts in the burst's CPU.
+// burst. The profiler's own cost counts in the burst's CPU (it was not
+// measured apart).
 const burstProfileSeconds = 10
 
 // sustainedPhase is an open-loop rate held for a while, followed until

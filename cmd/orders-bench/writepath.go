@@ -190,7 +190,7 @@ func measureWritePath(ctx context.Context, e *environment, o options, log io.Wri
 			res.MaxRate, res.MaxRateClients = step.Service, clients
 		}
 	}
-	if res.APIProfile, err = profileAPI(ctx, with, "http://"+pprofAddr, referenceClients, o, e.dir); err != nil {
+	if res.APIProfile, err = profileAPI(ctx, with, referenceClients, o, e.dir); err != nil {
 		return nil, err
 	}
 	res.OrdersBinary = e.ordersBin

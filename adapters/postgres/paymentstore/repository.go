@@ -187,7 +187,7 @@ func load(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, orderID, lock string) (*domain.Payment, error) {
 	p, err := scanPayment(q.QueryRowContext(ctx, `
-		SELECT $2::text, amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 `+lock, orderID, orderID))
+		SELECT order_id::text, amount, currency, status, payment_id, refund_id, reason FROM payments WHERE order_id = $1 `+lock, orderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("order %s: %w", orderID, domain.ErrNotFound)
 	}
