@@ -15,9 +15,14 @@ func TestATestsTopicsAreDeletedWhenItEnds(t *testing.T) {
 	var created []string
 	t.Run("creates_two", func(t *testing.T) {
 		created = append(created, Topic(t, brokers, 1), Topic(t, brokers, 2))
-		if left := existing(t, brokers, created); len(left) != 2 {
-			t.Fatalf("topics %v exist during the test; want both", left)
+		// Created on the controller; the broker's metadata follows shortly.
+		var found []string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if found = existing(t, brokers, created); len(found) == 2 {
+				return
+			}
 		}
+		t.Fatalf("topics %v exist during the test; want both", found)
 	})
 
 	// Deleted on the controller; the broker's metadata follows shortly.
