@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -153,7 +154,8 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 		res.Sustained = append(res.Sustained, low)
 	}
 	if settled && o.CapacitySteps > 0 {
-		if res.Capacity, err = d.searchCapacity(ctx, capacityStart*res.Burst.EndToEndRate, o, log); err != nil {
+		start := cmp.Or(o.CapacityFrom, capacityStart*res.Burst.EndToEndRate)
+		if res.Capacity, err = d.searchCapacity(ctx, start, o, log); err != nil {
 			return nil, err
 		}
 		last := res.Capacity.Steps[len(res.Capacity.Steps)-1].Phase

@@ -57,6 +57,8 @@ type sustainedPhase struct {
 	Placed, Errors       int
 	Confirmed, Cancelled int
 	ToConfirmed          confirmLatency
+	Windows              []windowP99 // ToConfirmed's estimate by when the orders were placed
+	Started              time.Time   // the first placement: the windows' origin, to read the services' logs by
 	Settling             settling
 	CPU                  []usage // CPU seconds per 1,000 confirmed orders, as the burst's
 	PipelineCPU          float64
@@ -147,7 +149,8 @@ func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time
 	if len(placed) == 0 {
 		return nil, fmt.Errorf("%.0f orders/s placed no order: %s", rate, firstErr)
 	}
-	_, last := placementSpan(placed)
+	first, last := placementSpan(placed)
+	ph.Started = first
 	var err error
 	if ph.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, w.end); err != nil {
 		return nil, err

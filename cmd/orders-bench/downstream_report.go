@@ -98,20 +98,43 @@ func (r *results) printCapacity(w io.Writer) {
 	if c == nil {
 		return
 	}
-	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%.1f × the burst's end-to-end rate); each step after the last had caught up.\n\n",
-		targetCapacityP99, c.Step, c.Start, capacityStart)
-	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	from := fmt.Sprintf("%.1f × the burst's end-to-end rate", capacityStart)
+	if r.Options.CapacityFrom > 0 {
+		from = "-capacity-from"
+	}
+	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%s); each step after the last had caught up. The windows are the step's %s spans of placements: how many had their own p99 above %s, and the worst.\n\n",
+		targetCapacityP99, c.Step, c.Start, from, latencyWindow, targetCapacityP99)
+	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | windows over | worst window | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, s := range c.Steps {
 		ph, e := s.Phase, s.Phase.ToConfirmed.Estimate
-		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %s | %s | %.3f | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
-			ms(e.P50), ms(e.P99), after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, 100*ph.Background, heldOrNot(s.Held))
+		over, worst := windowsOver(ph.Windows, targetCapacityP99)
+		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %d of %d | %s | %s | %s | %.3f | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
+			ms(e.P50), ms(e.P99), over, len(ph.Windows), worst, after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, 100*ph.Background, heldOrNot(s.Held))
 	}
 	fmt.Fprintf(w, "\nsustained capacity: **%.0f orders/s**", c.Capacity)
 	if c.Stopped != "" {
 		fmt.Fprintf(w, " (the search stopped early: %s)", c.Stopped)
 	}
 	fmt.Fprint(w, "\n\n")
+}
+
+// windowsOver counts the windows whose p99 is above bound, and describes
+// the worst: its p99 and when its placements began.
+func windowsOver(windows []windowP99, bound time.Duration) (int, string) {
+	over, worst := 0, -1
+	for i, w := range windows {
+		if w.P99 > bound {
+			over++
+		}
+		if worst < 0 || w.P99 > windows[worst].P99 {
+			worst = i
+		}
+	}
+	if worst < 0 {
+		return 0, "–"
+	}
+	return over, fmt.Sprintf("%s at %s", ms(windows[worst].P99), windows[worst].From)
 }
 
 func (r *results) printOrderLimit(w io.Writer) {
@@ -144,6 +167,8 @@ func (r *results) printStatements(w io.Writer) {
 	}
 	fmt.Fprintf(w, "PostgreSQL during the burst, the bench database: %.1f committed transactions, %.0f tuples returned and %.0f fetched per confirmed order;\n",
 		s.CommitsPerOrder, s.TuplesReturnedPerOrder, s.TuplesFetchedPerOrder)
+	fmt.Fprintf(w, "the whole server wrote %.1f KiB of WAL per confirmed order, %.2f full-page images among it, and began %d checkpoints meanwhile;\n",
+		s.WALBytesPerOrder/1024, s.WALFullPagesPerOrder, s.Checkpoints)
 	fmt.Fprintf(w, "%d statements took %s in all. The top %d by total execution time (pg_stat_statements):\n\n", s.Calls, s.TotalTime.Round(time.Millisecond), len(s.Top))
 	fmt.Fprintln(w, "| statement | calls | total | share | mean | rows |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")

@@ -37,6 +37,8 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 		t.Errorf("pg_stat_statements missing (%s), and the output does not say so", s.Missing)
 	case s.Missing == "" && (len(s.Top) == 0 || s.Calls == 0 || s.CommitsPerOrder <= 0 || !strings.Contains(printed, "| statement | calls |")):
 		t.Errorf("pg_stat_statements: %d top statements, %d calls, %.1f commits per order, or no table", len(s.Top), s.Calls, s.CommitsPerOrder)
+	case s.Missing == "" && (s.WALBytesPerOrder <= 0 || !strings.Contains(printed, "KiB of WAL per confirmed order")):
+		t.Errorf("WAL per confirmed order %.0f bytes, or not printed", s.WALBytesPerOrder)
 	}
 
 	if len(d.Sustained) != 2 || d.Quiet == nil {
@@ -86,6 +88,13 @@ func checkCapacity(t *testing.T, o options, c *capacitySearch) {
 		ph := s.Phase
 		if ph.Placed == 0 || ph.ToConfirmed.Estimate.N == 0 || ph.ToConfirmed.High.N == 0 {
 			t.Errorf("step at %.0f/s: %d placed, %d timed, %d timed to Kafka", ph.Rate, ph.Placed, ph.ToConfirmed.Estimate.N, ph.ToConfirmed.High.N)
+		}
+		timed := 0
+		for _, w := range ph.Windows {
+			timed += w.N
+		}
+		if timed != ph.ToConfirmed.Estimate.N || len(ph.Windows) == 0 || len(ph.Windows) > int(o.CapacityStep/latencyWindow)+1 {
+			t.Errorf("step at %.0f/s: %d windows of %v time %d orders, want all %d", ph.Rate, len(ph.Windows), latencyWindow, timed, ph.ToConfirmed.Estimate.N)
 		}
 		if s.Held != holds(ph) {
 			t.Errorf("step at %.0f/s: held %v, but p99 %v with %d of %d confirmed", ph.Rate, s.Held, ph.ToConfirmed.Estimate.P99, ph.Confirmed, ph.Placed)

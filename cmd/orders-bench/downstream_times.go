@@ -89,17 +89,38 @@ func phaseLatencies(ctx context.Context, db *sql.DB, ph *sustainedPhase, appende
 		return err
 	}
 	var low, estimate, high []time.Duration
+	windows := map[int][]time.Duration{}
 	for _, pl := range ph.placements {
 		t := times[pl.ID]
 		if !t.Confirmed || t.Placed.IsZero() {
 			continue
 		}
 		low, estimate = append(low, t.Ended.Sub(pl.Done)), append(estimate, t.Ended.Sub(t.Placed))
+		w := int(pl.Sent.Sub(ph.Started) / latencyWindow)
+		windows[w] = append(windows[w], t.Ended.Sub(t.Placed))
 		if at, ok := appended[pl.ID]; ok {
 			high = append(high, at.Sub(t.Placed))
 		}
 	}
 	ph.ToConfirmed = confirmLatency{Low: summarise(low), Estimate: summarise(estimate), High: summarise(high)}
 	ph.estimate = estimate
+	ph.Windows = ph.Windows[:0]
+	for w := 0; w <= int(ph.Duration/latencyWindow); w++ {
+		if d, ok := windows[w]; ok {
+			ph.Windows = append(ph.Windows, windowP99{From: time.Duration(w) * latencyWindow, N: len(d), P99: summarise(d).P99})
+		}
+	}
 	return nil
+}
+
+// latencyWindow is the span of placements that windowP99 summarises.
+const latencyWindow = 10 * time.Second
+
+// windowP99 is placed → confirmed p99 (the estimate) of the orders placed
+// in one latencyWindow of a phase, from its first placement: it tells a
+// phase whose every order waited longer from one with a few stalls.
+type windowP99 struct {
+	From time.Duration
+	N    int
+	P99  time.Duration
 }

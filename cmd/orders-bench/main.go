@@ -74,6 +74,7 @@ type options struct {
 	// how many steps at most (0: no search).
 	CapacityStep  time.Duration
 	CapacitySteps int
+	CapacityFrom  float64       // the search's first rate; 0: from the burst's end-to-end rate
 	EndTimeout    time.Duration // wait for the end states after a phase's last placement
 	Downstream    bool          // run the downstream section
 	// The shard sweep (shards.go): orders-outbox shard counts, each phase's
@@ -142,6 +143,7 @@ func main() {
 	shards := flag.String("shards", "", "orders-outbox shard counts to compare commit → Kafka at (default 1,2,4,8; short none; \"none\" skips)")
 	capacityStep := flag.Duration("capacity-step", 0, "length of each step of the downstream step search for the sustained capacity (default 3m, short 6s)")
 	capacitySteps := flag.Int("capacity-steps", -1, "most steps of that search (default 7, short 4; 0 skips it)")
+	capacityFrom := flag.Float64("capacity-from", 0, "orders/s of that search's first step (default 0.8 × the burst's end-to-end rate)")
 	endTimeout := flag.Duration("end-timeout", 0, "how long a downstream phase waits for every order to end after its last placement (default 5m, short 2m)")
 	flag.Parse()
 	*forwarder = renamedFlag(slog.Default(), "forwarder", *forwarder, "relay", *oldForwarder)
@@ -176,6 +178,7 @@ func main() {
 	if *capacitySteps >= 0 {
 		o.CapacitySteps = *capacitySteps
 	}
+	o.CapacityFrom = max(*capacityFrom, 0)
 	if err := runUntilSignalled(o); err != nil {
 		fmt.Fprintln(os.Stderr, "orders-bench:", err)
 		os.Exit(1)

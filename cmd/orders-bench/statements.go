@@ -23,6 +23,12 @@ type statementsResult struct {
 	Top       []statementFigures // by total execution time
 	// Per confirmed order, from pg_stat_database.
 	CommitsPerOrder, TuplesReturnedPerOrder, TuplesFetchedPerOrder float64
+	// The whole server's write-ahead log per confirmed order (pg_stat_wal;
+	// the bench database is the only one busy), and the checkpoints that
+	// began meanwhile (pg_stat_bgwriter): after each, a page's first change
+	// writes the whole page to the log.
+	WALBytesPerOrder, WALFullPagesPerOrder float64
+	Checkpoints                            int64
 }
 
 type statementFigures struct {
@@ -43,6 +49,9 @@ type statementSnapshot struct {
 	commits    int64
 	returned   int64
 	fetched    int64
+	walBytes   int64
+	walFPI     int64
+	checkpts   int64
 }
 
 // snapshotStatements reads pg_stat_statements (the view is in the postgres
@@ -59,6 +68,11 @@ func snapshotStatements(ctx context.Context, dbName string) statementSnapshot {
 	if err := db.QueryRowContext(ctx, `SELECT xact_commit, tup_returned, tup_fetched FROM pg_stat_database WHERE datname = $1`, dbName).
 		Scan(&s.commits, &s.returned, &s.fetched); err != nil {
 		s.err = fmt.Errorf("pg_stat_database: %w", err)
+		return s
+	}
+	if err := db.QueryRowContext(ctx, `SELECT w.wal_bytes::bigint, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req FROM pg_stat_wal w, pg_stat_bgwriter b`).
+		Scan(&s.walBytes, &s.walFPI, &s.checkpts); err != nil {
+		s.err = fmt.Errorf("pg_stat_wal: %w", err)
 		return s
 	}
 	rows, err := db.QueryContext(ctx, `SELECT s.userid::text || '/' || s.queryid::text || '/' || s.toplevel::text,
@@ -99,6 +113,9 @@ func statementsBetween(before, after statementSnapshot, orders int) *statementsR
 	res.CommitsPerOrder = float64(after.commits-before.commits) / n
 	res.TuplesReturnedPerOrder = float64(after.returned-before.returned) / n
 	res.TuplesFetchedPerOrder = float64(after.fetched-before.fetched) / n
+	res.WALBytesPerOrder = float64(after.walBytes-before.walBytes) / n
+	res.WALFullPagesPerOrder = float64(after.walFPI-before.walFPI) / n
+	res.Checkpoints = after.checkpts - before.checkpts
 	var all []statementFigures
 	for key, a := range after.statements {
 		b := before.statements[key]
