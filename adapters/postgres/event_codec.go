@@ -29,6 +29,9 @@ var storedSchemas = map[string]storedSchema{
 		upcasters: map[int]func(json.RawMessage) (json.RawMessage, error){1: upcastStoredOrderPlacedV1},
 		decode:    decodeStored[order.OrderPlaced],
 	},
+	// Still version 1: its currency and total were added as fields that
+	// rows stored before lack (they read as zero; the order never reads
+	// them back) and older code ignores.
 	order.OrderStockReservedType:   {version: 1, decode: decodeStored[order.OrderStockReserved]},
 	order.OrderStockRejectedType:   {version: 1, decode: decodeStored[order.OrderStockRejected]},
 	order.OrderPaymentCapturedType: {version: 1, decode: decodeStored[order.OrderPaymentCaptured]},

@@ -10,7 +10,7 @@ import (
 func TestEveryStoredEventRoundTrips(t *testing.T) {
 	events := []order.Event{
 		order.OrderPlaced{CustomerID: "c", Currency: "EUR", Total: 30, Items: []order.EventItem{{SKU: "A", Quantity: 3, UnitPrice: 10, Subtotal: 30}}},
-		order.OrderStockReserved{},
+		order.OrderStockReserved{Currency: "EUR", Total: 30},
 		order.OrderStockRejected{Reason: "A short by 1"},
 		order.OrderPaymentCaptured{PaymentID: "p-1", Amount: 30},
 		order.OrderPaymentDeclined{Reason: "limit"},
@@ -32,6 +32,19 @@ func TestEveryStoredEventRoundTrips(t *testing.T) {
 				t.Errorf("round trip = %#v, want %#v", got, e)
 			}
 		})
+	}
+}
+
+// TestStoredOrderStockReservedWithoutTheTotalReads reads OrderStockReserved
+// as it was stored before it carried the order's total: the same schema
+// version, the total zero.
+func TestStoredOrderStockReservedWithoutTheTotalReads(t *testing.T) {
+	got, err := decodeEvent(order.OrderStockReservedType, 1, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (order.OrderStockReserved{}) {
+		t.Errorf("decoded %#v, want no total", got)
 	}
 }
 

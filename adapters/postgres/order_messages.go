@@ -46,7 +46,7 @@ func toContract(e order.Event) (orderevents.Event, error) {
 		}
 		return orderevents.OrderPlaced{CustomerID: e.CustomerID, Currency: string(e.Currency), Items: items, Total: e.Total}, nil
 	case order.OrderStockReserved:
-		return orderevents.OrderStockReserved{}, nil
+		return orderevents.OrderStockReserved{Currency: string(e.Currency), Total: e.Total}, nil
 	case order.OrderStockRejected:
 		return orderevents.OrderStockRejected{Reason: e.Reason}, nil
 	case order.OrderPaymentCaptured:

@@ -21,10 +21,9 @@ type Application struct {
 	Queries  Queries
 }
 
-// Commands open, charge and cancel payments. Charging and cancelling
-// answer with the payment's status afterwards.
+// Commands charge payments (opening them with the order's total) and
+// cancel them. Both answer with the payment's status afterwards.
 type Commands struct {
-	OpenPayment   decorator.CommandHandler[command.OpenPayment]
 	ChargePayment decorator.CommandHandlerWithResult[command.ChargePayment, domain.Status]
 	CancelPayment decorator.CommandHandlerWithResult[command.CancelPayment, domain.Status]
 }
@@ -49,16 +48,14 @@ type Adapters struct {
 // the decorators: the one place where that happens. A nil logger is
 // slog.Default(); nil metrics record nothing.
 func NewApplication(a Adapters, logger *slog.Logger, metrics decorator.MetricsClient) (Application, error) {
-	open, err1 := command.NewOpenPaymentHandler(a.Repository)
-	charge, err2 := command.NewChargePaymentHandler(a.Repository, a.Gateway, a.Now)
-	cancel, err3 := command.NewCancelPaymentHandler(a.Repository, a.Gateway, a.Now)
-	payments, err4 := query.NewPaymentsOfOrderHandler(a.ReadModel)
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	charge, err1 := command.NewChargePaymentHandler(a.Repository, a.Gateway, a.Now)
+	cancel, err2 := command.NewCancelPaymentHandler(a.Repository, a.Gateway, a.Now)
+	payments, err3 := query.NewPaymentsOfOrderHandler(a.ReadModel)
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return Application{}, err
 	}
 	return Application{
 		Commands: Commands{
-			OpenPayment:   decorator.ApplyCommandDecorators(open, logger, metrics, a.Tracer),
 			ChargePayment: decorator.ApplyCommandWithResultDecorators(charge, logger, metrics, a.Tracer),
 			CancelPayment: decorator.ApplyCommandWithResultDecorators(cancel, logger, metrics, a.Tracer),
 		},

@@ -21,8 +21,33 @@ type fakeRepository struct {
 	recorded map[inbox.Key]bool
 }
 
-func (r *fakeRepository) Add(context.Context, inbox.Key, *domain.Payment) error {
-	return errors.New("not used")
+func (r *fakeRepository) Add(_ context.Context, msg inbox.Key, p *domain.Payment) error {
+	if !msg.IsZero() && r.recorded[msg] {
+		return inbox.ErrDuplicate
+	}
+	if r.stored != nil {
+		return command.ErrPaymentExists
+	}
+	r.stored = p
+	r.record(msg)
+	return nil
+}
+
+func (r *fakeRepository) AddWithoutEvents(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
+	if len(p.Changes()) > 0 {
+		return errors.New("events recorded in an add without events")
+	}
+	return r.Add(ctx, msg, p)
+}
+
+func (r *fakeRepository) record(msg inbox.Key) {
+	if msg.IsZero() {
+		return
+	}
+	if r.recorded == nil {
+		r.recorded = map[inbox.Key]bool{}
+	}
+	r.recorded[msg] = true
 }
 
 func (r *fakeRepository) Get(_ context.Context, orderID string) (*domain.Payment, error) {
@@ -57,12 +82,7 @@ func (r *fakeRepository) Update(ctx context.Context, msg inbox.Key, orderID stri
 		return err
 	}
 	r.stored = p
-	if !msg.IsZero() {
-		if r.recorded == nil {
-			r.recorded = map[inbox.Key]bool{}
-		}
-		r.recorded[msg] = true
-	}
+	r.record(msg)
 	return nil
 }
 
@@ -192,6 +212,76 @@ func TestCancelPaymentRefundsACapturedPaymentAndVoidsADueOne(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestChargePaymentWithTheTotalOpensThePaymentAndChargesIt(t *testing.T) {
+	captured := command.ChargeResult{Captured: true, PaymentID: "pay-1"}
+	msg := inbox.Key{Consumer: "payment", MessageID: "m-1"}
+	for _, tt := range []struct {
+		name        string
+		stored      *domain.Payment
+		recorded    bool
+		wantStatus  domain.Status
+		wantCharges int
+	}{
+		{"no payment yet: opened and charged", nil, false, domain.StatusCaptured, 1},
+		{"due, opened by an earlier release from OrderPlaced: charged", payment(t, domain.StatusDue), false, domain.StatusCaptured, 1},
+		{"redelivered after a crash left the charge unanswered: finished", payment(t, domain.StatusCharging), true, domain.StatusCaptured, 1},
+		{"redelivered after it was captured: nothing", payment(t, domain.StatusCaptured), true, domain.StatusCaptured, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := &fakeRepository{stored: tt.stored}
+			if tt.recorded {
+				repo.record(msg)
+			}
+			gateway := &fakeGateway{charge: captured}
+			h, err := command.NewChargePaymentHandler(repo, gateway, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			status, err := h.Handle(context.Background(), command.ChargePayment{Message: msg, OrderID: "o-1", Amount: 2598, Currency: "EUR"})
+
+			if tt.recorded {
+				if !errors.Is(err, inbox.ErrDuplicate) {
+					t.Fatalf("err = %v, want inbox.ErrDuplicate once the call is finished", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tt.wantStatus || repo.stored.Status() != tt.wantStatus {
+				t.Errorf("answered %s, stored %s, want %s", status, repo.stored.Status(), tt.wantStatus)
+			}
+			if len(gateway.charges) != tt.wantCharges {
+				t.Fatalf("charged %d times, want %d", len(gateway.charges), tt.wantCharges)
+			}
+			if tt.wantCharges > 0 {
+				want := command.Charge{IdempotencyKey: command.ChargeKey("o-1"), OrderID: "o-1", Amount: 2598, Currency: "EUR"}
+				if gateway.charges[0] != want {
+					t.Errorf("charged %+v, want %+v", gateway.charges[0], want)
+				}
+			}
+			if !repo.recorded[msg] {
+				t.Error("the message is not in the inbox")
+			}
+		})
+	}
+}
+
+func TestCancellingAnOrderWithoutAPaymentDoesNothing(t *testing.T) {
+	gateway := &fakeGateway{}
+	repo := &fakeRepository{}
+	h, err := command.NewCancelPaymentHandler(repo, gateway, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := h.Handle(context.Background(), command.CancelPayment{Message: inbox.Key{Consumer: "payment", MessageID: "m-2"}, OrderID: "o-1"}); err != nil {
+		t.Fatalf("err = %v, want nil: the order was cancelled before its stock was reserved", err)
+	}
+	if repo.stored != nil || len(gateway.charges)+len(gateway.refunds) > 0 {
+		t.Errorf("stored %v, called the gateway %d times; want nothing", repo.stored, len(gateway.charges)+len(gateway.refunds))
 	}
 }
 

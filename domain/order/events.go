@@ -48,8 +48,14 @@ type EventItem struct {
 	Subtotal  int64  `json:"subtotal"`
 }
 
-// OrderStockReserved: the inventory holds every line of the order.
-type OrderStockReserved struct{}
+// OrderStockReserved: the inventory holds every line of the order, and
+// its total is to be charged: the event carries it, so that the payment
+// service needs no earlier event to charge. Stored before the total was
+// added, it reads as zero, which the order never reads back.
+type OrderStockReserved struct {
+	Currency Currency `json:"currency"`
+	Total    int64    `json:"total"`
+}
 
 // OrderStockRejected: the inventory could not hold every line.
 type OrderStockRejected struct {

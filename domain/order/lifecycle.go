@@ -19,7 +19,7 @@ func (o *Order) ReserveStock(now time.Time) error {
 	if o.status != StatusPlaced {
 		return &TransitionError{Action: "reserve stock for", From: o.status}
 	}
-	o.record(now, OrderStockReserved{})
+	o.record(now, OrderStockReserved{Currency: o.total.Currency(), Total: o.total.Amount()})
 	return nil
 }
 

@@ -167,3 +167,16 @@ func sameState(a, b *order.Order) bool {
 		a.PaymentID() == b.PaymentID() && ra == rb && da == db &&
 		a.PlacedAt().Equal(b.PlacedAt()) && a.UpdatedAt().Equal(b.UpdatedAt())
 }
+
+func TestReservedStockCarriesTheTotalToCharge(t *testing.T) {
+	o := orderIn(t, order.StatusPlaced)
+	if err := o.ReserveStock(now); err != nil {
+		t.Fatal(err)
+	}
+	changes := o.Changes()
+	got := changes[len(changes)-1].Event
+	want := order.OrderStockReserved{Currency: o.Total().Currency(), Total: o.Total().Amount()}
+	if got != want || want.Total == 0 {
+		t.Errorf("recorded %#v, want %#v", got, want)
+	}
+}

@@ -46,7 +46,6 @@ func sagaEdges(s *inProcess) []edge {
 		{"command PlaceOrder", "POST /orders"},
 		{forwardOrders, "command PlaceOrder"},
 		{"inventory process OrderPlaced", forwardOrders},
-		{"payment process OrderPlaced", forwardOrders},
 		{"command ReserveStock", "inventory process OrderPlaced"},
 		{forwardInventory, "command ReserveStock"},
 		{"order-saga process StockReserved", forwardInventory},

@@ -26,10 +26,11 @@ var paymentOutcome = outcome{
 }
 
 // AddPaymentHandlers registers the payment service's handlers of the order
-// events on ordersTopic: OrderPlaced opens the payment (the amount due),
-// OrderStockReserved charges it, OrderCancelled refunds or voids it; other
-// order events are acknowledged untouched. Charging only once the stock is
-// held means no customer is charged for an order that cannot ship.
+// events on ordersTopic: OrderStockReserved opens the payment with the
+// order's total it carries and charges it, OrderCancelled refunds or voids
+// it; other order events (OrderPlaced among them) are acknowledged
+// untouched. Charging only once the stock is held means no customer is
+// charged for an order that cannot ship.
 //
 // consumer names the payment service in its inbox.
 func AddPaymentHandlers(router *message.Router, subscriber message.Subscriber, consumer, ordersTopic string, application app.Application, logger *slog.Logger) error {
@@ -51,21 +52,15 @@ func PaymentHandlers(consumer string, application app.Application, logger *slog.
 
 func (h paymentHandlers) all() []cqrs.GroupEventHandler {
 	return []cqrs.GroupEventHandler{
-		cqrs.NewGroupEventHandler(h.orderPlaced),
 		cqrs.NewGroupEventHandler(h.orderStockReserved),
 		cqrs.NewGroupEventHandler(h.orderCancelled),
 	}
 }
 
-func (h paymentHandlers) orderPlaced(ctx context.Context, e *Received[orderevents.OrderPlaced]) error {
-	err := h.app.Commands.OpenPayment.Handle(ctx, command.OpenPayment{
+func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
+	status, err := h.app.Commands.ChargePayment.Handle(ctx, command.ChargePayment{
 		Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID, Amount: e.Event.Total, Currency: e.Event.Currency,
 	})
-	return paymentOutcome.handlerResult(ctx, h.logger, "payment.open", e.OrderID, err)
-}
-
-func (h paymentHandlers) orderStockReserved(ctx context.Context, e *Received[orderevents.OrderStockReserved]) error {
-	status, err := h.app.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: orderEventKey(ctx, h.consumer, e), OrderID: e.OrderID})
 	if err == nil {
 		h.logger.DebugContext(ctx, "payment charged", "order_id", e.OrderID, "status", status)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/postgres/pgtx"
 	"github.com/orderflow/orders/app/inbox"
-	"github.com/orderflow/orders/app/payment/command"
+	domain "github.com/orderflow/orders/domain/payment"
 	"github.com/orderflow/orders/internal/testenv"
 )
 
@@ -22,7 +22,7 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 	t.Parallel()
 	db, dbURL := testenv.DBWithURL(t)
 	log := testenv.NewStatementLog(t, dbURL)
-	a := newApp(t, log.DB)
+	repo := newRepository(t, log.DB)
 	ctx := context.Background()
 	open := func(orders ...string) error {
 		b, err := pgtx.Begin(ctx, log.DB, nil)
@@ -31,7 +31,11 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 		}
 		for _, order := range orders {
 			key := inbox.Key{Consumer: "payment", MessageID: uuid.NewString(), OrderKey: order, Order: order, Version: 1}
-			if err := a.Commands.OpenPayment.Handle(b.Join(ctx, nil), command.OpenPayment{Message: key, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
+			p, err := domain.Open(order, 100, "EUR")
+			if err == nil {
+				err = repo.Add(b.Join(ctx, nil), key, p)
+			}
+			if err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}

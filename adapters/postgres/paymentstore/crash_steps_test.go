@@ -2,6 +2,7 @@ package paymentstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
@@ -20,20 +21,32 @@ func messageKey(orderID, event string) inbox.Key {
 	return inbox.Key{Consumer: "payment", MessageID: orderID + "/" + event}
 }
 
-// openPayment delivers the order's OrderPlaced.
-func openPayment(t *testing.T, a app.Application, orderID string, amount int64) {
+// openDue opens the order's payment due, as releases before
+// OrderStockReserved carried the total did on the order's OrderPlaced.
+func openDue(t *testing.T, db *sql.DB, orderID string, amount int64) {
 	t.Helper()
-	err := a.Commands.OpenPayment.Handle(context.Background(), command.OpenPayment{Message: messageKey(orderID, "placed"), OrderID: orderID, Amount: amount, Currency: "EUR"})
+	p, err := domain.Open(orderID, amount, "EUR")
+	if err == nil {
+		err = newRepository(t, db).Add(context.Background(), messageKey(orderID, "placed"), p)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
 // chargeDelivery and cancelDelivery deliver the order's
-// OrderStockReserved and OrderCancelled, the same message each time.
-func chargeDelivery(a app.Application, orderID string) func() (domain.Status, error) {
+// OrderStockReserved and OrderCancelled, the same message each time. A
+// charge of amount 0 delivers one without the order's total (schema
+// version 1), which charges the payment opened due before.
+func chargeDelivery(a app.Application, orderID string, amount int64) func() (domain.Status, error) {
+	currency := "EUR"
+	if amount == 0 {
+		currency = ""
+	}
 	return func() (domain.Status, error) {
-		return a.Commands.ChargePayment.Handle(context.Background(), command.ChargePayment{Message: messageKey(orderID, "stock-reserved"), OrderID: orderID})
+		return a.Commands.ChargePayment.Handle(context.Background(), command.ChargePayment{
+			Message: messageKey(orderID, "stock-reserved"), OrderID: orderID, Amount: amount, Currency: currency,
+		})
 	}
 }
 
@@ -84,24 +97,34 @@ func TestAChargeSurvivesACrashAtEachStep(t *testing.T) {
 		{"declined", 100_001, domain.StatusDeclined, domain.PaymentDeclinedType},
 	} {
 		for _, point := range everyCrashPoint {
-			t.Run(answer.name+"/"+point.String(), func(t *testing.T) {
-				a, crash := crashTestApp(t, db)
-				orderID := uuid.NewString()
-				openPayment(t, a, orderID, answer.amount)
-				charge := chargeDelivery(a, orderID)
-				final := outcome{status: answer.status, charges: 1, events: []string{answer.event}}
-				afterCrash := map[crashPoint]outcome{
-					beforeIntentCommits:   {status: domain.StatusDue},
-					beforeGatewayCall:     {status: domain.StatusCharging},
-					afterGatewayAnswered:  {status: domain.StatusCharging, charges: 1},
-					beforeAnswerCommits:   {status: domain.StatusCharging, charges: 1},
-					beforeAcknowledgement: final,
-				}[point]
+			for _, due := range []bool{false, true} {
+				name := answer.name + "/" + point.String()
+				if due {
+					name += "/due before"
+				}
+				t.Run(name, func(t *testing.T) {
+					a, crash := crashTestApp(t, db)
+					orderID := uuid.NewString()
+					charge := chargeDelivery(a, orderID, answer.amount)
+					var before domain.Status // the charge opens the payment
+					if due {
+						openDue(t, db, orderID, answer.amount)
+						charge, before = chargeDelivery(a, orderID, 0), domain.StatusDue
+					}
+					final := outcome{status: answer.status, charges: 1, events: []string{answer.event}}
+					afterCrash := map[crashPoint]outcome{
+						beforeIntentCommits:   {status: before},
+						beforeGatewayCall:     {status: domain.StatusCharging},
+						afterGatewayAnswered:  {status: domain.StatusCharging, charges: 1},
+						beforeAnswerCommits:   {status: domain.StatusCharging, charges: 1},
+						beforeAcknowledgement: final,
+					}[point]
 
-				crash.arm(point)
-				_, err := deliver(charge)
-				redeliver(t, point, err, charge, func() outcome { return outcomeOf(t, db, orderID) }, afterCrash, final)
-			})
+					crash.arm(point)
+					_, err := deliver(charge)
+					redeliver(t, point, err, charge, func() outcome { return outcomeOf(t, db, orderID) }, afterCrash, final)
+				})
+			}
 		}
 	}
 }
@@ -113,8 +136,7 @@ func TestARefundSurvivesACrashAtEachStep(t *testing.T) {
 		t.Run(point.String(), func(t *testing.T) {
 			a, crash := crashTestApp(t, db)
 			orderID := uuid.NewString()
-			openPayment(t, a, orderID, 2598)
-			if status, err := chargeDelivery(a, orderID)(); err != nil || status != domain.StatusCaptured {
+			if status, err := chargeDelivery(a, orderID, 2598)(); err != nil || status != domain.StatusCaptured {
 				t.Fatalf("charge: %s, %v", status, err)
 			}
 			cancel := cancelDelivery(a, orderID)
@@ -145,8 +167,7 @@ func TestACancellationAnswersAChargeACrashLeftOpen(t *testing.T) {
 	db := testenv.DB(t)
 	a, crash := crashTestApp(t, db)
 	orderID := uuid.NewString()
-	openPayment(t, a, orderID, 2598)
-	charge := chargeDelivery(a, orderID)
+	charge := chargeDelivery(a, orderID, 2598)
 	crash.arm(afterGatewayAnswered)
 	if _, err := deliver(charge); !errors.Is(err, errCrash) {
 		t.Fatalf("charge: err = %v, want the crash", err)

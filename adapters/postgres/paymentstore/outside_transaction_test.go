@@ -57,8 +57,7 @@ func TestTheGatewayIsCalledOutsideThePaymentsTransaction(t *testing.T) {
 		return r, probingGateway{Gateway: g, t: t, db: db}
 	})
 	orderID := uuid.NewString()
-	openPayment(t, a, orderID, 2598)
-	if status, err := chargeDelivery(a, orderID)(); err != nil || status != domain.StatusCaptured {
+	if status, err := chargeDelivery(a, orderID, 2598)(); err != nil || status != domain.StatusCaptured {
 		t.Fatalf("charge: %s, %v", status, err)
 	}
 	if status, err := cancelDelivery(a, orderID)(); err != nil || status != domain.StatusRefunded {

@@ -15,9 +15,9 @@ import (
 )
 
 // TestThePaymentServiceRunsItsStatementsPrepared: once warmed up, a
-// payment opened, charged (through the simulated gateway's ledger),
-// refunded, and read, and one declined and voided, send no statement with
-// arguments unprepared (each would cost a second round trip).
+// payment opened and charged (through the simulated gateway's ledger),
+// refunded, and read, and one declined, send no statement with arguments
+// unprepared (each would cost a second round trip).
 func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 	t.Parallel()
 	_, dbURL := testenv.DBWithURL(t)
@@ -26,19 +26,14 @@ func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 	ctx := context.Background()
 	key := func() inbox.Key { return inbox.Key{Consumer: "payment", MessageID: uuid.NewString()} }
 	log.RunsPrepared(t, func() {
-		refunded, voided := uuid.NewString(), uuid.NewString()
-		for order, amount := range map[string]int64{refunded: 2598, voided: 200_000} {
-			if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: key(), OrderID: order, Amount: amount, Currency: "EUR"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusCaptured {
+		refunded, declined := uuid.NewString(), uuid.NewString()
+		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: refunded, Amount: 2598, Currency: "EUR"}); err != nil || status != domain.StatusCaptured {
 			t.Fatalf("charge: %s, %v", status, err)
 		}
 		if status, err := a.Commands.CancelPayment.Handle(ctx, command.CancelPayment{Message: key(), OrderID: refunded}); err != nil || status != domain.StatusRefunded {
 			t.Fatalf("cancel: %s, %v", status, err)
 		}
-		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: voided}); err != nil || status != domain.StatusDeclined {
+		if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: key(), OrderID: declined, Amount: 200_000, Currency: "EUR"}); err != nil || status != domain.StatusDeclined {
 			t.Fatalf("charge above the limit: %s, %v", status, err)
 		}
 		if ps, err := a.Queries.PaymentsOfOrder.Handle(ctx, query.PaymentsOfOrder{OrderID: refunded}); err != nil || len(ps) != 1 {
@@ -47,9 +42,10 @@ func TestThePaymentServiceRunsItsStatementsPrepared(t *testing.T) {
 	})
 }
 
-// TestOpeningAPaymentDoesNotHoldBackTheOutbox: an opened payment publishes
-// nothing, so its transaction takes no writer lock of the outbox's shards
-// (which the forwarder would wait for), while a charge's answer does.
+// TestOpeningAPaymentDoesNotHoldBackTheOutbox: a payment opened with its
+// charge's intent publishes nothing, so that transaction takes no writer
+// lock of the outbox's shards (which the forwarder would wait for, while
+// the gateway answers), while the charge's answer does.
 func TestOpeningAPaymentDoesNotHoldBackTheOutbox(t *testing.T) {
 	t.Parallel()
 	_, dbURL := testenv.DBWithURL(t)
@@ -67,16 +63,10 @@ func TestOpeningAPaymentDoesNotHoldBackTheOutbox(t *testing.T) {
 		return n
 	}
 	log.Take()
-	if err := a.Commands.OpenPayment.Handle(ctx, command.OpenPayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil {
-		t.Fatal(err)
-	}
-	if n := writerLocks(); n != 0 {
-		t.Errorf("opening a payment took %d writer locks, want none", n)
-	}
-	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order}); err != nil || status != domain.StatusCaptured {
+	if status, err := a.Commands.ChargePayment.Handle(ctx, command.ChargePayment{Message: inbox.Key{Consumer: "payment", MessageID: uuid.NewString()}, OrderID: order, Amount: 100, Currency: "EUR"}); err != nil || status != domain.StatusCaptured {
 		t.Fatalf("charge: %s, %v", status, err)
 	}
 	if n := writerLocks(); n != 1 {
-		t.Errorf("charging a payment took %d writer locks, want 1 (its answer's event)", n)
+		t.Errorf("opening and charging a payment took %d writer locks, want 1 (its answer's event)", n)
 	}
 }

@@ -57,8 +57,8 @@ func NewRepository(db *sql.DB, outbox Outbox, eventsTopic string) (*Repository, 
 	return &Repository{stmts: stmts, outbox: outbox, eventsTopic: eventsTopic}, nil
 }
 
-// Add implements app.Repository.
-// A payment without events (an opened one) publishes nothing, so its
+// Add stores a new payment; command.ErrPaymentExists when the order has
+// one. A payment without events (an opened one) publishes nothing, so its
 // transaction does not announce itself to the outbox forwarder.
 func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
 	announced := ""
@@ -73,6 +73,19 @@ func (r *Repository) Add(ctx context.Context, msg inbox.Key, p *domain.Payment) 
 		}
 		return r.publish(ctx, uow, p)
 	})
+}
+
+// AddWithoutEvents implements command.Repository. In a batch it returns
+// once the batch has committed (pgtx.AwaitCommit), as UpdateWithoutEvents
+// does.
+func (r *Repository) AddWithoutEvents(ctx context.Context, msg inbox.Key, p *domain.Payment) error {
+	if len(p.Changes()) > 0 {
+		return fmt.Errorf("payment of order %s recorded events, added without events", p.OrderID())
+	}
+	if err := r.Add(ctx, msg, p); err != nil {
+		return err
+	}
+	return pgtx.AwaitCommit(ctx)
 }
 
 type paymentsKey struct{}

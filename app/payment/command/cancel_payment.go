@@ -37,9 +37,11 @@ var errChargeUnanswered = errors.New("the charge awaits the gateway's answer")
 
 // Handle refunds a captured payment once (in three steps, see
 // gatewayCall), voids a due one, and leaves a declined, refunded or voided
-// one as it is. A charge left unanswered by a crash is finished first, so
-// the refund knows what was captured. A redelivered message finishes what
-// its first delivery started.
+// one as it is. An order without a payment was cancelled before its stock
+// was reserved: nothing was charged, and nothing is done. A charge left
+// unanswered by a crash is finished first, so the refund knows what was
+// captured. A redelivered message finishes what its first delivery
+// started.
 func (h CancelPaymentHandler) Handle(ctx context.Context, cmd CancelPayment) (domain.Status, error) {
 	var started *domain.Payment
 	decide := func(_ context.Context, p *domain.Payment) error {
@@ -56,6 +58,9 @@ func (h CancelPaymentHandler) Handle(ctx context.Context, cmd CancelPayment) (do
 		}
 	}
 	err := h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, decide)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", nil
+	}
 	if errors.Is(err, errChargeUnanswered) {
 		if _, err := h.call.finish(ctx, started); err != nil {
 			return domain.StatusCharging, err

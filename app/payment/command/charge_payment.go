@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/orderflow/orders/app/inbox"
@@ -13,6 +14,12 @@ type ChargePayment struct {
 	// Message is the consumed message the command is the effect of.
 	Message inbox.Key
 	OrderID string
+	// Amount and Currency are the order's total, which the payment opens
+	// with. An empty Currency means the message did not carry it (an
+	// OrderStockReserved of schema version 1): the payment must have been
+	// opened before, from the order's OrderPlaced, by an earlier release.
+	Amount   int64
+	Currency string
 }
 
 // ChargePaymentHandler charges payments through the gateway.
@@ -29,11 +36,43 @@ func NewChargePaymentHandler(repo Repository, gateway Gateway, now func() time.T
 	return ChargePaymentHandler{call: call}, nil
 }
 
-// Handle charges the amount due and records the gateway's answer, in three
-// steps (see gatewayCall). A payment that is not due any more (charged
-// before, or voided because the order was cancelled first) is left as it
-// is. A redelivered message finishes what its first delivery started.
+// Handle opens the order's payment with its total, charges it and records
+// the gateway's answer, in three steps (see gatewayCall). A payment opened
+// before (due, by an earlier release) is charged as it is; one that is not
+// due any more (charged before, or voided because the order was cancelled
+// first) is left as it is. A redelivered message finishes what its first
+// delivery started.
 func (h ChargePaymentHandler) Handle(ctx context.Context, cmd ChargePayment) (domain.Status, error) {
+	if cmd.Currency != "" {
+		status, err := h.openAndCharge(ctx, cmd)
+		if !errors.Is(err, ErrPaymentExists) {
+			return status, err
+		}
+	}
+	return h.chargeOpened(ctx, cmd)
+}
+
+// openAndCharge opens the order's payment already charging (the intent,
+// committed with the message's inbox record), then calls the gateway.
+// ErrPaymentExists when the order has a payment.
+func (h ChargePaymentHandler) openAndCharge(ctx context.Context, cmd ChargePayment) (domain.Status, error) {
+	p, err := domain.Open(cmd.OrderID, cmd.Amount, cmd.Currency)
+	if err != nil {
+		return "", err
+	}
+	if err := p.StartCharge(); err != nil {
+		return "", err
+	}
+	err = h.call.repo.AddWithoutEvents(ctx, cmd.Message, p)
+	if errors.Is(err, ErrPaymentExists) {
+		return "", err
+	}
+	return h.call.afterIntent(ctx, cmd.OrderID, p, err)
+}
+
+// chargeOpened charges a payment opened before: due → charging, then the
+// gateway.
+func (h ChargePaymentHandler) chargeOpened(ctx context.Context, cmd ChargePayment) (domain.Status, error) {
 	var started *domain.Payment
 	err := h.call.repo.UpdateWithoutEvents(ctx, cmd.Message, cmd.OrderID, func(_ context.Context, p *domain.Payment) error {
 		started = p

@@ -1,6 +1,6 @@
 // Package command holds the payment service's write side: the commands
-// that open, charge and cancel an order's payment, and the ports they need,
-// the payment gateway among them.
+// that charge an order's payment (opening it) and cancel it, and the ports
+// they need, the payment gateway among them.
 package command
 
 import (
@@ -18,8 +18,12 @@ import (
 // that transaction too; a message already recorded fails with
 // inbox.ErrDuplicate.
 type Repository interface {
-	// Add stores a new payment; ErrPaymentExists when the order has one.
-	Add(ctx context.Context, msg inbox.Key, p *domain.Payment) error
+	// AddWithoutEvents stores a new payment that publishes nothing (one
+	// opened with its charge's intent); ErrPaymentExists when the order
+	// has one. It fails if p recorded an event. It returns once p is
+	// committed, also when it is one of a batch's: an intent is acted on
+	// next, outside the database.
+	AddWithoutEvents(ctx context.Context, msg inbox.Key, p *domain.Payment) error
 	// Update locks the order's payment, calls fn and stores what fn
 	// changed. fn runs inside the transaction and must not call the
 	// gateway: a slow gateway would hold the row lock, a connection and

@@ -42,7 +42,7 @@ func TestUnwantedMessagesCostNoStatement(t *testing.T) {
 	garbage.Metadata.Set("name", orderevents.OrderConfirmedType)
 	garbage.Metadata.Set("partition_key", orderID)
 	unwanted := []*message.Message{
-		testenv.OrderEvent(t, orderID, 2, orderevents.OrderStockReserved{}),
+		testenv.OrderEvent(t, orderID, 2, orderevents.OrderStockReserved{Currency: "EUR", Total: 1299}),
 		testenv.OrderEvent(t, orderID, 3, orderevents.OrderPaymentCaptured{PaymentID: "p", Amount: 1299}),
 		testenv.OrderEvent(t, orderID, 4, orderevents.OrderConfirmed{}),
 		garbage,

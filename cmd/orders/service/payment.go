@@ -38,11 +38,11 @@ func NewPaymentConsumer(db *sql.DB, application app.Application, ordersTopic str
 	if err != nil {
 		return nil, err
 	}
-	// The payments opened and the charges' intents run in batches; a
-	// charge's gateway call and its answer follow the batch's commit
+	// The charges' intents (each payment opened charging) run in batches;
+	// a charge's gateway call and its answer follow the batch's commit
 	// (pgtx.AwaitCommit). A cancellation runs alone: it may have to finish
 	// a charge before it knows what to give back (app/payment, CancelPayment).
-	batched := []string{orderevents.OrderPlacedType, orderevents.OrderStockReservedType}
+	batched := []string{orderevents.OrderStockReservedType}
 	c, sub, err := newConsumer(PaymentConsumerName, cfg, lot, db, batched, ordersTopic)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,9 @@ import (
 
 // TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted
 // gives the payment service's consumer a backlog of placed orders and
-// their reservations. The charges' intents commit in batches; the gateway
+// their reservations. The placements cost the payment service nothing: the
+// reservation carries the total, and opens the payment with its charge's
+// intent. The charges' intents commit in batches; the gateway
 // is called for a charge only once its intent is committed (a cancellation
 // that found the payment still due would void it while money moved); a
 // gateway that fails once, after its batch committed, costs its order a
@@ -45,7 +47,7 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 	for range orders {
 		id := uuid.NewString()
 		placed = append(placed, placedOf(t, id, 1))
-		reserved = append(reserved, testenv.OrderEvent(t, id, 2, orderevents.OrderStockReserved{}))
+		reserved = append(reserved, testenv.OrderEvent(t, id, 2, orderevents.OrderStockReserved{Currency: "EUR", Total: 1299}))
 	}
 	gateway := &checkingGateway{Gateway: simulated, db: db, failOnce: reserved[orders/2].Metadata.Get("partition_key")}
 	app, err := service.NewPaymentApplication(db, testenv.OutboxPublisher(t, outbox.Payment), gateway, "payment.events",
@@ -82,8 +84,11 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 	if intents > orders*2/3 {
 		t.Errorf("%d charges' intents took %d transactions: they were not batched", orders, intents)
 	}
-	if got := count(t, db, `SELECT count(*) FROM payment_gateway_ledger WHERE kind = 'charge'`); got != orders {
-		t.Errorf("charges in the gateway's ledger: %d, want %d", got, orders)
+	if got := count(t, db, `SELECT count(*) FROM payment_gateway_ledger WHERE kind = 'charge' AND amount = 1299`); got != orders {
+		t.Errorf("charges of 1299 in the gateway's ledger: %d, want %d", got, orders)
+	}
+	if got := count(t, db, `SELECT count(*) FROM payment_inbox WHERE version = 1`); got != 0 {
+		t.Errorf("%d OrderPlaced recorded in the payment service's inbox, want none: it needs only the reservation", got)
 	}
 
 	scrape := scraper(t, reg)

@@ -23,7 +23,11 @@ var schemas = map[string]schema{
 		upcasters: map[int]func(json.RawMessage) (json.RawMessage, error){1: upcastOrderPlacedV1},
 		decode:    decode[OrderPlaced],
 	},
-	OrderStockReservedType:   {version: 1, decode: decode[OrderStockReserved]},
+	OrderStockReservedType: {
+		version:   2,
+		upcasters: map[int]func(json.RawMessage) (json.RawMessage, error){1: upcastOrderStockReservedV1},
+		decode:    decode[OrderStockReserved],
+	},
 	OrderStockRejectedType:   {version: 1, decode: decode[OrderStockRejected]},
 	OrderPaymentCapturedType: {version: 1, decode: decode[OrderPaymentCaptured]},
 	OrderPaymentDeclinedType: {version: 1, decode: decode[OrderPaymentDeclined]},

@@ -14,7 +14,7 @@ func TestEveryEventRoundTripsThroughItsMessage(t *testing.T) {
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	events := []orderevents.Event{
 		orderevents.OrderPlaced{CustomerID: "c", Currency: "EUR", Total: 30, Items: []orderevents.Item{{SKU: "A", Quantity: 3, UnitPrice: 10, Subtotal: 30}}},
-		orderevents.OrderStockReserved{},
+		orderevents.OrderStockReserved{Currency: "EUR", Total: 30},
 		orderevents.OrderStockRejected{Reason: "A short by 1"},
 		orderevents.OrderPaymentCaptured{PaymentID: "p-1", Amount: 30},
 		orderevents.OrderPaymentDeclined{Reason: "limit"},
@@ -63,6 +63,25 @@ func TestOrderPlacedV1IsUpcast(t *testing.T) {
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("upcast v1 = %+v, want %+v", got, want)
+	}
+}
+
+// TestOrderStockReservedV1IsUpcast reads OrderStockReserved as schema
+// version 1 wrote it, without the total: it reads as not carrying one.
+func TestOrderStockReservedV1IsUpcast(t *testing.T) {
+	got, err := orderevents.Decode(envelope.Envelope{EventType: orderevents.OrderStockReservedType, SchemaVersion: 1, Data: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (orderevents.OrderStockReserved{}) || got.(orderevents.OrderStockReserved).Charge() {
+		t.Errorf("decoded %#v, want no total, which Charge reports", got)
+	}
+	v2, err := orderevents.Decode(envelope.Envelope{EventType: orderevents.OrderStockReservedType, SchemaVersion: 2, Data: json.RawMessage(`{"currency":"EUR","total":30}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := v2.(orderevents.OrderStockReserved); !e.Charge() || e.Total != 30 {
+		t.Errorf("decoded %#v, want a total of 30 EUR to charge", e)
 	}
 }
 

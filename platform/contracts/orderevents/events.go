@@ -44,8 +44,17 @@ type Item struct {
 	Subtotal  int64  `json:"subtotal"`
 }
 
-// OrderStockReserved: the inventory holds every line of the order.
-type OrderStockReserved struct{}
+// OrderStockReserved: the inventory holds every line of the order, and its
+// total is to be charged (since schema version 2; a version 1 event reads
+// with an empty currency and a zero total: unknown).
+type OrderStockReserved struct {
+	Currency string `json:"currency"`
+	Total    int64  `json:"total"`
+}
+
+// Charge reports whether the event carries the total to charge: schema
+// version 2 or later.
+func (e OrderStockReserved) Charge() bool { return e.Currency != "" }
 
 // OrderStockRejected: the inventory could not hold every line.
 type OrderStockRejected struct {

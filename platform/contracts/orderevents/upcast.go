@@ -40,3 +40,19 @@ func upcastOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
 	v1["items"] = itemsJSON
 	return json.Marshal(v1)
 }
+
+// upcastOrderStockReservedV1 reads OrderStockReserved as releases before
+// schema version 2 wrote it: without the order's total. The total is not
+// known then: the currency stays empty and the total zero
+// (OrderStockReserved.Charge reports false).
+func upcastOrderStockReservedV1(data json.RawMessage) (json.RawMessage, error) {
+	var v1 map[string]json.RawMessage
+	if err := json.Unmarshal(data, &v1); err != nil {
+		return nil, err
+	}
+	if v1 == nil {
+		return nil, fmt.Errorf("not an object: %s", data)
+	}
+	v1["currency"], v1["total"] = json.RawMessage(`""`), json.RawMessage(`0`)
+	return json.Marshal(v1)
+}
