@@ -20,8 +20,9 @@ type paymentHandlers struct {
 	logger   *slog.Logger
 }
 
+// No error is acknowledged as done: ChargePayment charges a payment that
+// exists rather than answer command.ErrPaymentExists.
 var paymentOutcome = outcome{
-	ack:       []error{command.ErrPaymentExists},
 	permanent: []error{domain.ErrNotFound, domain.ErrIllegalTransition, domain.ErrInvalid},
 }
 

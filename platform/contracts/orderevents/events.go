@@ -52,10 +52,6 @@ type OrderStockReserved struct {
 	Total    int64  `json:"total"`
 }
 
-// Charge reports whether the event carries the total to charge: schema
-// version 2 or later.
-func (e OrderStockReserved) Charge() bool { return e.Currency != "" }
-
 // OrderStockRejected: the inventory could not hold every line.
 type OrderStockRejected struct {
 	Reason string `json:"reason"`

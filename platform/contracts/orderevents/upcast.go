@@ -43,8 +43,7 @@ func upcastOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
 
 // upcastOrderStockReservedV1 reads OrderStockReserved as releases before
 // schema version 2 wrote it: without the order's total. The total is not
-// known then: the currency stays empty and the total zero
-// (OrderStockReserved.Charge reports false).
+// known then: the currency stays empty and the total zero.
 func upcastOrderStockReservedV1(data json.RawMessage) (json.RawMessage, error) {
 	var v1 map[string]json.RawMessage
 	if err := json.Unmarshal(data, &v1); err != nil {
