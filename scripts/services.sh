@@ -281,6 +281,17 @@ GRANT pg_signal_backend TO orders;
 GRANT pg_read_all_stats TO orders;
 SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
  WHERE EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')\gexec
+-- The tests forget a dropped database's statements (internal/testenv), so
+-- that those of thousands of dropped databases never fill the table: a full
+-- table evicts the least-called entries, a running test's among them.
+SELECT format('GRANT EXECUTE ON FUNCTION %s TO orders', p.oid::regprocedure)
+  FROM pg_catalog.pg_proc p WHERE p.proname = 'pg_stat_statements_reset'\gexec
+-- Those of databases dropped before that was so.
+SELECT 'SELECT count(pg_stat_statements_reset(0, s.dbid, 0))
+  FROM (SELECT DISTINCT dbid FROM pg_stat_statements) AS s
+ WHERE s.dbid <> 0 AND NOT EXISTS (SELECT FROM pg_catalog.pg_database d WHERE d.oid = s.dbid)'
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_stat_statements')
+   AND current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'\gexec
 SQL
 	as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres >/dev/null <<<"$PG_SERVICE_ROLES_SQL"
 }

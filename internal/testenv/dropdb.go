@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/orderflow/orders/adapters/postgres"
 )
 
 // dropDatabase drops a test database, terminating its connections.
@@ -42,4 +44,25 @@ func dropMayPass(err error) bool {
 		return false
 	}
 	return pqErr.Code == "42501" || pqErr.Code == "55006"
+}
+
+// forgetStatements returns what removes the database's entries from
+// pg_stat_statements once it is dropped. Entries outlive their database,
+// and once the table is full (pg_stat_statements.max) it evicts the
+// least-called ones: a running test's, which then counts its statements
+// short (StatementCalls). Housekeeping only: where the role may not reset
+// statistics (scripts/services.sh grants it), they pile up as before.
+func forgetStatements(ctx context.Context, admin *sql.DB, name string) func() {
+	var oid int64
+	if err := admin.QueryRowContext(ctx, `SELECT oid FROM pg_database WHERE datname = $1`, name).Scan(&oid); err != nil || oid == 0 {
+		return func() {} // never dbid 0: that resets every database's entries
+	}
+	return func() {
+		stats, err := postgres.Open(ctx, URLFor("postgres"))
+		if err != nil {
+			return
+		}
+		defer func() { _ = stats.Close() }()
+		_, _ = stats.ExecContext(ctx, `SELECT pg_stat_statements_reset(0, $1, 0)`, oid)
+	}
 }

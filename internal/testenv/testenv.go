@@ -87,9 +87,12 @@ func EmptyDBWithURL(t testing.TB) (*sql.DB, string) {
 			return
 		}
 		defer func() { _ = admin.Close() }()
+		forget := forgetStatements(ctx, admin, name)
 		if err := dropDatabase(ctx, admin, name); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
+			return
 		}
+		forget()
 	})
 
 	db, err := postgres.Open(ctx, URLFor(name))
