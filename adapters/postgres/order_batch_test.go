@@ -65,7 +65,7 @@ func TestABatchOfOrderUpdatesWritesOnceForAll(t *testing.T) {
 			return err
 		}
 		for _, u := range updates {
-			if err := repo.Update(b.Join(ctx, nil), u.id, key(u.id), u.fn); err != nil {
+			if err := repo.Update(b.Join(ctx, nil, nil), u.id, key(u.id), u.fn); err != nil {
 				return errors.Join(err, b.Rollback())
 			}
 		}
@@ -110,7 +110,7 @@ func TestABatchOfOrderUpdatesWritesOnceForAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Update(b.Join(ctx, nil), orders[1].ID(), key(orders[1].ID()), capture); err != nil {
+	if err := repo.Update(b.Join(ctx, nil, nil), orders[1].ID(), key(orders[1].ID()), capture); err != nil {
 		t.Fatal(err)
 	}
 	if err := repo.Update(ctx, orders[1].ID(), key(orders[1].ID()), capture); err != nil {

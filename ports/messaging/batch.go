@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,11 +18,16 @@ import (
 // in it, and commit with it. A handler whose work must follow the commit
 // (a charge's call to the gateway) calls awaitCommit through its context:
 // its part in the batch ends there, and it goes on once the batch has
-// ended, with the commit's error.
+// ended, with the commit's error. After a commit that members awaited,
+// Continue gives those members a second transaction to share for what they
+// write next (the charges' answers), committed by the next Commit; a
+// member's first unit of work in it calls awaitRound, which returns once
+// every member of the round has come that far or ended.
 type BatchTransaction interface {
-	Join(ctx context.Context, awaitCommit func() error) context.Context
+	Join(ctx context.Context, awaitCommit func() error, awaitRound func()) context.Context
 	Commit() error
 	Rollback() error
+	Continue(partitionKeys []string)
 }
 
 // BeginBatch starts a BatchTransaction on the consumer's database, for
@@ -46,22 +52,44 @@ type batching struct {
 }
 
 // batchMember is one message's handler call waiting in, or running in, a
-// batch. Only the handler's goroutine calls end.
+// batch. Only the handler's goroutine calls end and awaitCommit.
 type batchMember struct {
 	key      string                // the message's partition key
 	assigned chan BatchTransaction // nil: run alone
-	done     chan result           // the handler's result
-	outcome  chan result           // the batch's commit
-	reported bool                  // done was sent
-	ended    *result               // the outcome, once received
+	done     chan result           // the handler's result in the round it is in
+	outcome  chan result           // the round's commit
+	open     chan struct{}         // the second round begins
+	reported bool                  // done was sent in this round
+	ended    *result               // the round's outcome, once received
 }
 
-// end reports the member's result to the batch's leader, once, and waits
-// for the batch to end: its commit's error.
+// end reports the member's result to the batch's leader, once a round, and
+// waits for the round to end: its commit's error.
 func (m *batchMember) end(err error) error {
+	return m.report(result{err: err})
+}
+
+// awaitCommit ends the member's part in its round, and waits for the
+// round's commit; a continued batch takes it into its second round.
+func (m *batchMember) awaitCommit() error {
+	err := m.report(result{awaiting: true})
+	if err == nil && m.ended.continued {
+		m.reported, m.ended = false, nil
+	}
+	return err
+}
+
+// awaitRound tells the leader that the member is ready to write in the
+// second round, and waits until every member of the round is.
+func (m *batchMember) awaitRound() {
+	m.done <- result{arrived: true}
+	<-m.open
+}
+
+func (m *batchMember) report(r result) error {
 	if !m.reported {
 		m.reported = true
-		m.done <- result{err}
+		m.done <- r
 	}
 	if m.ended == nil {
 		r := <-m.outcome
@@ -70,8 +98,16 @@ func (m *batchMember) end(err error) error {
 	return m.ended.err
 }
 
-// result is an error passed between a member and the batch's leader.
-type result struct{ err error }
+// result is what a member and the batch's leader tell each other: the
+// member's error, or that it awaits the commit, or that it is ready to
+// write in the second round; the round's error, and whether the member
+// goes on in a second round.
+type result struct {
+	err       error
+	awaiting  bool
+	arrived   bool
+	continued bool
+}
 
 type aloneKey struct{}
 
@@ -94,12 +130,12 @@ func (b *batching) middleware(h message.HandlerFunc) message.HandlerFunc {
 		if b.events != nil && !b.events[msg.Metadata.Get(envelope.MetadataEventName)] {
 			return h(msg)
 		}
-		m := &batchMember{key: msg.Metadata.Get(envelope.MetadataPartitionKey), assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1)}
+		m := &batchMember{key: msg.Metadata.Get(envelope.MetadataPartitionKey), assigned: make(chan BatchTransaction, 1), done: make(chan result, 1), outcome: make(chan result, 1), open: make(chan struct{}, 1)}
 		b.enqueue(m)
 		tx := <-m.assigned
 		if tx == nil {
 			produced, err := h(msg)
-			m.done <- result{err}
+			m.done <- result{err: err}
 			return produced, err
 		}
 		ctx := msg.Context()
@@ -123,7 +159,7 @@ func (b *batching) runInBatch(h message.HandlerFunc, msg *message.Message, tx Ba
 			panic(r) // after the batch ended; Recoverer makes it an error
 		}
 	}()
-	msg.SetContext(tx.Join(msg.Context(), func() error { return m.end(nil) }))
+	msg.SetContext(tx.Join(msg.Context(), m.awaitCommit, m.awaitRound))
 	return h(msg)
 }
 
@@ -208,15 +244,20 @@ func (b *batching) run(members []*batchMember) {
 	}
 	size := len(members)
 	var failed error
+	var awaiting []*batchMember
 	for i, m := range members {
 		m.assigned <- tx
-		if done := <-m.done; done.err != nil {
+		done := <-m.done
+		if done.err != nil {
 			failed = done.err
 			for _, rest := range members[i+1:] { // they never ran: alone
 				rest.assigned <- nil
 			}
 			members = members[:i+1]
 			break
+		}
+		if done.awaiting {
+			awaiting = append(awaiting, m)
 		}
 	}
 	if failed != nil {
@@ -225,7 +266,48 @@ func (b *batching) run(members []*batchMember) {
 		failed = tx.Commit()
 	}
 	b.ended(size, failed == nil)
+	continued := failed == nil && len(awaiting) > 0
+	if continued {
+		keys := make([]string, 0, len(awaiting))
+		for _, m := range awaiting {
+			if m.key != "" {
+				keys = append(keys, m.key)
+			}
+		}
+		tx.Continue(keys)
+	}
 	for _, m := range members {
-		m.outcome <- result{failed}
+		m.outcome <- result{err: failed, continued: continued && slices.Contains(awaiting, m)}
+	}
+	if continued {
+		go secondRound(tx, awaiting)
+	}
+}
+
+// secondRound runs the second round of the members that awaited the
+// batch's commit: it begins once each has come to its first write after
+// the commit or ended, so that its transaction is never open while a
+// member calls another system (a charge's gateway), and commits once every
+// one has ended (or awaited this round's commit). A member's own error
+// does not roll the others back: what its units of work wrote before it
+// failed is committed, as each would have been alone; a failed unit of
+// work fails the round (BatchTransaction.Commit), and its members are
+// done again alone.
+func secondRound(tx BatchTransaction, members []*batchMember) {
+	var writing []*batchMember
+	for _, m := range members {
+		if r := <-m.done; r.arrived {
+			writing = append(writing, m)
+		}
+	}
+	for _, m := range writing {
+		m.open <- struct{}{}
+	}
+	for _, m := range writing {
+		<-m.done
+	}
+	err := tx.Commit()
+	for _, m := range members {
+		m.outcome <- result{err: err}
 	}
 }

@@ -25,14 +25,19 @@ type recordingTx struct {
 type (
 	txKey    struct{}
 	awaitKey struct{}
+	roundKey struct{}
 )
 
-func (tx *recordingTx) Join(ctx context.Context, awaitCommit func() error) context.Context {
-	return context.WithValue(context.WithValue(ctx, txKey{}, tx), awaitKey{}, awaitCommit)
+func (tx *recordingTx) Join(ctx context.Context, awaitCommit func() error, awaitRound func()) context.Context {
+	ctx = context.WithValue(context.WithValue(ctx, txKey{}, tx), awaitKey{}, awaitCommit)
+	return context.WithValue(ctx, roundKey{}, awaitRound)
 }
 
 func (tx *recordingTx) Commit() error   { return tx.end("commit") }
 func (tx *recordingTx) Rollback() error { return tx.end("rollback") }
+func (tx *recordingTx) Continue(partitionKeys []string) {
+	_ = tx.end("continue")
+}
 
 func (tx *recordingTx) end(how string) error {
 	tx.mu.Lock()
@@ -54,13 +59,15 @@ type batchHarness struct {
 	sizes   []int // of the batches that ended, as reported
 	b       *batching
 
-	await   map[string]bool   // members that await the commit, then go on
-	awaited map[string]string // what each saw: how the batch had ended, or the error
+	await     map[string]bool          // members that await the commit, then go on
+	awaited   map[string]string        // what each saw: how the batch had ended, or the error
+	failLater map[string]bool          // members that fail after they awaited the commit
+	slow      map[string]time.Duration // how long a member's call after the commit takes
 }
 
 func newBatchHarness(linger time.Duration, events ...string) *batchHarness {
 	h := &batchHarness{release: make(chan struct{}), started: make(chan struct{}, 100), fail: map[string]bool{},
-		await: map[string]bool{}, awaited: map[string]string{}}
+		await: map[string]bool{}, awaited: map[string]string{}, failLater: map[string]bool{}, slow: map[string]time.Duration{}}
 	h.b = newBatching(func(context.Context, []string) (BatchTransaction, error) {
 		tx := &recordingTx{mu: &h.mu, ended: &h.ended}
 		return tx, nil
@@ -104,6 +111,17 @@ func (h *batchHarness) handler(msg *message.Message) ([]*message.Message, error)
 		return nil, err
 	}
 	h.awaited[msg.UUID] = strings.Join(h.ended, ",")
+	h.ended = append(h.ended, "called "+msg.UUID) // the gateway, after the commit
+	slow := h.slow[msg.UUID]
+	h.mu.Unlock()
+	time.Sleep(slow)
+	if h.failLater[msg.UUID] {
+		h.mu.Lock()
+		return nil, errors.New("gateway down")
+	}
+	msg.Context().Value(roundKey{}).(func())() // its first write in the second round
+	h.mu.Lock()
+	h.ended = append(h.ended, "wrote "+msg.UUID)
 	return nil, nil
 }
 
@@ -223,8 +241,8 @@ func TestAMemberThatAwaitsTheCommitGoesOnOnceTheBatchCommitted(t *testing.T) {
 	if len(h.batched) != 1 || len(h.batched[0]) != 2 {
 		t.Fatalf("batches %v, want m2 and m3 in one", h.batched)
 	}
-	if got := h.awaited["m2"]; got != "commit" {
-		t.Errorf("m2 went on when the batches had ended %q, want after the commit", got)
+	if got := h.awaited["m2"]; got != "commit,continue" {
+		t.Errorf("m2 went on when the batches had ended %q, want after the commit, in a second round", got)
 	}
 	if len(h.alone) != 1 {
 		t.Errorf("alone: %v, want only m1", h.alone)
@@ -242,5 +260,71 @@ func TestAMemberThatAwaitsTheCommitGoesOnOnceTheBatchCommitted(t *testing.T) {
 	}
 	if len(h.alone) != 3 {
 		t.Errorf("alone: %v, want every message (m2 and m3 again, after the rollback)", h.alone)
+	}
+}
+
+// TestMembersThatAwaitedTheCommitShareASecondRound: m2 and m3 await the
+// batch's commit (charges' intents), call the gateway, then write (the
+// answers): in one more transaction, which begins only once both calls
+// returned (m3's is slow) and commits once both have ended. m1 ran alone
+// before.
+func TestMembersThatAwaitedTheCommitShareASecondRound(t *testing.T) {
+	h := newBatchHarness(0)
+	h.await["m2"], h.await["m3"] = true, true
+	h.slow["m3"] = 50 * time.Millisecond
+	h.handle(t, "m1", "m2", "m3", "m4")
+	if len(h.batched) != 1 || len(h.batched[0]) != 3 {
+		t.Fatalf("batches %v, want m2, m3 and m4 in one", h.batched)
+	}
+	want := map[string]bool{
+		"commit,continue,called m2,called m3,wrote m2,wrote m3,commit": true, "commit,continue,called m3,called m2,wrote m2,wrote m3,commit": true,
+		"commit,continue,called m2,called m3,wrote m3,wrote m2,commit": true, "commit,continue,called m3,called m2,wrote m3,wrote m2,commit": true,
+	}
+	if got := strings.Join(h.ended, ","); !want[got] {
+		t.Errorf("the batch went %q, want its commit, both calls, then both answers in a second round, and its commit", got)
+	}
+	if len(h.alone) != 1 {
+		t.Errorf("alone: %v, want only m1", h.alone)
+	}
+	if len(h.sizes) != 1 || h.sizes[0] != 3 {
+		t.Errorf("batches reported as ended: %v, want one of 3 (the second round is not another batch)", h.sizes)
+	}
+}
+
+// TestAMemberThatFailsInTheSecondRoundRunsAloneAndTheOthersCommit: what
+// m3 wrote after the commit is committed, as it would be alone; m2, whose
+// gateway failed, runs again alone.
+func TestAMemberThatFailsInTheSecondRoundRunsAloneAndTheOthersCommit(t *testing.T) {
+	h := newBatchHarness(0)
+	h.await["m2"], h.await["m3"] = true, true
+	h.failLater["m2"] = true
+	run := h.b.middleware(h.handler)
+	var wg sync.WaitGroup
+	errs := make(map[string]error)
+	var mu sync.Mutex
+	for i, id := range []string{"m1", "m2", "m3"} {
+		wg.Go(func() {
+			_, err := run(message.NewMessage(id, nil))
+			mu.Lock()
+			errs[id] = err
+			mu.Unlock()
+		})
+		if i == 0 {
+			<-h.started
+		}
+		for h.waiting() < i {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(h.release)
+	wg.Wait()
+	if got := h.ended[len(h.ended)-1]; got != "commit" || !strings.Contains(strings.Join(h.ended, ","), "wrote m3") {
+		t.Errorf("the batch went %v, want m3's answer in a committed second round", h.ended)
+	}
+	if len(h.alone) != 2 || h.alone[1] != "m2" {
+		t.Errorf("alone: %v, want m1, then m2 again after its failure", h.alone)
+	}
+	if errs["m2"] != nil || errs["m3"] != nil {
+		t.Errorf("errors: %v, want m2 done alone and m3 in the batch", errs)
 	}
 }

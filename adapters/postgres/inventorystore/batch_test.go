@@ -52,7 +52,7 @@ func TestABatchOfReservationsWritesOnceForAll(t *testing.T) {
 			return err
 		}
 		for _, r := range rs {
-			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx, nil), command.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
+			status, err := a.Commands.ReserveStock.Handle(b.Join(ctx, nil, nil), command.ReserveStock{Message: r.key, OrderID: r.order, Lines: r.lines})
 			if err != nil || status != domain.StatusHeld {
 				return errors.Join(err, b.Rollback())
 			}

@@ -33,7 +33,7 @@ func TestABatchOfOpenedPaymentsWritesOnceForAll(t *testing.T) {
 			key := inbox.Key{Consumer: "payment", MessageID: uuid.NewString(), OrderKey: order, Order: order, Version: 1}
 			p, err := domain.Open(order, 100, "EUR")
 			if err == nil {
-				err = repo.Add(b.Join(ctx, nil), key, p)
+				err = repo.Add(b.Join(ctx, nil, nil), key, p)
 			}
 			if err != nil {
 				return errors.Join(err, b.Rollback())

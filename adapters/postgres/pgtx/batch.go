@@ -25,10 +25,20 @@ var ErrBatchFailed = errors.New("an earlier unit of work of the batch failed")
 // first that fails fails the batch: it can only roll back, and its
 // members are done again one by one, each in its own transaction
 // (docs/saga.md, "Batches").
+//
+// Once committed, a batch may go on (Continue) in a second transaction
+// that the members that awaited the commit share for what they write
+// after it.
 type Batch struct {
-	db *sql.DB
-	tx *sql.Tx
+	db    *sql.DB
+	first []func(uow *UnitOfWork) error
+	tx    *sql.Tx // nil in a continued batch until its first unit of work
 	*transaction
+
+	// turn lets one unit of work at a time use the transaction: in a
+	// continued batch, the members run theirs at the same time.
+	turn  sync.Mutex
+	round atomic.Int32 // 0, then 1 once continued
 
 	mu     sync.Mutex
 	failed error
@@ -37,11 +47,15 @@ type Batch struct {
 type batchKey struct{}
 
 // member is one member's place in a batch: the units of work started with
-// its context run on the batch's transaction until it leaves (AwaitCommit).
+// its context run on the batch's transaction until it leaves (AwaitCommit),
+// and, in a continued batch, again in the second round.
 type member struct {
 	batch       *Batch
 	awaitCommit func() error
+	awaitRound  func()
 	left        atomic.Bool
+	round       int32 // the batch's round the member is in
+	arrived     bool  // at its first unit of work of the second round
 }
 
 // Begin starts a batch's transaction on db, and runs first, on it, the
@@ -54,22 +68,49 @@ func Begin(ctx context.Context, db *sql.DB, partitionKeys []string, first ...fun
 	if err != nil {
 		return nil, fmt.Errorf("begin batch transaction: %w", err)
 	}
-	b := &Batch{db: db, tx: tx, transaction: &transaction{batched: true, partitionKeys: partitionKeys}}
-	for _, fn := range first {
-		if err := b.do(nil, fn); err != nil {
-			return nil, errors.Join(err, b.Rollback())
-		}
+	b := &Batch{db: db, first: first, tx: tx, transaction: &transaction{batched: true, partitionKeys: partitionKeys}}
+	if err := b.runFirst(); err != nil {
+		return nil, errors.Join(err, b.Rollback())
 	}
 	return b, nil
+}
+
+func (b *Batch) runFirst() error {
+	for _, fn := range b.first {
+		if err := fn(&UnitOfWork{Tx: b.tx, transaction: b.transaction}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Continue readies a committed batch for its second and last round: the
+// members that awaited its commit (AwaitCommit) go on in a transaction
+// they share, so that what they write after the commit (a charge's answer,
+// after the gateway's call) commits once for all of them, with the next
+// Commit. partitionKeys are their orders. The transaction begins, with
+// Begin's first units of work, at the round's first unit of work; a round
+// without one commits nothing.
+func (b *Batch) Continue(partitionKeys []string) {
+	b.turn.Lock()
+	defer b.turn.Unlock()
+	b.mu.Lock()
+	b.failed = nil
+	b.mu.Unlock()
+	b.tx, b.transaction = nil, &transaction{batched: true, partitionKeys: partitionKeys}
+	b.round.Store(1)
 }
 
 // Join returns ctx with the batch in it: the units of work started with
 // it on the batch's database run on the batch's transaction. awaitCommit
 // ends the member's part in the batch and waits for the batch to end,
 // returning its commit's error (AwaitCommit); nil for a member that never
-// waits.
-func (b *Batch) Join(ctx context.Context, awaitCommit func() error) context.Context {
-	return context.WithValue(ctx, batchKey{}, &member{batch: b, awaitCommit: awaitCommit})
+// waits. awaitRound waits, before the member's first unit of work of a
+// continued batch's second round, until that round may begin: once every
+// member in it has come to its first unit of work or ended, so that the
+// round's transaction is never open while a member calls another system.
+func (b *Batch) Join(ctx context.Context, awaitCommit func() error, awaitRound func()) context.Context {
+	return context.WithValue(ctx, batchKey{}, &member{batch: b, awaitCommit: awaitCommit, awaitRound: awaitRound})
 }
 
 // AwaitCommit returns once what was written with ctx has committed: at
@@ -89,6 +130,10 @@ func AwaitCommit(ctx context.Context) error {
 	if err := m.awaitCommit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBatchRolledBack, err) //nolint:errorlint // another member's error, as text only
 	}
+	if round := m.batch.round.Load(); round > m.round {
+		m.round = round // continued: the member's next units of work run in its second round
+		m.left.Store(false)
+	}
 	return nil
 }
 
@@ -96,11 +141,16 @@ func AwaitCommit(ctx context.Context) error {
 // its members' after-commit hooks; a failed batch, or a failed gathered
 // write, rolls back instead and returns the failure.
 func (b *Batch) Commit() error {
+	b.turn.Lock()
+	defer b.turn.Unlock()
+	if b.tx == nil {
+		return b.Err() // a continued batch whose round wrote nothing
+	}
 	if err := b.Err(); err != nil {
-		return errors.Join(err, b.Rollback())
+		return errors.Join(err, b.rollback())
 	}
 	if err := b.flush(); err != nil {
-		return errors.Join(err, b.Rollback())
+		return errors.Join(err, b.rollback())
 	}
 	if err := b.tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
@@ -113,6 +163,15 @@ func (b *Batch) Commit() error {
 
 // Rollback ends the batch with nothing written.
 func (b *Batch) Rollback() error {
+	b.turn.Lock()
+	defer b.turn.Unlock()
+	return b.rollback()
+}
+
+func (b *Batch) rollback() error {
+	if b.tx == nil {
+		return nil
+	}
 	if err := b.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("roll back batch: %w", err)
 	}
@@ -126,11 +185,16 @@ func (b *Batch) Err() error {
 	return b.failed
 }
 
-func (b *Batch) do(stmts *Statements, fn func(uow *UnitOfWork) error) error {
+func (b *Batch) do(ctx context.Context, stmts *Statements, fn func(uow *UnitOfWork) error) error {
+	b.turn.Lock()
+	defer b.turn.Unlock()
 	if err := b.Err(); err != nil {
 		return ErrBatchFailed
 	}
-	err := fn(&UnitOfWork{Tx: b.tx, stmts: stmts, transaction: b.transaction})
+	err := b.beginRound(ctx)
+	if err == nil {
+		err = fn(&UnitOfWork{Tx: b.tx, stmts: stmts, transaction: b.transaction})
+	}
 	if err != nil {
 		b.mu.Lock()
 		b.failed = err
@@ -139,11 +203,36 @@ func (b *Batch) do(stmts *Statements, fn func(uow *UnitOfWork) error) error {
 	return err
 }
 
-// batchOf is the batch ctx carries for db, or nil.
-func batchOf(ctx context.Context, db *sql.DB) *Batch {
+// beginRound begins a continued batch's transaction, once.
+func (b *Batch) beginRound(ctx context.Context) error {
+	if b.tx != nil {
+		return nil
+	}
+	tx, err := b.db.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return fmt.Errorf("begin the batch's second transaction: %w", err)
+	}
+	b.tx = tx
+	return b.runFirst()
+}
+
+// memberOf is the batch membership ctx carries for db, or nil.
+func memberOf(ctx context.Context, db *sql.DB) *member {
 	m, _ := ctx.Value(batchKey{}).(*member)
 	if m == nil || m.left.Load() || m.batch.db != db {
 		return nil
 	}
-	return m.batch
+	return m
+}
+
+// do runs fn on the member's batch; the first of a second round waits
+// until the round begins.
+func (m *member) do(ctx context.Context, stmts *Statements, fn func(uow *UnitOfWork) error) error {
+	if m.round > 0 && !m.arrived {
+		m.arrived = true
+		if m.awaitRound != nil {
+			m.awaitRound()
+		}
+	}
+	return m.batch.do(ctx, stmts, fn)
 }

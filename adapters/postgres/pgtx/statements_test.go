@@ -118,6 +118,9 @@ func TestPreparedStatementsKeepTheTransactionsSemantics(t *testing.T) {
 		}
 		rows = append(rows, n)
 	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if len(rows) != 1 || rows[0] != 1 {
 		t.Errorf("rows %v, want [1]", rows)
 	}

@@ -110,8 +110,8 @@ func Do(ctx context.Context, db *sql.DB, fn func(uow *UnitOfWork) error) error {
 }
 
 func run(ctx context.Context, db *sql.DB, stmts *Statements, fn func(uow *UnitOfWork) error) error {
-	if b := batchOf(ctx, db); b != nil {
-		return b.do(stmts, fn)
+	if m := memberOf(ctx, db); m != nil {
+		return m.do(ctx, stmts, fn)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

@@ -33,7 +33,8 @@ import (
 // that found the payment still due would void it while money moved); a
 // gateway that fails once, after its batch committed, costs its order a
 // retry alone and no second charge. The backlog delivered again charges
-// nothing more.
+// nothing more. The answers of a batch's charges are recorded in one more
+// transaction.
 func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *testing.T) {
 	t.Parallel()
 	db, brokers := testenv.DB(t), testenv.Kafka(t)
@@ -83,6 +84,13 @@ func TestChargesRunInBatchesAndCallTheGatewayOnlyOnceTheirIntentCommitted(t *tes
 	t.Logf("%d charges' intents in %d transactions", orders, intents)
 	if intents > orders*2/3 {
 		t.Errorf("%d charges' intents took %d transactions: they were not batched", orders, intents)
+	}
+	// The answers too: a batch's charges, once their gateway calls
+	// returned, record them in one more transaction of the batch's.
+	answers := count(t, db, `SELECT count(DISTINCT xmin::text) FROM payments WHERE status = 'captured'`)
+	t.Logf("%d charges' answers in %d transactions", orders, answers)
+	if answers > orders*2/3 {
+		t.Errorf("%d charges' answers took %d transactions: they were not batched", orders, answers)
 	}
 	if got := count(t, db, `SELECT count(*) FROM payment_gateway_ledger WHERE kind = 'charge' AND amount = 1299`); got != orders {
 		t.Errorf("charges of 1299 in the gateway's ledger: %d, want %d", got, orders)
