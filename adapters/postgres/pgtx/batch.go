@@ -37,8 +37,8 @@ type Batch struct {
 
 	// turn lets one unit of work at a time use the transaction: in a
 	// continued batch, the members run theirs at the same time.
-	turn  sync.Mutex
-	round atomic.Int32 // 0, then 1 once continued
+	turn      sync.Mutex
+	continued atomic.Bool // in its second round
 
 	mu     sync.Mutex
 	failed error
@@ -54,8 +54,8 @@ type member struct {
 	awaitCommit func() error
 	awaitRound  func()
 	left        atomic.Bool
-	round       int32 // the batch's round the member is in
-	arrived     bool  // at its first unit of work of the second round
+	second      bool // in the batch's second round
+	arrived     bool // at its first unit of work of the second round
 }
 
 // Begin starts a batch's transaction on db, and runs first, on it, the
@@ -98,7 +98,7 @@ func (b *Batch) Continue(partitionKeys []string) {
 	b.failed = nil
 	b.mu.Unlock()
 	b.tx, b.transaction = nil, &transaction{batched: true, partitionKeys: partitionKeys}
-	b.round.Store(1)
+	b.continued.Store(true)
 }
 
 // Join returns ctx with the batch in it: the units of work started with
@@ -130,8 +130,8 @@ func AwaitCommit(ctx context.Context) error {
 	if err := m.awaitCommit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBatchRolledBack, err) //nolint:errorlint // another member's error, as text only
 	}
-	if round := m.batch.round.Load(); round > m.round {
-		m.round = round // continued: the member's next units of work run in its second round
+	if m.batch.continued.Load() && !m.second {
+		m.second = true // the member's next units of work run in the second round
 		m.left.Store(false)
 	}
 	return nil
@@ -228,7 +228,7 @@ func memberOf(ctx context.Context, db *sql.DB) *member {
 // do runs fn on the member's batch; the first of a second round waits
 // until the round begins.
 func (m *member) do(ctx context.Context, stmts *Statements, fn func(uow *UnitOfWork) error) error {
-	if m.round > 0 && !m.arrived {
+	if m.second && !m.arrived {
 		m.arrived = true
 		if m.awaitRound != nil {
 			m.awaitRound()
