@@ -22,7 +22,11 @@ type Sent struct {
 	// Unprepared: sent with its arguments as a statement of its own,
 	// which lib/pq does in two round trips (parse and plan, then run).
 	Unprepared bool
-	InTx       bool // inside a transaction
+	// Prepared: run on a statement the connection prepared, which the
+	// server neither parses nor plans again. Neither this nor Unprepared:
+	// a simple query without arguments, parsed and planned at every run.
+	Prepared bool
+	InTx     bool // inside a transaction
 }
 
 // StatementLog is a pool on a test database that logs the statements its
@@ -240,7 +244,7 @@ func (s *logStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dr
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	s.conn.observer.Sent(Sent{Query: s.query, InTx: s.conn.inTx}, args)
+	s.conn.observer.Sent(Sent{Query: s.query, Prepared: true, InTx: s.conn.inTx}, args)
 	return e.ExecContext(ctx, args)
 }
 
@@ -249,7 +253,7 @@ func (s *logStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (d
 	if !ok {
 		return nil, errNoContextMethod
 	}
-	s.conn.observer.Sent(Sent{Query: s.query, InTx: s.conn.inTx}, args)
+	s.conn.observer.Sent(Sent{Query: s.query, Prepared: true, InTx: s.conn.inTx}, args)
 	return q.QueryContext(ctx, args)
 }
 

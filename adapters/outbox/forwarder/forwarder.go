@@ -19,6 +19,7 @@ import (
 
 	"github.com/orderflow/orders/adapters/outbox"
 	"github.com/orderflow/orders/adapters/outbox/admin"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // Forwarder moves the messages of an outbox to Kafka: one Watermill forwarder
@@ -27,6 +28,7 @@ import (
 // plus the wake-up listener and the retention.
 type Forwarder struct {
 	db     *sql.DB
+	stmts  *pgtx.Statements // the shards' own statements, prepared
 	cfg    Config
 	logger watermill.LoggerAdapter
 
@@ -49,7 +51,11 @@ func New(db *sql.DB, cfg Config, logger watermill.LoggerAdapter) (*Forwarder, er
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	f := &Forwarder{db: db, cfg: cfg, logger: logger, done: make(chan struct{})}
+	stmts, err := pgtx.NewStatements(db)
+	if err != nil {
+		return nil, err
+	}
+	f := &Forwarder{db: db, stmts: stmts, cfg: cfg, logger: logger, done: make(chan struct{})}
 	for _, topic := range cfg.Outbox.SQLTopics() {
 		if err := f.addShard(topic); err != nil {
 			return nil, err
@@ -77,7 +83,7 @@ func (f *Forwarder) addShard(topic string) error {
 		pipe.renew = f.cfg.PublisherPerShard
 		f.owned = append(f.owned, pipe)
 	}
-	backoff := newBackoffManager(f.db, topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, lease, f.logger)
+	backoff := newBackoffManager(f.stmts.In(nil), topic, f.cfg.ConsumerGroup, f.cfg.IdlePollInterval, f.done, lease, f.logger)
 	backoff.publishFailure = pipe.takeFailure
 	backoff.retryMin, backoff.retryMax = f.cfg.RetryMin, f.cfg.RetryMax
 	backoff.batchSize = f.cfg.BatchSize
@@ -89,7 +95,7 @@ func (f *Forwarder) addShard(topic string) error {
 	// debug level; quiet keeps their info and errors only.
 	quietLogger := quiet(f.logger)
 	held := &holds{outbox: f.cfg.Outbox.Name, topic: topic}
-	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, topic, f.cfg.ConsumerGroup, lease, held), watermillsql.SubscriberConfig{
+	subscriber, err := watermillsql.NewSubscriber(newLockingBeginner(f.db, f.stmts, topic, f.cfg.ConsumerGroup, lease, held), watermillsql.SubscriberConfig{
 		ConsumerGroup:  f.cfg.ConsumerGroup,
 		AckDeadline:    &ackDeadline,
 		PollInterval:   f.cfg.IdlePollInterval,
@@ -161,7 +167,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		})
 	}
 	watcher := &stallWatcher{
-		db: f.db, outbox: f.cfg.Outbox.Name, group: f.cfg.ConsumerGroup, topics: f.cfg.Outbox.SQLTopics(),
+		db: f.stmts.In(nil), outbox: f.cfg.Outbox.Name, group: f.cfg.ConsumerGroup, topics: f.cfg.Outbox.SQLTopics(),
 		after: f.cfg.StallAfter, logger: f.logger,
 	}
 	if f.cfg.Metrics != nil {
@@ -189,5 +195,5 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	for _, p := range f.owned {
 		err = errors.Join(err, p.closeProducer())
 	}
-	return err
+	return errors.Join(err, f.stmts.Close())
 }

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/lib/pq"
-
 	"github.com/orderflow/orders/adapters/outbox"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // holds knows, for the batch a shard is forwarding, which orders
@@ -32,12 +31,28 @@ type holds struct {
 	keys map[string]struct{}
 }
 
-// openKeysQuery reads the shard's held orders. It has no parameters, so it
-// travels with the lock in one round trip (see lockingBeginner).
-func (h *holds) openKeysQuery() string {
-	return `SELECT DISTINCT partition_key FROM outbox_dead_letters
-		WHERE outbox = ` + pq.QuoteLiteral(h.outbox) + ` AND sql_topic = ` + pq.QuoteLiteral(h.topic) + `
-			AND status IN ('dead', 'held') AND partition_key IS NOT NULL`
+// openKeysQuery reads the shard's held orders (see lockingBeginner).
+const openKeysQuery = `SELECT DISTINCT partition_key FROM outbox_dead_letters
+	WHERE outbox = $1 AND sql_topic = $2 AND status IN ('dead', 'held') AND partition_key IS NOT NULL`
+
+// read reads the shard's held orders with q.
+func (h *holds) read(ctx context.Context, q pgtx.Prepared) (keys map[string]struct{}, err error) {
+	rows, err := q.QueryContext(ctx, openKeysQuery, h.outbox, h.topic)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, err
+		}
+		if keys == nil {
+			keys = map[string]struct{}{}
+		}
+		keys[key] = struct{}{}
+	}
+	return keys, rows.Err()
 }
 
 // begin records the held orders read in tx.
@@ -82,26 +97,6 @@ func (h *holds) add(tx *sql.Tx, key string) {
 		}
 		h.keys[key] = struct{}{}
 	}
-}
-
-// readOpenKeys reads the rest of the lock's round trip: the result set of
-// openKeysQuery.
-func readOpenKeys(rows *sql.Rows) (map[string]struct{}, error) {
-	if !rows.NextResultSet() {
-		return nil, errors.Join(errors.New("outbox: no held orders in the lock's answer"), rows.Err())
-	}
-	var keys map[string]struct{}
-	for rows.Next() {
-		var key string
-		if err := rows.Scan(&key); err != nil {
-			return nil, err
-		}
-		if keys == nil {
-			keys = map[string]struct{}{}
-		}
-		keys[key] = struct{}{}
-	}
-	return keys, rows.Err()
 }
 
 // partitionKeyOf reads the order of a stored envelope, as far as it can:

@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/orderflow/orders/adapters/outbox/internal/shard"
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // errShardBusy is returned, instead of a transaction, when another
@@ -22,11 +23,15 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // elsewhere). The same statement stores the shard's read barrier, bounds
 // the session of a frozen or cut-off forwarder, turns the pool's lock_timeout
 // (DATABASE_LOCK_TIMEOUT) off, turns sequential scans off,
-// reads the shard's held orders and checks that the position can be
-// recorded. Why each: docs/forwarder.md, "Shape" (Leases, A frozen or
-// cut-off forwarder), "Writers and the barrier", "Dead letters", "Guarantees".
+// and checks that the position can be recorded; the next reads the
+// shard's held orders. Both run prepared (stmts): as simple queries the
+// server parsed and planned them in every cycle, and planning the lock
+// cost more than running it. Why each: docs/forwarder.md, "Shape" (Leases,
+// A frozen or cut-off forwarder), "Writers and the barrier", "Dead
+// letters", "Guarantees".
 type lockingBeginner struct {
 	*sql.DB
+	stmts   *pgtx.Statements
 	lock    string
 	offsets string
 	lease   *lease
@@ -39,20 +44,20 @@ var errCannotRecordPosition = errors.New("the forwarder cannot record its positi
 
 var _ watermillsql.Beginner = lockingBeginner{}
 
-func newLockingBeginner(db *sql.DB, topic, consumerGroup string, t *lease, h *holds) lockingBeginner {
+func newLockingBeginner(db *sql.DB, stmts *pgtx.Statements, topic, consumerGroup string, t *lease, h *holds) lockingBeginner {
 	// The barrier is computed in this statement, once the lease is ours:
 	// the select that follows takes its snapshot after it, as the
 	// barrier's argument requires (shard.BarrierQuery), at no extra round
 	// trip.
 	ms := t.timeout.Milliseconds()
-	return lockingBeginner{DB: db, lease: t, holds: h, offsets: shard.OffsetsTable(topic), lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END,
+	return lockingBeginner{DB: db, stmts: stmts, lease: t, holds: h, offsets: shard.OffsetsTable(topic), lock: fmt.Sprintf(`SELECT CASE WHEN pg_try_advisory_xact_lock(%d) THEN %s IS NOT NULL ELSE false END,
 			current_setting('transaction_read_only') = 'off' AND has_table_privilege(%s, 'UPDATE')
 		FROM (SELECT set_config('idle_in_transaction_session_timeout', '%d', true),
 			set_config('statement_timeout', '%d', true),
 			set_config('tcp_user_timeout', '%d', true),
 			set_config('enable_seqscan', 'off', true),
-			set_config('lock_timeout', '0', true)) AS session; %s`,
-		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), pq.QuoteLiteral(shard.OffsetsTable(topic)), ms, ms, ms, h.openKeysQuery())}
+			set_config('lock_timeout', '0', true)) AS session`,
+		shard.LockKey(topic, consumerGroup), shard.BarrierQuery(topic, consumerGroup), pq.QuoteLiteral(shard.OffsetsTable(topic)), ms, ms, ms)}
 }
 
 func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -64,8 +69,9 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		// watermillsql_test.go.
 		return tx, err
 	}
-	locked, writable, keys, err := lockAndReadHolds(ctx, tx, b.lock)
-	if err != nil {
+	q := b.stmts.In(tx)
+	var locked, writable bool
+	if err := q.QueryRowContext(ctx, b.lock).Scan(&locked, &writable); err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("take outbox shard lock: %w", err)
 	}
@@ -77,22 +83,14 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		_ = tx.Rollback()
 		return nil, errShardBusy
 	}
+	// The held orders are read in a statement of their own, after the
+	// lock: its snapshot then has the letters of the lease's last holder.
+	keys, err := b.holds.read(ctx, q)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("read the outbox shard's held orders: %w", err)
+	}
 	b.lease.begun(tx)
 	b.holds.begin(tx, keys)
 	return tx, nil
-}
-
-func lockAndReadHolds(ctx context.Context, tx *sql.Tx, query string) (locked, writable bool, keys map[string]struct{}, err error) {
-	rows, err := tx.QueryContext(ctx, query)
-	if err != nil {
-		return false, false, nil, err
-	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-	for rows.Next() { // one row; lib/pq finds the next result set after it
-		if err := rows.Scan(&locked, &writable); err != nil {
-			return false, false, nil, err
-		}
-	}
-	keys, err = readOpenKeys(rows)
-	return locked, writable, keys, err
 }

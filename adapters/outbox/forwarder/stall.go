@@ -26,7 +26,7 @@ var stallReasons = []string{stallMissing, stallAhead, stallNoProgress}
 // whose position a restore left ahead of the transaction IDs. Every
 // instance watches, the standby too; each reports what it sees.
 type stallWatcher struct {
-	db     *sql.DB
+	db     shard.QueryRower // the forwarder's prepared statements
 	outbox string
 	group  string
 	topics []string

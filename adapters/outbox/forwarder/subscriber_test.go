@@ -11,6 +11,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	watermillsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // testSubscriber reads SQL topics laid out for schemaAdapter, for the
@@ -24,6 +26,7 @@ type testSubscriber struct {
 
 	mu     sync.Mutex
 	subs   []*watermillsql.Subscriber
+	stmts  *pgtx.Statements // the leases' prepared statements
 	closed bool
 
 	// watermill-sql v3.1.0's Close can return before the channel its
@@ -60,7 +63,14 @@ func (s *testSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 	if s.closed {
 		return nil, watermillsql.ErrSubscriberClosed
 	}
-	sub, err := watermillsql.NewSubscriber(newLockingBeginner(s.db, topic, s.config.ConsumerGroup, newLease(10*time.Minute), &holds{outbox: "test", topic: topic}), s.config, s.logger)
+	if s.stmts == nil {
+		stmts, err := pgtx.NewStatements(s.db)
+		if err != nil {
+			return nil, err
+		}
+		s.stmts = stmts
+	}
+	sub, err := watermillsql.NewSubscriber(newLockingBeginner(s.db, s.stmts, topic, s.config.ConsumerGroup, newLease(10*time.Minute), &holds{outbox: "test", topic: topic}), s.config, s.logger)
 	if err != nil {
 		return nil, fmt.Errorf("subscriber of %s: %w", topic, err)
 	}
@@ -110,5 +120,8 @@ func (s *testSubscriber) Close() error {
 		errs = append(errs, sub.Close())
 	}
 	s.forwarding.Wait()
+	if s.stmts != nil {
+		errs = append(errs, s.stmts.Close())
+	}
 	return errors.Join(errs...)
 }

@@ -64,11 +64,7 @@ func (u *UnitOfWork) statement(ctx context.Context, query string) *sql.Stmt {
 	if u.stmts == nil {
 		return nil
 	}
-	stmt := u.stmts.statement(ctx, query)
-	if stmt == nil {
-		return nil
-	}
-	return u.Tx.StmtContext(ctx, stmt)
+	return u.stmts.In(u.Tx).statement(ctx, query)
 }
 
 // Once reports whether key is new to this unit of work, and records it: a
