@@ -129,7 +129,7 @@ func (f *Forwarder) addShard(topic string) error {
 // Wake makes the given shards look for new messages now, every shard when
 // none is given: the in-process wake-up, for a writer in the same process.
 // Waking only the shards written matters: a shard woken for nothing runs
-// an empty cycle of five statements.
+// an empty cycle of six statements.
 func (f *Forwarder) Wake(shards ...int) {
 	if len(shards) == 0 {
 		for _, b := range f.backoffs {
