@@ -29,22 +29,24 @@ type asyncPublisher interface {
 // It hands each message to the producer and returns at once; the batch's
 // ack query waits for the broker (barrier) and fails if a record failed,
 // so the position only moves over acknowledged rows. Two messages of one
-// partition key are never in flight together, and after a failure nothing
-// more of the batch is sent; the batch read again goes one message at a
-// time (sequential mode). Why: docs/forwarder.md, "Shape" (Sending, Order
-// within a shard).
+// partition key are never in flight together: a later one waits in its
+// key's queue, sent when the broker acknowledged the earlier, while the
+// other keys' messages go on. After a failure nothing more of the batch
+// is sent; the batch read again goes one message at a time (sequential
+// mode). Why: docs/forwarder.md, "Shape" (Sending, Order within a shard).
 type pipeline struct {
 	out   message.Publisher
 	async asyncPublisher // out, if it can send asynchronously
 	obs   observer
 
 	mu         sync.Mutex
-	answers    *sync.Cond // signalled when a record in flight is answered
-	inFlight   int
-	keys       map[string]int // partition keys in flight
-	failure    error          // first failure since the last barrier
-	sequential bool           // one message at a time, until a batch is acked
-	lastFail   error          // the failure the last barrier reported, for the backoff manager
+	answers    *sync.Cond                // signalled when a record in flight is answered
+	inFlight   int                       // records sent and not answered, and records queued
+	keys       map[string]int            // partition keys in flight or queued, with their count
+	queued     map[string][]queuedRecord // per key, records waiting for the key's record in flight
+	failure    error                     // first failure since the last barrier
+	sequential bool                      // one message at a time, until a batch is acked
+	lastFail   error                     // the failure the last barrier reported, for the backoff manager
 
 	// answerTimeout, when set, is how long records may wait without any answer
 	// before the producer is given up as silent (see abandon); answered
@@ -64,7 +66,7 @@ type pipeline struct {
 }
 
 func newPipeline(out message.Publisher, obs observer) *pipeline {
-	p := &pipeline{obs: obs, keys: map[string]int{}}
+	p := &pipeline{obs: obs, keys: map[string]int{}, queued: map[string][]queuedRecord{}}
 	p.use(out)
 	p.answers = sync.NewCond(&p.mu)
 	return p
@@ -111,14 +113,6 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 	}
 	key := msg.Metadata.Get(outbox.MetadataPartitionKey)
 	gen := p.gen
-	for !p.batchFailed() && key != "" && p.keys[key] > 0 {
-		if !p.waitAnswer() { // the order's previous event is still in flight
-			p.abandon()
-		}
-	}
-	// After a wait, the subscriber may have given up on msg (its ack
-	// deadline) and the producer been given up: the order's earlier event
-	// is then unanswered, and msg must wait for the batch read again.
 	if !p.maySend(gen, msg) {
 		// The batch fails at its barrier and is read again; send nothing
 		// more of it, so no later event overtakes the failed one.
@@ -131,31 +125,100 @@ func (p *pipeline) publish(topic string, msg *message.Message) error {
 	p.inFlight++
 	if key != "" {
 		p.keys[key]++
+		if p.keys[key] > 1 { // the order's previous event is still in flight
+			p.queued[key] = append(p.queued[key], queuedRecord{topic: topic, msg: msg, created: created})
+			p.mu.Unlock()
+			return nil
+		}
 	}
 	async := p.async
 	p.mu.Unlock()
-
-	start := time.Now()
-	end := startForward(topic, msg)
-	err := async.PublishAsync(topic, msg, func(err error) {
-		end(err)
-		p.recordAnswer(gen, key, err)
-		if err == nil {
-			p.obs.acked(start, created)
-		}
-	})
-	if err != nil {
-		end(err)
-		p.recordAnswer(gen, key, nil)
+	if err := p.send(async, gen, key, queuedRecord{topic: topic, msg: msg, created: created}); err != nil {
+		p.recordAnswer(gen, key, nil, false)
 		return err // not sent: the shard handler retries it in place
 	}
 	return nil
 }
 
+// queuedRecord is a message waiting for its key's record in flight.
+type queuedRecord struct {
+	topic   string
+	msg     *message.Message
+	created time.Time
+}
+
+// send hands r to async; the broker's answer comes to recordAnswer.
+func (p *pipeline) send(async asyncPublisher, gen uint64, key string, r queuedRecord) error {
+	start := time.Now()
+	end := startForward(r.topic, r.msg)
+	err := async.PublishAsync(r.topic, r.msg, func(err error) {
+		end(err)
+		p.recordAnswer(gen, key, err, true)
+		if err == nil {
+			p.obs.acked(start, r.created)
+		}
+	})
+	if err != nil {
+		end(err)
+	}
+	return err
+}
+
+// sendNext sends the next queued record of key, whose record in flight
+// was acknowledged, unless the batch failed since: then it drops the key's
+// queue (the batch is read again). It runs on a goroutine of its own, not
+// on the producer's, which must not wait for its own input.
+func (p *pipeline) sendNext(gen uint64, key string) {
+	p.mu.Lock()
+	q := p.queued[key]
+	if gen != p.gen || len(q) == 0 {
+		p.mu.Unlock()
+		return // the producer was given up (abandon), and its queues with it
+	}
+	if p.batchFailed() || (p.lost != nil && p.lost()) {
+		if p.failure == nil {
+			p.failure = errLeaseLost
+		}
+		p.settle(key, len(q))
+		p.mu.Unlock()
+		return
+	}
+	r := q[0]
+	if len(q) == 1 {
+		delete(p.queued, key)
+	} else {
+		p.queued[key] = q[1:]
+	}
+	async := p.async
+	p.mu.Unlock()
+	if err := p.send(async, gen, key, r); err != nil {
+		p.mu.Lock()
+		if gen == p.gen && p.failure == nil {
+			p.failure = err // the batch read again sends r synchronously
+		}
+		p.mu.Unlock()
+		p.recordAnswer(gen, key, nil, true)
+	}
+}
+
+// settle forgets n records of key, p.mu held: the rest of its queue,
+// dropped after a failure.
+func (p *pipeline) settle(key string, n int) {
+	delete(p.queued, key)
+	p.inFlight -= n
+	if p.keys[key] -= n; p.keys[key] <= 0 {
+		delete(p.keys, key)
+	}
+	p.answers.Broadcast()
+}
+
 // batchFailed reports a failure since the last barrier; p.mu is held.
 func (p *pipeline) batchFailed() bool { return p.failure != nil }
 
-func (p *pipeline) recordAnswer(gen uint64, key string, err error) {
+// recordAnswer counts the answer to key's record; next says whether the
+// key's queued record may go now (not after a send that failed before
+// reaching the producer, which the shard handler retries in place).
+func (p *pipeline) recordAnswer(gen uint64, key string, err error, next bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if gen != p.gen {
@@ -170,6 +233,9 @@ func (p *pipeline) recordAnswer(gen uint64, key string, err error) {
 	}
 	if err != nil && p.failure == nil {
 		p.failure = err
+	}
+	if next && len(p.queued[key]) > 0 {
+		go p.sendNext(gen, key)
 	}
 	p.answers.Broadcast()
 }

@@ -2,6 +2,7 @@ package forwarder
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -65,60 +66,62 @@ func keyed(uuid, key string) *message.Message {
 	return msg
 }
 
-// publishInBackground publishes msg and returns a channel closed when
-// Publish returned.
-func publishInBackground(t *testing.T, p *pipeline, msg *message.Message) <-chan struct{} {
+// sentEventually waits until the broker got n records and returns them.
+func sentEventually(t *testing.T, b *fakeBroker, n int) []string {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := p.Publish("topic", msg); err != nil {
-			t.Errorf("publish %s: %v", msg.UUID, err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := b.sentUUIDs()
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
 		}
-	}()
-	return done
-}
-
-func blocked(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return false
-	case <-time.After(50 * time.Millisecond):
-		return true
+		time.Sleep(time.Millisecond)
 	}
 }
 
 func TestPipelineKeepsOneEventPerOrderInFlight(t *testing.T) {
 	broker := &fakeBroker{}
 	p := newPipeline(broker, observer{})
-	for _, msg := range []*message.Message{keyed("a1", "a"), keyed("b1", "b"), keyed("n1", "")} {
+	// a2 and a3 wait for a1, however long the broker takes; the other
+	// orders' events do not wait for them.
+	for _, msg := range []*message.Message{keyed("a1", "a"), keyed("b1", "b"), keyed("a2", "a"), keyed("a3", "a"), keyed("c1", "c"), keyed("n1", "")} {
 		if err := p.Publish("topic", msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// a2 waits for a1, however long the broker takes.
-	done := publishInBackground(t, p, keyed("a2", "a"))
-	if !blocked(done) {
-		t.Fatal("a2 was sent while a1 was in flight")
+	if got := sentEventually(t, broker, 4); !slices.Equal(got, []string{"a1", "b1", "c1", "n1"}) {
+		t.Fatalf("sent %v, want a1 b1 c1 n1: a2 and a3 wait for a1, nothing waits for them", got)
 	}
 	broker.answer(1, nil) // b1
-	if !blocked(done) {
-		t.Fatal("a2 was sent when b1, not a1, was acknowledged")
+	if got := sentEventually(t, broker, 5); len(got) != 4 {
+		t.Fatalf("sent %v when b1, not a1, was acknowledged", got)
 	}
 	broker.answer(0, nil) // a1
-	<-done
-	if got := broker.sentUUIDs(); len(got) != 4 || got[3] != "a2" {
-		t.Fatalf("sent %v, want a2 last", got)
+	if got := sentEventually(t, broker, 5); len(got) != 5 || got[4] != "a2" {
+		t.Fatalf("sent %v, want a2 once a1 was acknowledged", got)
+	}
+	if got := sentEventually(t, broker, 6); len(got) != 5 {
+		t.Fatalf("sent %v: a3 went while a2 was in flight", got)
 	}
 	barrierDone := make(chan error, 1)
 	go func() { barrierDone <- p.barrier() }()
+	for _, i := range []int{2, 3, 4} { // c1, n1, a2
+		select {
+		case err := <-barrierDone:
+			t.Fatalf("barrier returned (%v) with records in flight or queued", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		broker.answer(i, nil)
+	}
+	if got := sentEventually(t, broker, 6); len(got) != 6 || got[5] != "a3" {
+		t.Fatalf("sent %v, want a3 once a2 was acknowledged", got)
+	}
 	select {
 	case err := <-barrierDone:
-		t.Fatalf("barrier returned (%v) with records in flight", err)
+		t.Fatalf("barrier returned (%v) with a3 in flight", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	broker.answer(2, nil)
-	broker.answer(3, nil)
+	broker.answer(5, nil)
 	if err := <-barrierDone; err != nil {
 		t.Fatalf("barrier: %v", err)
 	}
@@ -130,18 +133,19 @@ func TestPipelineAfterAFailureSendsNothingMoreAndFailsTheBatch(t *testing.T) {
 	if err := p.Publish("topic", keyed("a1", "a")); err != nil {
 		t.Fatal(err)
 	}
-	done := publishInBackground(t, p, keyed("a2", "a"))
+	if err := p.Publish("topic", keyed("a2", "a")); err != nil { // queued behind a1
+		t.Fatal(err)
+	}
 	refused := errors.New("broker refused")
-	broker.answer(0, refused)
-	<-done // a2 returns without being sent
+	broker.answer(0, refused) // a2 is dropped, never sent
 	if err := p.Publish("topic", keyed("b1", "b")); err != nil {
 		t.Fatal(err)
 	}
-	if got := broker.sentUUIDs(); len(got) != 1 {
-		t.Fatalf("sent %v after the failure, want only a1", got)
-	}
 	if err := p.barrier(); !errors.Is(err, refused) {
 		t.Fatalf("barrier = %v, want the broker's error", err)
+	}
+	if got := broker.sentUUIDs(); len(got) != 1 {
+		t.Fatalf("sent %v after the failure, want only a1", got)
 	}
 	if err := p.takeFailure(); !errors.Is(err, refused) {
 		t.Fatalf("takeFailure = %v, want the broker's error", err)

@@ -47,6 +47,7 @@ func (p *pipeline) abandon() {
 	p.gen++
 	p.inFlight = 0
 	clear(p.keys)
+	clear(p.queued)
 	p.stale = true
 	p.answers.Broadcast()
 }
