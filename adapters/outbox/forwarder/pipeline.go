@@ -179,7 +179,7 @@ func (p *pipeline) sendNext(gen uint64, key string) {
 		if p.failure == nil {
 			p.failure = errLeaseLost
 		}
-		p.settle(key, len(q))
+		p.dropQueue(key)
 		p.mu.Unlock()
 		return
 	}
@@ -192,18 +192,13 @@ func (p *pipeline) sendNext(gen uint64, key string) {
 	async := p.async
 	p.mu.Unlock()
 	if err := p.send(async, gen, key, r); err != nil {
-		p.mu.Lock()
-		if gen == p.gen && p.failure == nil {
-			p.failure = err // the batch read again sends r synchronously
-		}
-		p.mu.Unlock()
-		p.recordAnswer(gen, key, nil, true)
+		p.recordAnswer(gen, key, err, true) // the batch read again sends r synchronously
 	}
 }
 
-// settle forgets n records of key, p.mu held: the rest of its queue,
-// dropped after a failure.
-func (p *pipeline) settle(key string, n int) {
+// dropQueue forgets key's queued records after a failure, p.mu held.
+func (p *pipeline) dropQueue(key string) {
+	n := len(p.queued[key])
 	delete(p.queued, key)
 	p.inFlight -= n
 	if p.keys[key] -= n; p.keys[key] <= 0 {
