@@ -33,7 +33,7 @@ type DeadLetterPublisher struct {
 
 // NewDeadLetterPublisher returns a DeadLetterPublisher connected to brokers.
 func NewDeadLetterPublisher(brokers []string, logger watermill.LoggerAdapter) (*DeadLetterPublisher, error) {
-	p, err := NewPublisher(brokers, logger)
+	p, err := NewPublisher(brokers, 0, logger) // a dead letter is rare and sent alone: no linger
 	if err != nil {
 		return nil, err
 	}

@@ -25,10 +25,15 @@ var ProtocolVersion = sarama.V4_1_0_0
 // producer keeps a retried send from writing a duplicate or reordering a
 // partition. Sarama allows the idempotent producer one request in flight
 // per broker connection (and one batch in flight per partition); records
-// sent while a request is in flight go together in the next one, so no
-// linger is needed. No compression: on one host the CPU is scarcer than
-// the network.
-func PublisherConfig() *sarama.Config {
+// sent while a request is in flight go together in the next one.
+//
+// linger is how long a request waits, after its first record, for more
+// (Kafka's linger.ms, Sarama's Flush.Frequency); 0 sends at once. Under
+// load a few milliseconds put several records in each request instead of
+// one or two, which saves the broker and the consumers' fetches more CPU
+// than the wait costs (docs/benchmarks.md). No compression: on one host
+// the CPU is scarcer than the network.
+func PublisherConfig(linger time.Duration) *sarama.Config {
 	cfg := kafka.DefaultSaramaSyncPublisherConfig()
 	cfg.Version = ProtocolVersion
 	cfg.ClientID = "orders-forwarder"
@@ -40,9 +45,14 @@ func PublisherConfig() *sarama.Config {
 	cfg.Producer.Partitioner = sarama.NewHashPartitioner
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
+	cfg.Producer.Flush.Frequency = linger
 	cfg.Metadata.Retry.Backoff = 250 * time.Millisecond
 	return cfg
 }
+
+// DefaultLinger is the forwarder's linger unless configured: chosen by
+// measurement at low and high load (docs/benchmarks.md).
+const DefaultLinger = 2 * time.Millisecond
 
 // Marshaler turns Watermill messages into Kafka records keyed by the order
 // ID, so all events of one order land on one partition, in order. Metadata
@@ -76,9 +86,10 @@ type Publisher struct {
 	results sync.WaitGroup
 }
 
-// NewPublisher returns a Publisher connected to brokers.
-func NewPublisher(brokers []string, logger watermill.LoggerAdapter) (*Publisher, error) {
-	producer, err := sarama.NewAsyncProducer(brokers, PublisherConfig())
+// NewPublisher returns a Publisher connected to brokers whose requests
+// wait linger for more records (PublisherConfig).
+func NewPublisher(brokers []string, linger time.Duration, logger watermill.LoggerAdapter) (*Publisher, error) {
+	producer, err := sarama.NewAsyncProducer(brokers, PublisherConfig(linger))
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}

@@ -130,6 +130,9 @@ type OutboxConfig struct {
 	// moving before it is reported.
 	SessionTimeout time.Duration
 	StallAfter     time.Duration
+	// Linger (FORWARDER_LINGER) is how long the forwarder's Kafka requests
+	// wait, after their first record, for more; 0 sends at once.
+	Linger *time.Duration
 	// Retention (OUTBOX_RETENTION) is the age after which forwarded rows
 	// are deleted; 0 keeps them.
 	Retention *time.Duration
@@ -211,6 +214,9 @@ func (c *Config) setDefaults() {
 	o.NotifyInterval = or(o.NotifyInterval, forwarder.DefaultNotifyInterval)
 	o.SessionTimeout = or(o.SessionTimeout, forwarder.DefaultSessionTimeout)
 	o.StallAfter = or(o.StallAfter, forwarder.DefaultStallAfter)
+	if o.Linger == nil {
+		o.Linger = ptr(kafka.DefaultLinger)
+	}
 	if o.Retention == nil {
 		o.Retention = ptr(defaultOutboxRetained)
 	}
@@ -283,6 +289,7 @@ func (c Config) Validate() error {
 	bad(c.Outbox.IdlePollInterval < 0, "FORWARDER_IDLE_POLL_INTERVAL", "a positive duration such as 1s", c.Outbox.IdlePollInterval)
 	bad(c.Outbox.SessionTimeout < 300*time.Millisecond, "FORWARDER_SESSION_TIMEOUT", "a duration of at least 300ms such as 5s", c.Outbox.SessionTimeout)
 	bad(c.Outbox.StallAfter < 0, "FORWARDER_STALL_AFTER", "a positive duration such as 10s", c.Outbox.StallAfter)
+	bad(c.Outbox.Linger == nil || *c.Outbox.Linger < 0 || *c.Outbox.Linger > time.Second, "FORWARDER_LINGER", "a duration from 0 to 1s such as 2ms", deref(c.Outbox.Linger))
 	bad(c.Outbox.NotifyInterval < 0, "OUTBOX_NOTIFY_INTERVAL", "a positive duration such as 3ms", c.Outbox.NotifyInterval)
 	bad(c.Outbox.Retention == nil || *c.Outbox.Retention < 0, "OUTBOX_RETENTION", "a duration such as 168h, or 0 to keep the rows", deref(c.Outbox.Retention))
 	bad(c.Consumers.MaxRetries < 0, "CONSUMER_MAX_RETRIES", "a non-negative integer", c.Consumers.MaxRetries)

@@ -63,6 +63,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Outbox.NotifyInterval = p.duration("OUTBOX_NOTIFY_INTERVAL")
 	c.Outbox.SessionTimeout = p.duration("FORWARDER_SESSION_TIMEOUT")
 	c.Outbox.StallAfter = p.duration("FORWARDER_STALL_AFTER")
+	if p.set("FORWARDER_LINGER") {
+		c.Outbox.Linger = ptr(p.duration("FORWARDER_LINGER"))
+	}
 	if p.set("OUTBOX_RETENTION") {
 		c.Outbox.Retention = ptr(p.duration("OUTBOX_RETENTION"))
 	}

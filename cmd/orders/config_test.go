@@ -54,7 +54,8 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		Outbox: OutboxConfig{
 			// Shards: 0, the database's count, read at start (resolveOutboxShards).
 			BatchSize: 1000, IdlePollInterval: time.Second, NotifyInterval: 3 * time.Millisecond,
-			SessionTimeout: 5 * time.Second, StallAfter: 10 * time.Second, Retention: ptr(168 * time.Hour),
+			SessionTimeout: 5 * time.Second, StallAfter: 10 * time.Second, Linger: ptr(2 * time.Millisecond),
+			Retention: ptr(168 * time.Hour),
 		},
 		Consumers: ConsumersConfig{
 			InventoryGroup: "inventory", PaymentGroup: "payment", SagaGroup: "order-saga",
@@ -82,7 +83,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		"DEAD_LETTER_TOPIC_PARTITIONS": "1", "OUTBOX_SHARDS": "4",
 		"INVENTORY_DATABASE_URL": "postgres://x/inventory", "PAYMENT_DATABASE_URL": "host=db dbname=payment", "FORWARDER_BATCH_SIZE": "10",
 		"FORWARDER_IDLE_POLL_INTERVAL": "2s", "OUTBOX_NOTIFY_INTERVAL": "5ms", "OUTBOX_RETENTION": "0",
-		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s",
+		"FORWARDER_SESSION_TIMEOUT": "3s", "FORWARDER_STALL_AFTER": "20s", "FORWARDER_LINGER": "0",
 		"INVENTORY_CONSUMER_GROUP": "ig", "PAYMENT_CONSUMER_GROUP": "pg", "SAGA_CONSUMER_GROUP": "sg",
 		"CONSUMER_MAX_RETRIES": "2", "INBOX_RETENTION": "1h", "PAYMENT_DECLINE_ABOVE": "0",
 		"CONSUMER_BATCH_SIZE": "1", "CONSUMER_BATCH_LINGER": "5ms",
@@ -117,6 +118,7 @@ func TestLoaderReadsEveryVariable(t *testing.T) {
 		{"OUTBOX_NOTIFY_INTERVAL", c.Outbox.NotifyInterval, 5 * time.Millisecond},
 		{"FORWARDER_SESSION_TIMEOUT", c.Outbox.SessionTimeout, 3 * time.Second},
 		{"FORWARDER_STALL_AFTER", c.Outbox.StallAfter, 20 * time.Second},
+		{"FORWARDER_LINGER=0 sends at once", *c.Outbox.Linger, time.Duration(0)},
 		{"OUTBOX_RETENTION=0 keeps the rows", *c.Outbox.Retention, time.Duration(0)},
 		{"consumer groups", []string{c.Consumers.InventoryGroup, c.Consumers.PaymentGroup, c.Consumers.SagaGroup}, []string{"ig", "pg", "sg"}},
 		{"CONSUMER_MAX_RETRIES", c.Consumers.MaxRetries, 2},
@@ -164,6 +166,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"FORWARDER_BATCH_SIZE", "-5", "FORWARDER_BATCH_SIZE: want a positive integer, got -5"},
 		{"FORWARDER_IDLE_POLL_INTERVAL", "1", `FORWARDER_IDLE_POLL_INTERVAL: want a duration such as 1s, 5m or 24h, got "1"`},
 		{"OUTBOX_NOTIFY_INTERVAL", "-3ms", "OUTBOX_NOTIFY_INTERVAL: want a positive duration such as 3ms"},
+		{"FORWARDER_LINGER", "-2ms", "FORWARDER_LINGER: want a duration from 0 to 1s such as 2ms, got -2ms"},
 		{"OUTBOX_RETENTION", "-1h", "OUTBOX_RETENTION: want a duration such as 168h, or 0 to keep the rows, got -1h0m0s"},
 		{"CONSUMER_MAX_RETRIES", "-1", "CONSUMER_MAX_RETRIES: want a non-negative integer, got -1"},
 		{"CONSUMER_BATCH_SIZE", "-2", "CONSUMER_BATCH_SIZE: want a positive integer (1: no batches), got -2"},

@@ -90,7 +90,7 @@ func resolveDeadLetters(ctx context.Context, r *resources, boxes []managedOutbox
 	var pub *kafka.Publisher
 	if cmd == "replay" {
 		var err error
-		if pub, err = kafka.NewPublisher(r.cfg.Kafka.Brokers, nil); err != nil {
+		if pub, err = kafka.NewPublisher(r.cfg.Kafka.Brokers, 0, nil); err != nil {
 			return err
 		}
 		defer func() { _ = pub.Close() }()

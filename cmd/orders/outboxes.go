@@ -66,15 +66,17 @@ func forwardOutbox(ctx context.Context, r *resources, box outbox.Config) error {
 	cfg, logger := r.cfg, forwarder.NewSlogLogger(r.logger) // with WARN for stalls
 	listenURL, _ := cfg.Database.urlOf(box.Name)
 	fwd, err := forwarder.New(r.dbOf(box.Name), forwarder.Config{
-		Outbox:            box,
-		PublisherPerShard: func() (message.Publisher, error) { return kafka.NewPublisher(cfg.Kafka.Brokers, logger) },
-		BatchSize:         cfg.Outbox.BatchSize,
-		IdlePollInterval:  cfg.Outbox.IdlePollInterval,
-		SessionTimeout:    cfg.Outbox.SessionTimeout,
-		StallAfter:        cfg.Outbox.StallAfter,
-		ListenURL:         listenURL,
-		Retention:         *cfg.Outbox.Retention,
-		Metrics:           r.forwarderMetrics,
+		Outbox: box,
+		PublisherPerShard: func() (message.Publisher, error) {
+			return kafka.NewPublisher(cfg.Kafka.Brokers, *cfg.Outbox.Linger, logger)
+		},
+		BatchSize:        cfg.Outbox.BatchSize,
+		IdlePollInterval: cfg.Outbox.IdlePollInterval,
+		SessionTimeout:   cfg.Outbox.SessionTimeout,
+		StallAfter:       cfg.Outbox.StallAfter,
+		ListenURL:        listenURL,
+		Retention:        *cfg.Outbox.Retention,
+		Metrics:          r.forwarderMetrics,
 	}, logger)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func TestParkedReleaseAppliesTheOrdersMessagesInOrder(t *testing.T) {
 	placed := testenv.OrderEvent(t, orderID, 1, orderevents.OrderPlaced{CustomerID: "c", Currency: "EUR", Total: 2598,
 		Items: []orderevents.Item{{SKU: "BOOK", Quantity: 2, UnitPrice: 1299, Subtotal: 2598}}})
 	cancelled := testenv.OrderEvent(t, orderID, 2, orderevents.OrderCancelled{Reason: "customer_request"})
-	pub, err := kafka.NewPublisher(brokers, nil)
+	pub, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func idleCPU(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	defer e.drop(ctx)
-	publisher, err := kafka.NewPublisher(e.brokers, logger)
+	publisher, err := kafka.NewPublisher(e.brokers, 0, logger)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func drainFilled(ctx context.Context, stock bool, n int, fill func(env) error) (
 		return res, err
 	}
 
-	publisher, err := kafka.NewPublisher(e.brokers, logger)
+	publisher, err := kafka.NewPublisher(e.brokers, 0, logger)
 	if err != nil {
 		return res, err
 	}

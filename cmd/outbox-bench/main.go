@@ -74,7 +74,7 @@ func outboxConfig() outbox.Config {
 func ourConfig(e env, publisher message.Publisher) forwarder.Config {
 	cfg := forwarder.Config{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize, Publisher: publisher}
 	if opts.producerPerShard {
-		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, logger) }
+		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, 0, logger) }
 	}
 	return cfg
 }

@@ -80,7 +80,7 @@ func startInProcess(t *testing.T, opts options) *inProcess {
 		logger = slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	kafkaPub, err := kafka.NewPublisher(brokers, nil)
+	kafkaPub, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestPoisonedMessagesGoToTheDeadLetterTopicAndTheRestContinues(t *testing.T)
 	}
 	s.waitForStatus(t, victim.ID, "confirmed")
 
-	pub, err := kafka.NewPublisher(s.Brokers, nil)
+	pub, err := kafka.NewPublisher(s.Brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // same message twice, as a redelivery.
 func PublishToKafka(t testing.TB, brokers []string, topic string, msgs ...*message.Message) {
 	t.Helper()
-	pub, err := kafka.NewPublisher(brokers, nil)
+	pub, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestHeldOrdersAreReplayedOrSkippedInOrder(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	topic := testenv.Topic(t, brokers, 1)
 	pub := testenv.OutboxPublisher(t, outbox.Orders)
-	kafkaPub, err := kafka.NewPublisher(brokers, nil)
+	kafkaPub, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

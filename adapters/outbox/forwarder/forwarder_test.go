@@ -62,7 +62,7 @@ func TestCommittedEventsReachKafkaAndRolledBackOnesDoNot(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	publisher, err := kafka.NewPublisher(brokers, nil)
+	publisher, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func startForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cf
 // startLoggingForwarder is startForwarder logging to logger.
 func startLoggingForwarder(t *testing.T, db *sql.DB, dbURL string, brokers []string, cfg forwarder.Config, logger watermill.LoggerAdapter) (fwd *forwarder.Forwarder, stop func()) {
 	t.Helper()
-	publisher, err := kafka.NewPublisher(brokers, nil)
+	publisher, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestAShortBatchIsNotFollowedByAQuery(t *testing.T) {
 	const batch = 10
 	publish(t, db, pub, topic, newMessage(t, "order-1", 1), newMessage(t, "order-2", 1), newMessage(t, "order-3", 1))
 
-	publisher, err := kafka.NewPublisher(brokers, nil)
+	publisher, err := kafka.NewPublisher(brokers, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
