@@ -9,13 +9,16 @@ type cpuWindow struct {
 	start              time.Time
 	cpu0               []time.Duration
 	self0, busy0       time.Duration
+	steal0             time.Duration
 	cpu                []time.Duration // spent in the window, by group
 	self, busy, length time.Duration
+	steal              time.Duration // counted in busy
 	ended              bool
 }
 
 func startCPUWindow(groups []processGroup) *cpuWindow {
-	return &cpuWindow{groups: groups, start: time.Now(), cpu0: cpuOf(groups), self0: selfCPU(), busy0: machineBusy()}
+	busy, steal := machineTimes()
+	return &cpuWindow{groups: groups, start: time.Now(), cpu0: cpuOf(groups), self0: selfCPU(), busy0: busy, steal0: steal}
 }
 
 // end closes the window; only its first call counts.
@@ -25,7 +28,8 @@ func (w *cpuWindow) end() {
 	}
 	w.ended = true
 	cpu1 := cpuOf(w.groups)
-	w.self, w.busy, w.length = selfCPU()-w.self0, machineBusy()-w.busy0, time.Since(w.start)
+	busy, steal := machineTimes()
+	w.self, w.busy, w.steal, w.length = selfCPU()-w.self0, busy-w.busy0, steal-w.steal0, time.Since(w.start)
 	w.cpu = make([]time.Duration, len(w.groups))
 	for i := range w.groups {
 		w.cpu[i] = cpu1[i] - w.cpu0[i]
@@ -52,11 +56,17 @@ func (w *cpuWindow) total(n int) float64 {
 	return per1000(sum, float64(n))
 }
 
-// background is the share of the machine other processes used.
+// background is the share of the machine other processes used, the
+// hypervisor's other guests (stolen) among them.
 func (w *cpuWindow) background() float64 {
 	measured := w.self
 	for _, c := range w.cpu {
 		measured += c
 	}
 	return backgroundShare(w.busy, measured, w.length)
+}
+
+// stolen is the share of the machine the hypervisor gave to other guests.
+func (w *cpuWindow) stolen() float64 {
+	return stealShare(w.steal, w.length)
 }

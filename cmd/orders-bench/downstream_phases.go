@@ -35,6 +35,7 @@ type burstResult struct {
 	WritePathCPU, CPURatio float64
 	WritePathClients       int
 	Background             float64
+	Steal                  float64 // the part of Background the hypervisor's other guests took
 	// Profile is a CPU profile of `orders all` over the burst's first
 	// burstProfileSeconds (read with `go tool pprof -top OrdersBinary
 	// Profile`): where the orders process's share of CPU goes.
@@ -63,6 +64,9 @@ type sustainedPhase struct {
 	CPU                  []usage // CPU seconds per 1,000 confirmed orders, as the burst's
 	PipelineCPU          float64
 	Background           float64
+	// Steal is the machine's CPU share stolen by the hypervisor in each
+	// whole window of placements (stealSampler), in the windows' order.
+	Steal []float64
 
 	placements []placement
 	estimate   []time.Duration // for the plot
@@ -127,7 +131,7 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	}
 	b.VsPlacement, b.VsAPI = ratio(b.EndToEndRate, b.PlacementRate), ratio(b.EndToEndRate, b.APIAloneRate)
 
-	b.CPU, b.PipelineCPU, b.Background = w.per1000(b.Confirmed), w.total(b.Confirmed), w.background()
+	b.CPU, b.PipelineCPU, b.Background, b.Steal = w.per1000(b.Confirmed), w.total(b.Confirmed), w.background(), w.stolen()
 	ref := wp.step(o.BurstClients)
 	if ref == nil {
 		ref = wp.step(wp.MaxRateClients)
@@ -144,7 +148,9 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time.Duration, o options) (*sustainedPhase, error) {
 	ph := &sustainedPhase{Rate: rate, Duration: length}
 	w := startCPUWindow(d.groups)
+	steal := sampleSteal()
 	placed, errs, firstErr := openLoop(ctx, d.placer, rate, length)
+	ph.Steal = steal.end()
 	ph.Placed, ph.Errors, ph.placements = len(placed), errs, placed
 	if len(placed) == 0 {
 		return nil, fmt.Errorf("%.0f orders/s placed no order: %s", rate, firstErr)

@@ -36,9 +36,9 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintf(w, "Burst: %d orders from %d clients as fast as they could, every SKU stocked, no payment declined.\n\n", b.Orders, b.Clients)
 	fmt.Fprintln(w, "| placed | failed | confirmed | cancelled | not ended | placing | placement rate | first placement → last end | end-to-end rate | / placement rate | / API alone | background load |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %s | %.0f/s | %s | %.0f/s | %.2f | %.2f (%.0f/s) | %.0f%% |\n\n",
+	fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %s | %.0f/s | %s | %.0f/s | %.2f | %.2f (%.0f/s) | %.0f%% (steal %.0f%%) |\n\n",
 		b.Placed, b.Errors, b.Confirmed, b.Cancelled, b.Settling.NotEnded, b.Placing.Round(time.Millisecond), b.PlacementRate,
-		b.ToLastEnd.Round(time.Millisecond), b.EndToEndRate, b.VsPlacement, b.VsAPI, b.APIAloneRate, 100*b.Background)
+		b.ToLastEnd.Round(time.Millisecond), b.EndToEndRate, b.VsPlacement, b.VsAPI, b.APIAloneRate, 100*b.Background, 100*b.Steal)
 	if b.Errors > 0 {
 		fmt.Fprintf(w, "first failed placement: %s\n\n", b.FirstError)
 	}
@@ -80,9 +80,9 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, ph := range rated {
 		fmt.Fprintf(w, "at %.0f/s: %d placed (%d failed), %d confirmed, %d cancelled; after the last placement every order ended %s later, no consumer lag %s later (lag then: %s); "+
-			"%.3f CPU s per 1,000 confirmed orders (orders all + PostgreSQL + Kafka); background load %.0f%%\n",
+			"%.3f CPU s per 1,000 confirmed orders (orders all + PostgreSQL + Kafka); background load %.0f%%, most steal in a %s window %s\n",
 			ph.Rate, ph.Placed, ph.Errors, ph.Confirmed, ph.Cancelled, after(ph.Settling.AllEnded), after(ph.Settling.LagZero),
-			lagList(ph.Settling.AtLastPlacement), ph.PipelineCPU, 100*ph.Background)
+			lagList(ph.Settling.AtLastPlacement), ph.PipelineCPU, 100*ph.Background, latencyWindow, stealPeak(ph.Steal))
 		if ph.Settling.LagZero < 0 {
 			fmt.Fprintf(w, "  not caught up within %s: %d orders not ended, lag left %s; the latencies cover the confirmed orders only\n",
 				d.EndTimeout, ph.Settling.NotEnded, lagList(ph.Settling.LagLeft))
@@ -102,15 +102,15 @@ func (r *results) printCapacity(w io.Writer) {
 	if r.Options.CapacityFrom > 0 {
 		from = "-capacity-from"
 	}
-	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%s); each step after the last had caught up. The windows are the step's %s spans of placements: how many had their own p99 above %s, and the worst.\n\n",
+	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%s); each step after the last had caught up. The windows are the step's %s spans of placements: how many had their own p99 above %s, and the worst; and the window in which the hypervisor took the largest share of the machine's CPU for other guests (steal), a slowdown none of the measured processes shows.\n\n",
 		targetCapacityP99, c.Step, c.Start, from, latencyWindow, targetCapacityP99)
-	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | windows over | worst window | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | windows over | worst window | most steal | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, s := range c.Steps {
 		ph, e := s.Phase, s.Phase.ToConfirmed.Estimate
 		over, worst := windowsOver(ph.Windows, targetCapacityP99)
-		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %d of %d | %s | %s | %s | %.3f | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
-			ms(e.P50), ms(e.P99), over, len(ph.Windows), worst, after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, 100*ph.Background, heldOrNot(s.Held))
+		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %d of %d | %s | %s | %s | %s | %.3f | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
+			ms(e.P50), ms(e.P99), over, len(ph.Windows), worst, stealPeak(ph.Steal), after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, 100*ph.Background, heldOrNot(s.Held))
 	}
 	fmt.Fprintf(w, "\nsustained capacity: **%.0f orders/s**", c.Capacity)
 	if c.Stopped != "" {
@@ -209,7 +209,7 @@ func (r *results) downstreamTargets(row func(target, measured, verdict string)) 
 		c := ph.ToConfirmed
 		met := ph.Settling.NotEnded == 0 && c.Estimate.N > 0 && c.Estimate.P99 <= limit
 		row(fmt.Sprintf("commit → confirmed p99 ≤ %s at %.0f/s", ms(limit), ph.Rate),
-			fmt.Sprintf("%s (bounds %s … %s)%s", ms(c.Estimate.P99), ms(c.Low.P99), ms(c.High.P99), notEnded(ph.Settling.NotEnded)), yes(met))
+			fmt.Sprintf("%s (bounds %s … %s; most steal in a window %s)%s", ms(c.Estimate.P99), ms(c.Low.P99), ms(c.High.P99), stealPeak(ph.Steal), notEnded(ph.Settling.NotEnded)), yes(met))
 		lagMet := ph.Settling.LagZero >= 0 && ph.Settling.LagZero <= targetLagZero
 		row(fmt.Sprintf("consumer lag 0 within %s of the end at %.0f/s", targetLagZero, ph.Rate),
 			fmt.Sprintf("after %s (every order ended after %s)", after(ph.Settling.LagZero), after(ph.Settling.AllEnded)), yes(lagMet))
@@ -221,7 +221,7 @@ func (r *results) downstreamTargets(row func(target, measured, verdict string)) 
 func (r *results) downstreamCostTargets(row func(target, measured, verdict string), allEnded bool) {
 	b, st := r.Downstream.Burst, r.Downstream.Statements
 	row(fmt.Sprintf("burst: confirmed end to end ≥ %.0f/s", targetBurstRate),
-		fmt.Sprintf("%.0f/s", b.EndToEndRate), yes(allEnded && b.EndToEndRate >= targetBurstRate))
+		fmt.Sprintf("%.0f/s (steal %.0f%% of the machine)", b.EndToEndRate, 100*b.Steal), yes(allEnded && b.EndToEndRate >= targetBurstRate))
 	row(fmt.Sprintf("CPU per confirmed order ≤ %.0f× CPU per placed order", targetCPURatioDownstream),
 		fmt.Sprintf("%.1f×", b.CPURatio), yes(b.CPURatio > 0 && b.CPURatio <= targetCPURatioDownstream))
 	if st == nil || st.Missing != "" || b.Confirmed == 0 {
@@ -260,7 +260,7 @@ func (r *results) downstreamCapacityTargets(row func(target, measured, verdict s
 	} else {
 		c := q.ToConfirmed
 		met := q.Settling.NotEnded == 0 && c.Estimate.N > 0 && c.Estimate.P99 <= targetConfirmP99Quiet
-		row(target, fmt.Sprintf("%s (bounds %s … %s)", ms(c.Estimate.P99), ms(c.Low.P99), ms(c.High.P99)), yes(met))
+		row(target, fmt.Sprintf("%s (bounds %s … %s; most steal in a window %s)", ms(c.Estimate.P99), ms(c.Low.P99), ms(c.High.P99), stealPeak(q.Steal)), yes(met))
 	}
 	target = fmt.Sprintf("confirmed/s ≥ %.1f × pgbench running one confirmed order's statements (%d clients)", targetVsOrderPgbench, referenceClients)
 	if l := d.Limit; l == nil || l.Rate <= 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -66,6 +67,25 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 		if ph.PipelineCPU <= 0 {
 			t.Errorf("at %.0f/s: no CPU measured", ph.Rate)
 		}
+		checkSteal(t, ph)
+	}
+	if b.Steal < 0 || b.Steal > 1 {
+		t.Errorf("burst: steal %.3f of the machine", b.Steal)
+	}
+}
+
+// checkSteal checks a sustained phase's steal samples: one share of the
+// machine per window of its length, rounded.
+func checkSteal(t *testing.T, ph *sustainedPhase) {
+	t.Helper()
+	want := int(math.Round(float64(ph.Duration) / float64(latencyWindow)))
+	if len(ph.Steal) != want {
+		t.Errorf("at %.0f/s for %v: %d steal samples, want %d", ph.Rate, ph.Duration, len(ph.Steal), want)
+	}
+	for _, s := range ph.Steal {
+		if s < 0 || s > 1 {
+			t.Errorf("at %.0f/s: steal %.3f of the machine", ph.Rate, s)
+		}
 	}
 }
 
@@ -96,6 +116,7 @@ func checkCapacity(t *testing.T, o options, c *capacitySearch) {
 		if timed != ph.ToConfirmed.Estimate.N || len(ph.Windows) == 0 || len(ph.Windows) > int(o.CapacityStep/latencyWindow)+1 {
 			t.Errorf("step at %.0f/s: %d windows of %v time %d orders, want all %d", ph.Rate, len(ph.Windows), latencyWindow, timed, ph.ToConfirmed.Estimate.N)
 		}
+		checkSteal(t, ph)
 		if s.Held != holds(ph) {
 			t.Errorf("step at %.0f/s: held %v, but p99 %v with %d of %d confirmed", ph.Rate, s.Held, ph.ToConfirmed.Estimate.P99, ph.Confirmed, ph.Placed)
 		}

@@ -200,24 +200,36 @@ func kafkaBroker() (singleProcess, error) {
 // machineBusy is the CPU time all cores have spent on anything but idling
 // and waiting for I/O since boot, from /proc/stat.
 func machineBusy() time.Duration {
+	busy, _ := machineTimes()
+	return busy
+}
+
+// machineTimes are all cores' CPU times since boot, from /proc/stat: busy
+// (anything but idling and waiting for I/O) and, counted in it, steal (the
+// time the hypervisor ran other guests while this one had work).
+func machineTimes() (busy, steal time.Duration) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	fields := strings.Fields(line)
 	if len(fields) < 9 || fields[0] != "cpu" {
-		return 0
+		return 0, 0
 	}
-	var ticks int64
+	var busyTicks, stealTicks int64
 	for i, f := range fields[1:9] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
 		v, _ := strconv.ParseInt(f, 10, 64)
-		ticks += v
+		switch i {
+		case 3, 4: // idle, iowait
+		case 7:
+			stealTicks = v
+			busyTicks += v
+		default:
+			busyTicks += v
+		}
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return time.Duration(busyTicks) * time.Second / clockTicks, time.Duration(stealTicks) * time.Second / clockTicks
 }
 
 // backgroundShare is the share of the machine (all cores) that processes

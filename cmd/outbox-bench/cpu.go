@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/orderflow/orders/adapters/kafka"
 	"github.com/orderflow/orders/adapters/outbox/forwarder"
 )
 
@@ -23,7 +22,7 @@ func idleCPU(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	defer e.drop(ctx)
-	publisher, err := kafka.NewPublisher(e.brokers, 0, logger)
+	publisher, err := newKafkaPublisher(e)
 	if err != nil {
 		return err
 	}

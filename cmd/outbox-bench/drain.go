@@ -126,7 +126,13 @@ func drainFilled(ctx context.Context, stock bool, n int, fill func(env) error) (
 		return res, err
 	}
 
-	publisher, err := kafka.NewPublisher(e.brokers, 0, logger)
+	linger := opts.linger
+	if stock {
+		// Watermill's forwarder sends one message at a time and waits for
+		// it: a linger would only add waiting.
+		linger = 0
+	}
+	publisher, err := kafka.NewPublisher(e.brokers, linger, logger)
 	if err != nil {
 		return res, err
 	}

@@ -26,7 +26,7 @@ func latency(ctx context.Context, rate float64, d time.Duration) error {
 	if err := createBenchTable(ctx, e.db); err != nil {
 		return err
 	}
-	publisher, err := kafka.NewPublisher(e.brokers, 0, logger)
+	publisher, err := newKafkaPublisher(e)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ type settings struct {
 	producerPerShard bool
 	shards           int
 	batchSize        int
+	linger           time.Duration // of the forwarder's Kafka requests (FORWARDER_LINGER)
 	cpuProfile       string
 	latencyProfile   string
 	loadRate         float64
@@ -59,7 +60,7 @@ type settings struct {
 	retained int
 }
 
-var opts = settings{producerPerShard: true, shards: outbox.DefaultShards}
+var opts = settings{producerPerShard: true, shards: outbox.DefaultShards, linger: kafka.DefaultLinger}
 
 // logger is what the forwarder logs to: the production handler and level,
 // discarded.
@@ -70,11 +71,16 @@ func outboxConfig() outbox.Config {
 	return outbox.Config{Name: outbox.Orders.Name, Shards: opts.shards}
 }
 
+// newKafkaPublisher is the forwarders' Kafka producer, with -linger.
+func newKafkaPublisher(e env) (*kafka.Publisher, error) {
+	return kafka.NewPublisher(e.brokers, opts.linger, logger)
+}
+
 // ourConfig is the forwarder configuration the benchmark measures.
 func ourConfig(e env, publisher message.Publisher) forwarder.Config {
 	cfg := forwarder.Config{Outbox: outboxConfig(), ListenURL: e.url, BatchSize: opts.batchSize, Publisher: publisher}
 	if opts.producerPerShard {
-		cfg.PublisherPerShard = func() (message.Publisher, error) { return kafka.NewPublisher(e.brokers, 0, logger) }
+		cfg.PublisherPerShard = func() (message.Publisher, error) { return newKafkaPublisher(e) }
 	}
 	return cfg
 }
@@ -86,6 +92,7 @@ func main() {
 	latencySeconds := flag.Int("latency-seconds", 20, "length of each latency run (after a 2 s warm-up at the same rate)")
 	flag.IntVar(&opts.shards, "shards", opts.shards, "shards of our outbox")
 	flag.IntVar(&opts.batchSize, "batch", 0, "rows per query of our forwarder (0: the default)")
+	flag.DurationVar(&opts.linger, "linger", opts.linger, "how long each of the forwarders' Kafka requests waits for more records (FORWARDER_LINGER)")
 	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of our largest drain to this file")
 	flag.StringVar(&opts.latencyProfile, "latency-cpuprofile", "", "write a CPU profile of the latency run at half the maximum rate to this file")
 	flag.Float64Var(&opts.loadRate, "load-rate", 0, "rate of the second latency run (0: half the maximum placement rate the write phase measured)")
