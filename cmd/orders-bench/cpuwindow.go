@@ -68,5 +68,5 @@ func (w *cpuWindow) background() float64 {
 
 // stolen is the share of the machine the hypervisor gave to other guests.
 func (w *cpuWindow) stolen() float64 {
-	return stealShare(w.steal, w.length)
+	return machineShare(w.steal, w.length)
 }

@@ -119,7 +119,7 @@ func measureEndToEnd(ctx context.Context, e *environment, o options, consumers [
 			measured += cpu1[i] - cpu0[i]
 		}
 		ph.Background = backgroundShare(busy1-busy0, measured, ph.Settled)
-		ph.Busy = backgroundShare(busy1-busy0, 0, ph.Settled)
+		ph.Busy = machineShare(busy1-busy0, ph.Settled)
 		ph.CPU = append(ph.CPU, usage{"load generator (this process)", per1000(self1-self0, float64(len(placed)))})
 		if err := p.check(); err != nil {
 			return nil, err

@@ -236,9 +236,14 @@ func machineTimes() (busy, steal time.Duration) {
 // other than the measured ones used over elapsed: colleagues' tests and
 // benchmarks, which the figures cannot exclude.
 func backgroundShare(busy, measured, elapsed time.Duration) float64 {
+	return max(0, machineShare(busy-measured, elapsed))
+}
+
+// machineShare is cpu as a share of the machine (all cores) over elapsed.
+func machineShare(cpu, elapsed time.Duration) float64 {
 	capacity := elapsed.Seconds() * float64(runtime.NumCPU())
 	if capacity <= 0 {
 		return 0
 	}
-	return max(0, (busy-measured).Seconds()/capacity)
+	return cpu.Seconds() / capacity
 }

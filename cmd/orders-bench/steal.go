@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"time"
 )
 
@@ -22,7 +21,7 @@ func sampleSteal() *stealSampler {
 	last := time.Now()
 	sample := func(now time.Time) {
 		_, st := machineTimes()
-		s.shares = append(s.shares, stealShare(st-stolen, now.Sub(last)))
+		s.shares = append(s.shares, machineShare(st-stolen, now.Sub(last)))
 		stolen, last = st, now
 	}
 	go func() {
@@ -52,14 +51,6 @@ func (s *stealSampler) end() []float64 {
 	close(s.stop)
 	<-s.done
 	return s.shares
-}
-
-func stealShare(stolen, elapsed time.Duration) float64 {
-	capacity := elapsed.Seconds() * float64(runtime.NumCPU())
-	if capacity <= 0 {
-		return 0
-	}
-	return stolen.Seconds() / capacity
 }
 
 // stealPeak is the highest window's steal and where it began, e.g. "24% at
