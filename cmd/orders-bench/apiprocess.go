@@ -8,8 +8,9 @@ import (
 // api is an `orders api` process and the address it serves.
 type api struct {
 	*child
-	base  string
-	pprof string // net/http/pprof's base URL, when started with PPROF_ADDR
+	base    string
+	pprof   string // net/http/pprof's base URL, when started with PPROF_ADDR
+	metrics string // the metrics listener's base URL, when started with METRICS_ADDR
 }
 
 // startAPI starts `orders api` on db; extra adds to its environment (an

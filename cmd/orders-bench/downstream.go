@@ -124,8 +124,8 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 	if res.Statements.Missing != "" {
 		fmt.Fprintf(log, "  %s\n", res.Statements.Missing)
 	}
-	fmt.Fprintf(log, "  burst: %d placed at %.0f/s, %d confirmed, %d cancelled, %d not ended; end to end %.0f/s\n",
-		res.Burst.Placed, res.Burst.PlacementRate, res.Burst.Confirmed, res.Burst.Cancelled, res.Burst.Settling.NotEnded, res.Burst.EndToEndRate)
+	fmt.Fprintf(log, "  burst: %d placed at %.0f/s, %d confirmed, %d cancelled, %d not ended; end to end %.0f/s; in batches %s\n",
+		res.Burst.Placed, res.Burst.PlacementRate, res.Burst.Confirmed, res.Burst.Cancelled, res.Burst.Settling.NotEnded, res.Burst.EndToEndRate, batchList(res.Burst.Batches))
 	// Each phase starts once the one before has caught up; one that did
 	// not catch up skips the rest.
 	settled := res.Burst.Settling.LagZero >= 0
@@ -139,8 +139,8 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 			return nil, err
 		}
 		settled = ph.Settling.LagZero >= 0
-		fmt.Fprintf(log, "  %.0f orders/s: %d placed, %d confirmed; every order ended %s and no lag %s after the last placement\n",
-			rate, ph.Placed, ph.Confirmed, after(ph.Settling.AllEnded), after(ph.Settling.LagZero))
+		fmt.Fprintf(log, "  %.0f orders/s: %d placed, %d confirmed; every order ended %s and no lag %s after the last placement; in batches %s\n",
+			rate, ph.Placed, ph.Confirmed, after(ph.Settling.AllEnded), after(ph.Settling.LagZero), batchList(ph.Batches))
 		return ph, nil
 	}
 	if res.Quiet, err = phase(o.SustainedQuietRate); err != nil {
@@ -181,7 +181,7 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 func (p *pipeline) startAllInOne(ctx context.Context) error {
 	env := maps.Clone(p.env)
 	urls := map[string]string{}
-	for _, v := range []string{"HTTP_ADDR", "INVENTORY_HTTP_ADDR", "PAYMENT_HTTP_ADDR", "PPROF_ADDR"} {
+	for _, v := range []string{"HTTP_ADDR", "INVENTORY_HTTP_ADDR", "PAYMENT_HTTP_ADDR", "PPROF_ADDR", "METRICS_ADDR"} {
 		addr, err := freeAddr(ctx)
 		if err != nil {
 			return err
@@ -194,7 +194,8 @@ func (p *pipeline) startAllInOne(ctx context.Context) error {
 		return err
 	}
 	p.children = append(p.children, c)
-	p.api, p.inventory = &api{child: c, base: urls["HTTP_ADDR"], pprof: urls["PPROF_ADDR"]}, urls["INVENTORY_HTTP_ADDR"]
+	p.api = &api{child: c, base: urls["HTTP_ADDR"], pprof: urls["PPROF_ADDR"], metrics: urls["METRICS_ADDR"]}
+	p.inventory = urls["INVENTORY_HTTP_ADDR"]
 	for _, u := range []string{p.api.base + "/healthz", p.inventory + "/healthz", urls["PAYMENT_HTTP_ADDR"] + "/healthz"} {
 		if err := c.waitHTTP(ctx, u, 60*time.Second); err != nil {
 			return err

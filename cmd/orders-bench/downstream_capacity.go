@@ -54,8 +54,8 @@ func (d *downstreamRun) searchCapacity(ctx context.Context, start float64, o opt
 		s.Steps = append(s.Steps, step)
 		e := ph.ToConfirmed.Estimate
 		over, worst := windowsOver(ph.Windows, targetCapacityP99)
-		fmt.Fprintf(log, "    %.0f/s: %d placed, %d confirmed, p50 %s, p99 %s (%d of %d %s windows over %s, worst %s; most steal %s); every order ended %s after the last placement: %s\n",
-			rate, ph.Placed, ph.Confirmed, ms(e.P50), ms(e.P99), over, len(ph.Windows), latencyWindow, targetCapacityP99, worst, stealPeak(ph.Steal), after(ph.Settling.AllEnded), heldOrNot(step.Held))
+		fmt.Fprintf(log, "    %.0f/s: %d placed, %d confirmed, p50 %s, p99 %s (%d of %d %s windows over %s, worst %s; most steal %s; in batches %s); every order ended %s after the last placement: %s\n",
+			rate, ph.Placed, ph.Confirmed, ms(e.P50), ms(e.P99), over, len(ph.Windows), latencyWindow, targetCapacityP99, worst, stealPeak(ph.Steal), batchList(ph.Batches), after(ph.Settling.AllEnded), heldOrNot(step.Held))
 		if ph.Settling.LagZero < 0 {
 			s.Stopped = fmt.Sprintf("%.0f/s had not caught up within %s", rate, o.EndTimeout)
 			break

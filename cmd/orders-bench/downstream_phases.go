@@ -36,6 +36,9 @@ type burstResult struct {
 	WritePathClients       int
 	Background             float64
 	Steal                  float64 // the part of Background the hypervisor's other guests took
+	// Batches is how each consumer handled the burst's messages: alone or
+	// in batches, over the same span as CPU.
+	Batches []consumerBatches
 	// Profile is a CPU profile of `orders all` over the burst's first
 	// burstProfileSeconds (read with `go tool pprof -top OrdersBinary
 	// Profile`): where the orders process's share of CPU goes.
@@ -67,6 +70,9 @@ type sustainedPhase struct {
 	// Steal is the machine's CPU share stolen by the hypervisor in each
 	// whole window of placements (stealSampler), in the windows' order.
 	Steal []float64
+	// Batches is how each consumer handled the phase's messages, over the
+	// same span as CPU.
+	Batches []consumerBatches
 
 	placements []placement
 	estimate   []time.Duration // for the plot
@@ -90,7 +96,7 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	b := &burstResult{Orders: o.BurstOrders, Clients: o.BurstClients, APIAloneRate: wp.MaxRate}
 	profiled := make(chan error, 1)
 	profile := filepath.Join(d.p.e.dir, "all-burst.cpu.pprof")
-	w := startCPUWindow(d.groups)
+	w, batches := startCPUWindow(d.groups), startBatchWindow(ctx, d.p.api.metrics)
 	go func() { profiled <- fetchCPUProfile(ctx, d.p.api.pprof, burstProfileSeconds, profile) }()
 	placed, errs, firstErr := burstLoop(ctx, d.placer, o.BurstClients, o.BurstOrders)
 	b.Placed, b.Errors, b.FirstError = len(placed), errs, firstErr
@@ -99,10 +105,14 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	}
 	first, last := placementSpan(placed)
 	var err error
-	if b.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, w.end); err != nil {
+	if b.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, endWindows(ctx, w, batches)); err != nil {
 		return nil, err
 	}
 	w.end()
+	batches.end(ctx)
+	if b.Batches, err = batches.result(); err != nil {
+		return nil, err
+	}
 	if err := <-profiled; err != nil {
 		return nil, fmt.Errorf("CPU profile of orders all in the burst: %w", err)
 	}
@@ -147,7 +157,7 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 // has ended and no consumer lags (at most o.EndTimeout).
 func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time.Duration, o options) (*sustainedPhase, error) {
 	ph := &sustainedPhase{Rate: rate, Duration: length}
-	w := startCPUWindow(d.groups)
+	w, batches := startCPUWindow(d.groups), startBatchWindow(ctx, d.p.api.metrics)
 	steal := sampleSteal()
 	placed, errs, firstErr := openLoop(ctx, d.placer, rate, length)
 	ph.Steal = steal.end()
@@ -158,10 +168,14 @@ func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time
 	first, last := placementSpan(placed)
 	ph.Started = first
 	var err error
-	if ph.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, w.end); err != nil {
+	if ph.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, endWindows(ctx, w, batches)); err != nil {
 		return nil, err
 	}
 	w.end()
+	batches.end(ctx)
+	if ph.Batches, err = batches.result(); err != nil {
+		return nil, err
+	}
 	if ph.Confirmed, ph.Cancelled, err = statuses(ctx, d.db, idsOf(placed)); err != nil {
 		return nil, err
 	}
@@ -229,4 +243,12 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// endWindows closes a phase's windows, when its every order has ended.
+func endWindows(ctx context.Context, w *cpuWindow, batches *batchWindow) func() {
+	return func() {
+		w.end()
+		batches.end(ctx)
+	}
 }

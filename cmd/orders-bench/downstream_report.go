@@ -54,6 +54,7 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintf(w, "| **orders all + PostgreSQL + Kafka** | **%.3f** |\n", b.PipelineCPU)
 	fmt.Fprintf(w, "| write path alone, per placed order (API + PostgreSQL, %d clients) | %.3f |\n", b.WritePathClients, b.WritePathCPU)
 	fmt.Fprintf(w, "| ratio | %.1f× |\n\n", b.CPURatio)
+	fmt.Fprintf(w, "the consumers' messages that ran in batches (two or more in one transaction), and the batches' mean size: %s\n\n", batchList(b.Batches))
 	if b.Profile != "" {
 		fmt.Fprintf(w, "where orders all's CPU goes in the burst's first %d s: `go tool pprof -top %s %s`\n\n", burstProfileSeconds, b.OrdersBinary, b.Profile)
 	}
@@ -80,9 +81,9 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, ph := range rated {
 		fmt.Fprintf(w, "at %.0f/s: %d placed (%d failed), %d confirmed, %d cancelled; after the last placement every order ended %s later, no consumer lag %s later (lag then: %s); "+
-			"%.3f CPU s per 1,000 confirmed orders (orders all + PostgreSQL + Kafka); background load %.0f%%, most steal in a %s window %s\n",
+			"%.3f CPU s per 1,000 confirmed orders (orders all + PostgreSQL + Kafka); background load %.0f%%, most steal in a %s window %s; in batches: %s\n",
 			ph.Rate, ph.Placed, ph.Errors, ph.Confirmed, ph.Cancelled, after(ph.Settling.AllEnded), after(ph.Settling.LagZero),
-			lagList(ph.Settling.AtLastPlacement), ph.PipelineCPU, 100*ph.Background, latencyWindow, stealPeak(ph.Steal))
+			lagList(ph.Settling.AtLastPlacement), ph.PipelineCPU, 100*ph.Background, latencyWindow, stealPeak(ph.Steal), batchList(ph.Batches))
 		if ph.Settling.LagZero < 0 {
 			fmt.Fprintf(w, "  not caught up within %s: %d orders not ended, lag left %s; the latencies cover the confirmed orders only\n",
 				d.EndTimeout, ph.Settling.NotEnded, lagList(ph.Settling.LagLeft))
@@ -102,15 +103,15 @@ func (r *results) printCapacity(w io.Writer) {
 	if r.Options.CapacityFrom > 0 {
 		from = "-capacity-from"
 	}
-	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%s); each step after the last had caught up. The windows are the step's %s spans of placements: how many had their own p99 above %s, and the worst; and the window in which the hypervisor took the largest share of the machine's CPU for other guests (steal), a slowdown none of the measured processes shows.\n\n",
+	fmt.Fprintf(w, "Sustained capacity: step search for the highest open-loop rate whose every order ended confirmed with placed → confirmed p99 ≤ %s (estimate), %s per step, from %.0f/s (%s); each step after the last had caught up. The windows are the step's %s spans of placements: how many had their own p99 above %s, and the worst; and the window in which the hypervisor took the largest share of the machine's CPU for other guests (steal), a slowdown none of the measured processes shows. In batches: each consumer's share of its messages that ran in batches of two or more, and their mean size.\n\n",
 		targetCapacityP99, c.Step, c.Start, from, latencyWindow, targetCapacityP99)
-	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | windows over | worst window | most steal | every order ended after | no lag after | CPU s per 1,000 confirmed | background load | held |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| step | rate | placed | failed | confirmed | p50 | p99 | windows over | worst window | most steal | every order ended after | no lag after | CPU s per 1,000 confirmed | in batches | background load | held |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
 	for i, s := range c.Steps {
 		ph, e := s.Phase, s.Phase.ToConfirmed.Estimate
 		over, worst := windowsOver(ph.Windows, targetCapacityP99)
-		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %d of %d | %s | %s | %s | %s | %.3f | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
-			ms(e.P50), ms(e.P99), over, len(ph.Windows), worst, stealPeak(ph.Steal), after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, 100*ph.Background, heldOrNot(s.Held))
+		fmt.Fprintf(w, "| %d | %.0f/s | %d | %d | %d | %s | %s | %d of %d | %s | %s | %s | %s | %.3f | %s | %.0f%% | %s |\n", i+1, ph.Rate, ph.Placed, ph.Errors, ph.Confirmed,
+			ms(e.P50), ms(e.P99), over, len(ph.Windows), worst, stealPeak(ph.Steal), after(ph.Settling.AllEnded), after(ph.Settling.LagZero), ph.PipelineCPU, batchList(ph.Batches), 100*ph.Background, heldOrNot(s.Held))
 	}
 	fmt.Fprintf(w, "\nsustained capacity: **%.0f orders/s**", c.Capacity)
 	if c.Stopped != "" {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +70,31 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 			t.Errorf("at %.0f/s: no CPU measured", ph.Rate)
 		}
 		checkSteal(t, ph)
+		checkBatches(t, fmt.Sprintf("at %.0f/s", ph.Rate), ph.Batches, ph.Confirmed)
 	}
 	if b.Steal < 0 || b.Steal > 1 {
 		t.Errorf("burst: steal %.3f of the machine", b.Steal)
+	}
+	checkBatches(t, "burst", b.Batches, b.Confirmed)
+}
+
+// checkBatches checks a phase's batch counts: every consumer of `orders
+// all` is there; a batch holds two or more messages, all of them handled;
+// and the inventory handled at least each confirmed order's placement.
+func checkBatches(t *testing.T, phase string, batches []consumerBatches, confirmed int) {
+	t.Helper()
+	var names []string
+	for _, c := range batches {
+		names = append(names, c.Consumer)
+		if c.Batched < 2*c.Batches || c.Batched > c.Handled {
+			t.Errorf("%s: %s handled %.0f messages, %.0f of them in %.0f batches", phase, c.Consumer, c.Handled, c.Batched, c.Batches)
+		}
+		if c.Consumer == "inventory" && c.Handled < float64(confirmed) {
+			t.Errorf("%s: the inventory handled %.0f messages for %d confirmed orders", phase, c.Handled, confirmed)
+		}
+	}
+	if want := []string{"inventory", "order-saga", "payment"}; !slices.Equal(names, want) {
+		t.Errorf("%s: batch counts of %v, want %v", phase, names, want)
 	}
 }
 
@@ -117,6 +141,7 @@ func checkCapacity(t *testing.T, o options, c *capacitySearch) {
 			t.Errorf("step at %.0f/s: %d windows of %v time %d orders, want all %d", ph.Rate, len(ph.Windows), latencyWindow, timed, ph.ToConfirmed.Estimate.N)
 		}
 		checkSteal(t, ph)
+		checkBatches(t, fmt.Sprintf("step at %.0f/s", ph.Rate), ph.Batches, ph.Confirmed)
 		if s.Held != holds(ph) {
 			t.Errorf("step at %.0f/s: held %v, but p99 %v with %d of %d confirmed", ph.Rate, s.Held, ph.ToConfirmed.Estimate.P99, ph.Confirmed, ph.Placed)
 		}
