@@ -97,6 +97,7 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	profiled := make(chan error, 1)
 	profile := filepath.Join(d.p.e.dir, "all-burst.cpu.pprof")
 	w, batches := startCPUWindow(d.groups), startBatchWindow(ctx, d.p.api.metrics)
+	end := endWindows(ctx, w, batches)
 	go func() { profiled <- fetchCPUProfile(ctx, d.p.api.pprof, burstProfileSeconds, profile) }()
 	placed, errs, firstErr := burstLoop(ctx, d.placer, o.BurstClients, o.BurstOrders)
 	b.Placed, b.Errors, b.FirstError = len(placed), errs, firstErr
@@ -105,11 +106,10 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 	}
 	first, last := placementSpan(placed)
 	var err error
-	if b.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, endWindows(ctx, w, batches)); err != nil {
+	if b.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, end); err != nil {
 		return nil, err
 	}
-	w.end()
-	batches.end(ctx)
+	end() // when not every order ended
 	if b.Batches, err = batches.result(); err != nil {
 		return nil, err
 	}
@@ -158,6 +158,7 @@ func (d *downstreamRun) burst(ctx context.Context, o options, wp *writePathResul
 func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time.Duration, o options) (*sustainedPhase, error) {
 	ph := &sustainedPhase{Rate: rate, Duration: length}
 	w, batches := startCPUWindow(d.groups), startBatchWindow(ctx, d.p.api.metrics)
+	end := endWindows(ctx, w, batches)
 	steal := sampleSteal()
 	placed, errs, firstErr := openLoop(ctx, d.placer, rate, length)
 	ph.Steal = steal.end()
@@ -168,11 +169,10 @@ func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time
 	first, last := placementSpan(placed)
 	ph.Started = first
 	var err error
-	if ph.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, endWindows(ctx, w, batches)); err != nil {
+	if ph.Settling, err = settle(ctx, d.db, d.lag, last, o.EndTimeout, end); err != nil {
 		return nil, err
 	}
-	w.end()
-	batches.end(ctx)
+	end() // when not every order ended
 	if ph.Batches, err = batches.result(); err != nil {
 		return nil, err
 	}
@@ -245,7 +245,8 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// endWindows closes a phase's windows, when its every order has ended.
+// endWindows closes a phase's CPU and batch windows; only the first call
+// counts (settle makes it when every order has ended).
 func endWindows(ctx context.Context, w *cpuWindow, batches *batchWindow) func() {
 	return func() {
 		w.end()
