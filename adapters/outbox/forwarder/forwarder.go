@@ -102,7 +102,7 @@ func (f *Forwarder) addShard(topic string) error {
 		ResendInterval: f.cfg.RetryMin,
 		RetryInterval:  f.cfg.RetryMin,
 		BackoffManager: backoff,
-		SchemaAdapter:  schemaAdapter{BatchSize: f.cfg.BatchSize, lease: lease},
+		SchemaAdapter:  schemaAdapter{BatchSize: f.cfg.BatchSize, lease: lease, holds: held},
 		OffsetsAdapter: offsetsAdapter{CreateMissing: f.cfg.CreateMissingPositions, beforeAck: pipe.barrier},
 	}, quietLogger)
 	if err != nil {

@@ -3,25 +3,26 @@ package forwarder
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"sync"
 
+	"github.com/lib/pq"
+
 	"github.com/orderflow/orders/adapters/outbox"
-	"github.com/orderflow/orders/adapters/postgres/pgtx"
 )
 
 // holds knows, for the batch a shard is forwarding, which orders
 // (partition keys) have open dead letters in the shard: their events are
 // held, not sent, so that no order's later event reaches Kafka while an
 // earlier one is missing (consumers would see OrderCancelled without
-// OrderPlaced). The set is read in the batch's transaction, right after the
-// shard lock (lockingBeginner), so it is the one the operators' replay and
-// skip left (they take the same lock); letters the batch itself stores
-// join it at once.
+// OrderPlaced). The set is read by the batch's select (heldOrdersColumn),
+// after the shard lock (lockingBeginner), so it is the one the operators'
+// replay and skip left (they take the same lock); letters the batch itself
+// stores join it at once.
 //
-// The subscriber runs one transaction at a time per shard, so one set is
-// kept, for the transaction it was read in; a message of any other
+// The subscriber runs one transaction at a time per shard, and reads all
+// of a batch's rows before it hands out the first, so one set is kept, for
+// the transaction it was read in; a message of any other
 // transaction (not expected) is looked up in the database.
 type holds struct {
 	outbox, topic string
@@ -31,35 +32,42 @@ type holds struct {
 	keys map[string]struct{}
 }
 
-// openKeysQuery reads the shard's held orders (see lockingBeginner).
-const openKeysQuery = `SELECT DISTINCT partition_key FROM outbox_dead_letters
-	WHERE outbox = $1 AND sql_topic = $2 AND status IN ('dead', 'held') AND partition_key IS NOT NULL`
-
-// read reads the shard's held orders with q.
-func (h *holds) read(ctx context.Context, q pgtx.Prepared) (keys map[string]struct{}, err error) {
-	rows, err := q.QueryContext(ctx, openKeysQuery, h.outbox, h.topic)
-	if err != nil {
-		return nil, err
+// heldOrdersColumn is the select's last column (schemaAdapter): the
+// shard's held orders, an array, the same in every row (NULL: none). The
+// select reads them itself, once, in the statement after the lease's, so
+// its snapshot has the letters of the lease's previous holder, at no round
+// trip of their own. NULL without holds (tests of the adapter alone).
+func heldOrdersColumn(h *holds) string {
+	if h == nil {
+		return `NULL::text[]`
 	}
-	defer func() { err = errors.Join(err, rows.Close()) }()
-	for rows.Next() {
-		var key string
-		if err := rows.Scan(&key); err != nil {
-			return nil, err
-		}
-		if keys == nil {
-			keys = map[string]struct{}{}
-		}
-		keys[key] = struct{}{}
-	}
-	return keys, rows.Err()
+	return `(SELECT array_agg(DISTINCT partition_key) FROM outbox_dead_letters
+		WHERE outbox = ` + pq.QuoteLiteral(h.outbox) + ` AND sql_topic = ` + pq.QuoteLiteral(h.topic) + `
+			AND status IN ('dead', 'held') AND partition_key IS NOT NULL)`
 }
 
-// begin records the held orders read in tx.
-func (h *holds) begin(tx *sql.Tx, keys map[string]struct{}) {
+// begin starts the set of tx, the lease's new transaction: empty until its
+// select reads the held orders (read).
+func (h *holds) begin(tx *sql.Tx) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.tx, h.keys = tx, keys
+	h.tx, h.keys = tx, nil
+}
+
+// read records the held orders the select of the current transaction read
+// (heldOrdersColumn); every row carries them.
+func (h *holds) read(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.keys == nil {
+		h.keys = make(map[string]struct{}, len(keys))
+	}
+	for _, k := range keys {
+		h.keys[k] = struct{}{}
+	}
 }
 
 // any reports whether some order may be held in tx: false is the common

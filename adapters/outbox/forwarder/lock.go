@@ -23,10 +23,10 @@ var errShardBusy = errors.New("another forwarder holds this outbox shard")
 // elsewhere). The same statement stores the shard's read barrier, bounds
 // the session of a frozen or cut-off forwarder, turns the pool's lock_timeout
 // (DATABASE_LOCK_TIMEOUT) off, turns sequential scans off,
-// and checks that the position can be recorded; the next reads the
-// shard's held orders. Both run prepared (stmts): as simple queries the
-// server parsed and planned them in every cycle, and planning the lock
-// cost more than running it. Why each: docs/forwarder.md, "Shape" (Leases,
+// and checks that the position can be recorded; the select that follows
+// reads the shard's held orders too (heldOrdersColumn). It runs prepared
+// (stmts): as a simple query the server parsed and planned it in every
+// cycle, and planning it cost more than running it. Why each: docs/forwarder.md, "Shape" (Leases,
 // A frozen or cut-off forwarder), "Writers and the barrier", "Dead
 // letters", "Guarantees".
 type lockingBeginner struct {
@@ -83,14 +83,7 @@ func (b lockingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql
 		_ = tx.Rollback()
 		return nil, errShardBusy
 	}
-	// The held orders are read in a statement of their own, after the
-	// lock: its snapshot then has the letters of the lease's last holder.
-	keys, err := b.holds.read(ctx, q)
-	if err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("read the outbox shard's held orders: %w", err)
-	}
 	b.lease.begun(tx)
-	b.holds.begin(tx, keys)
+	b.holds.begin(tx)
 	return tx, nil
 }

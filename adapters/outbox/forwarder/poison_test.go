@@ -88,6 +88,25 @@ func insertRow(t *testing.T, db *sql.DB, id string, payload []byte, metadata str
 	}
 }
 
+// holdsScene is a database, a one-partition topic and the orders outbox's
+// publisher, for order-1 and another order of its shard.
+type holdsScene struct {
+	db      *sql.DB
+	dbURL   string
+	brokers []string
+	topic   string
+	pub     *outbox.Publisher
+	other   string
+}
+
+func newHoldsScene(t *testing.T) holdsScene {
+	t.Helper()
+	db, dbURL := testenv.DBWithURL(t)
+	brokers := testenv.Kafka(t)
+	return holdsScene{db: db, dbURL: dbURL, brokers: brokers, topic: testenv.Topic(t, brokers, 1),
+		pub: testenv.OutboxPublisher(t, outbox.Orders), other: sameShardAs(t, "order-1")}
+}
+
 // Each poison row is dead-lettered at once; the shard goes on with the
 // other orders, and order-1's later event is held behind it, not sent.
 func TestPoisonIsDeadLetteredAtOnceAndItsOrdersLaterEventsAreHeld(t *testing.T) {
@@ -95,13 +114,10 @@ func TestPoisonIsDeadLetteredAtOnceAndItsOrdersLaterEventsAreHeld(t *testing.T) 
 	for _, p := range poisonRows {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			db, dbURL := testenv.DBWithURL(t)
-			brokers := testenv.Kafka(t)
-			topic := testenv.Topic(t, brokers, 1)
-			pub := testenv.OutboxPublisher(t, outbox.Orders)
-			other := sameShardAs(t, "order-1")
+			s := newHoldsScene(t)
+			db, brokers, topic, pub, other := s.db, s.brokers, s.topic, s.pub, s.other
 
-			startForwarder(t, db, dbURL, brokers, forwarder.Config{IdlePollInterval: 50 * time.Millisecond})
+			startForwarder(t, db, s.dbURL, brokers, forwarder.Config{IdlePollInterval: 50 * time.Millisecond})
 			publish(t, db, pub, topic, newMessage(t, "order-1", 1))
 			readUntil(t, brokers, topic, "order-1", 20*time.Second, 1) // the forwarder is running
 			insertRow(t, db, "poison", p.payload(t, topic), p.metadata)
@@ -188,4 +204,29 @@ func readLetters(t *testing.T, db *sql.DB) []string {
 		t.Fatal(err)
 	}
 	return letters
+}
+
+// TestALetterStoredBeforeTheBatchHoldsItsOrder: the held orders come from
+// the batch's own select, so a letter that an earlier holder of the shard
+// stored (another instance, or an operator's command) holds its order's
+// next event from the first batch on: order-1's event is stored as held
+// behind it, the other order's is sent.
+func TestALetterStoredBeforeTheBatchHoldsItsOrder(t *testing.T) {
+	t.Parallel()
+	s := newHoldsScene(t)
+	db, brokers, topic, other := s.db, s.brokers, s.topic, s.other
+	sqlTopic := outbox.Orders.SQLTopic(outbox.ShardOf("order-1", outbox.Orders.Shards))
+	if _, err := db.Exec(`INSERT INTO outbox_dead_letters (outbox, sql_topic, "offset", transaction_id, uuid, reason, partition_key, status)
+		VALUES ($1, $2, 0, '1', 'earlier', 'stored by an earlier holder', 'order-1', 'dead')`, outbox.Orders.Name, sqlTopic); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, db, s.pub, topic, newMessage(t, "order-1", 2), newMessage(t, other, 1))
+
+	startForwarder(t, db, s.dbURL, brokers, forwarder.Config{IdlePollInterval: 50 * time.Millisecond})
+	records := readUntil(t, brokers, topic, other, 20*time.Second, 1)
+	if letters := waitForLetters(t, db, 2, 20*time.Second); !slices.Equal(letters, []string{"dead earlier order-1", "held x order-1"}) {
+		t.Errorf("dead letters %q, want order-1's event held behind the earlier letter", letters)
+	}
+	time.Sleep(500 * time.Millisecond)
+	checkDelivery(t, append(records, readEvents(t, brokers, topic, 1, 0)...), map[string]int{other: 1})
 }

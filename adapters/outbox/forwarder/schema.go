@@ -47,6 +47,8 @@ type schemaAdapter struct {
 	BatchSize int
 	// lease, when set, hears of each row read (the select is answering).
 	lease *lease
+	// holds, when set, is told the shard's held orders each select reads.
+	holds *holds
 }
 
 func (s schemaAdapter) batchSize() int {
@@ -63,12 +65,13 @@ func (s schemaAdapter) InsertQuery(topic string, msgs message.Messages) (watermi
 	return shard.LockingInsertQuery(topic, msgs)
 }
 
-// SelectQuery returns the next batch after the consumer group's position.
-// It has no parameters (the group is quoted into the text), so the driver
+// SelectQuery returns the next batch after the consumer group's position,
+// each row with the shard's held orders (heldOrdersColumn). It has no
+// parameters (the group is quoted into the text), so the driver
 // sends it in one round trip.
 func (s schemaAdapter) SelectQuery(topic string, consumerGroup string, _ watermillsql.OffsetsAdapter) watermillsql.Query {
 	return watermillsql.Query{Query: `
-		SELECT "offset", transaction_id, uuid, payload, metadata, created_at
+		SELECT "offset", transaction_id, uuid, payload, metadata, created_at, ` + heldOrdersColumn(s.holds) + `
 		FROM ` + shard.MessagesTable(topic) + `
 		WHERE (transaction_id, "offset") > (
 				SELECT last_processed_transaction_id, offset_acked
@@ -87,11 +90,15 @@ func (s schemaAdapter) UnmarshalMessage(row watermillsql.Scanner) (watermillsql.
 		transactionID int64
 		createdAt     time.Time
 	)
-	if err := row.Scan(&r.Offset, &transactionID, &r.UUID, &r.Payload, &r.Metadata, &createdAt); err != nil {
+	var held pq.StringArray
+	if err := row.Scan(&r.Offset, &transactionID, &r.UUID, &r.Payload, &r.Metadata, &createdAt, &held); err != nil {
 		return watermillsql.Row{}, fmt.Errorf("scan outbox row: %w", err)
 	}
 	if s.lease != nil {
 		s.lease.rowRead()
+	}
+	if s.holds != nil {
+		s.holds.read(held)
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
 	if len(r.Metadata) > 0 {
