@@ -390,6 +390,13 @@ postgres_up() {
 	# Each transaction's commit time (pg_xact_commit_timestamp), so that the
 	# benchmarks measure commit → Kafka from the commit itself; takes a restart.
 	changed+=$(pg_set "$v" "$c" track_commit_timestamp "on")
+	# What an operator needs when an order or a shard is stuck, in the
+	# server's log: a statement that ran over a second, a session that
+	# waited over deadlock_timeout (1 s) for a lock, an autovacuum over a
+	# second.
+	changed+=$(pg_set "$v" "$c" log_min_duration_statement "1s")
+	changed+=$(pg_set "$v" "$c" log_lock_waits "on")
+	changed+=$(pg_set "$v" "$c" log_autovacuum_min_duration "1s")
 
 	if [[ $(id -u) -eq 0 && ! -d /var/run/postgresql ]]; then
 		install -d -o postgres -g postgres -m 2775 /var/run/postgresql
@@ -415,7 +422,7 @@ postgres_up() {
 	fi
 	pg_ensure_role_and_dbs_local || { show_log "$log"; die "could not create role/databases in $v/$c"; }
 	pg_check_login || { show_log "$log"; die "cannot log in as orders on $HOST:$PGPORT"; }
-	say "postgres: $action at $HOST:$PGPORT (databases orders, orders_test)"
+	say "postgres: $action at $HOST:$PGPORT (databases orders, orders_test; log $log)"
 }
 
 postgres_down() {

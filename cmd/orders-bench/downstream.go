@@ -78,6 +78,10 @@ func measureDownstream(ctx context.Context, e *environment, o options, wp *write
 		res.Limit.Transactions, res.Limit.Standalone, res.Limit.Statements, res.Limit.Rate, res.Limit.Clients)
 	fmt.Fprintf(log, "downstream: orders all; a burst of %d orders from %d clients, then %.0f and %.0f orders/s for %s each, the step search, %.0f orders/s\n",
 		o.BurstOrders, o.BurstClients, o.SustainedQuietRate, o.SustainedLowRate, o.Sustained, halfRate)
+	// The earlier phases' databases, pgbench's among them, go before the
+	// pipeline starts: the autovacuum of their last writes would run beside
+	// the burst and the quiet rate.
+	e.release()
 	p, err := preparePipeline(ctx, e, 0)
 	if err != nil {
 		return nil, err

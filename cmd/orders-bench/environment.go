@@ -19,7 +19,8 @@ import (
 
 // environment holds what the benchmark creates on the shared PostgreSQL
 // server and Kafka broker (databases ordersbench_*, topics ordersbench.*),
-// and removes all of it at the end, last created first.
+// and removes it, last created first, before the downstream phases
+// (release) and at the end.
 type environment struct {
 	admin                   *sql.DB
 	brokers                 []string
@@ -36,16 +37,23 @@ func newEnvironment(ctx context.Context, dir string) (*environment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL at TEST_DATABASE_URL (start it with `make services`): %w", err)
 	}
-	e := &environment{admin: admin, brokers: testenv.KafkaBrokers(), dir: dir, partitions: 6}
-	e.cleanups = append(e.cleanups, func() { _ = admin.Close() })
-	return e, nil
+	return &environment{admin: admin, brokers: testenv.KafkaBrokers(), dir: dir, partitions: 6}, nil
+}
+
+// release drops what the run has created so far. The databases of ended
+// phases would otherwise be autovacuumed, and their topics kept, while a
+// later phase measures the machine.
+func (e *environment) release() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+	e.cleanups = nil
 }
 
 // close drops what the run created.
 func (e *environment) close() {
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
+	e.release()
+	_ = e.admin.Close()
 }
 
 // database is a fresh database of the run.
