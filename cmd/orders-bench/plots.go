@@ -158,6 +158,11 @@ func (r *results) plotWritePath(file string) error {
 		p.Add(line, points)
 		p.Legend.Add(s.name, line, points)
 	}
+	// With one client count (-clients 1) the plot would widen the range
+	// by ±1, to [0, 2], which a log scale cannot draw.
+	if p.X.Min == p.X.Max {
+		p.X.Min, p.X.Max = p.X.Min/2, p.X.Max*2
+	}
 	p.Y.Min = 0
 	p.Y.Max *= 1.3 // room for the legend above the lines
 	p.Y.Tick.Marker = integerTicks{}
