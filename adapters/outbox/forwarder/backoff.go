@@ -126,14 +126,6 @@ func (b *backoffManager) afterPublishFailure(failure error) {
 // or a short batch): briefly while committed rows wait after the position,
 // else for a wake-up.
 func (b *backoffManager) afterEmptyQuery() {
-	select {
-	case <-b.wake:
-		// A writer committed since the query: the next one runs at once,
-		// whatever the position check would say.
-		b.quick = 0
-		return
-	default:
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	state, err := shard.ReadState(ctx, b.db, b.topic, b.consumerGroup)
 	cancel()
