@@ -125,7 +125,7 @@ parked: ## List the messages the consumers parked; release an order with `go run
 # Benchmarks take a lock so that two never share the machine's cores.
 BENCH_LOCK := flock /tmp/orders-bench.lock
 
-bench: services ## Measure the whole pipeline beside its baselines (20 minutes and more; see docs/benchmarks.md)
+bench: services ## Measure the whole pipeline beside its baselines (about 40 minutes; see docs/benchmarks.md)
 	$(BENCH_LOCK) $(GO) run ./cmd/orders-bench
 
 bench-short: services ## The same comparison, short (a few minutes)

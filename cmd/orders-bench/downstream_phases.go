@@ -160,8 +160,8 @@ func (d *downstreamRun) sustained(ctx context.Context, rate float64, length time
 	// The phase before grew every table by up to tens of thousands of
 	// orders; vacuumed now, its autovacuum does not run in this phase,
 	// which pays only for its own.
-	if _, err := d.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
-		return nil, fmt.Errorf("vacuum before %.0f orders/s: %w", rate, err)
+	if err := vacuumOwnTables(ctx, d.db); err != nil {
+		return nil, fmt.Errorf("before %.0f orders/s: %w", rate, err)
 	}
 	w, batches := startCPUWindow(d.groups), startBatchWindow(ctx, d.p.api.metrics)
 	end := endWindows(ctx, w, batches)

@@ -41,7 +41,7 @@ func measureDrain(ctx context.Context, e *environment, w *writePathResult, log i
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM watermill_orders_outbox`).Scan(&backlog); err != nil {
 		return nil, fmt.Errorf("count the outbox: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+	if err := vacuumOwnTables(ctx, db); err != nil {
 		return nil, err
 	}
 	client, err := newKafkaClient(e.brokers)

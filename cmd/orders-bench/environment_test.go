@@ -10,12 +10,7 @@ import (
 // are gone after release, the run can still create more, and close drops
 // those too.
 func TestReleaseDropsWhatTheRunCreatedSoFar(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	e, err := newEnvironment(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, e := newTestEnvironment(t)
 	exists := func(db database) bool {
 		t.Helper()
 		var n int
@@ -47,4 +42,17 @@ func TestReleaseDropsWhatTheRunCreatedSoFar(t *testing.T) {
 	if err := e.admin.PingContext(ctx); err == nil {
 		t.Error("the admin connection is still open after close")
 	}
+}
+
+// newTestEnvironment is a run's environment on the local services, with a
+// context that ends with the test; the test closes the environment.
+func newTestEnvironment(t *testing.T) (context.Context, *environment) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	e, err := newEnvironment(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, e
 }
