@@ -61,8 +61,9 @@ type sustainedPhase struct {
 	Placed, Errors       int
 	Confirmed, Cancelled int
 	ToConfirmed          confirmLatency
-	Windows              []windowP99 // ToConfirmed's estimate by when the orders were placed
-	Started              time.Time   // the first placement: the windows' origin, to read the services' logs by
+	Legs                 []legLatency // where ToConfirmed's estimate went, leg by leg
+	Windows              []windowP99  // ToConfirmed's estimate by when the orders were placed
+	Started              time.Time    // the first placement: the windows' origin, to read the services' logs by
 	Settling             settling
 	CPU                  []usage // CPU seconds per 1,000 confirmed orders, as the burst's
 	PipelineCPU          float64

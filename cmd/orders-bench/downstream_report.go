@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,7 @@ func (r *results) printDownstream(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+	printLegs(w, rated)
 	for _, ph := range rated {
 		fmt.Fprintf(w, "at %.0f/s: %d placed (%d failed), %d confirmed, %d cancelled; after the last placement every order ended %s later, no consumer lag %s later (lag then: %s); "+
 			"%.3f CPU s per 1,000 confirmed orders (orders all + PostgreSQL + Kafka); background load %.0f%%, most steal in a %s window %s; in batches: %s\n",
@@ -92,6 +94,27 @@ func (r *results) printDownstream(w io.Writer) {
 	fmt.Fprintf(w, "\npeak RSS: %s\n\n", rssList(d.PeakRSS))
 	r.printCapacity(w)
 	r.printOrderLimit(w)
+}
+
+// printLegs shows where each phase's placed → confirmed (the estimate)
+// went, leg by leg (confirmLegs).
+func printLegs(w io.Writer, phases []*sustainedPhase) {
+	fmt.Fprintln(w, "Where placed → confirmed went (the estimate), leg by leg, p50 / p99: each leg runs from one transaction's start to the next one's;")
+	fmt.Fprintln(w, "each but the charge is one message's hop (the transaction that wrote it, its forwarder, Kafka, the consumer); the charge is the payment gateway's call between the payment service's two transactions.")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| rate | %s |\n", strings.Join(confirmLegs, " | "))
+	fmt.Fprintf(w, "|---:|%s\n", strings.Repeat("---:|", len(confirmLegs)))
+	for _, ph := range phases {
+		cells := make([]string, len(confirmLegs))
+		for i := range cells {
+			cells[i] = "—"
+			if i < len(ph.Legs) && ph.Legs[i].Latency.N > 0 {
+				cells[i] = ms(ph.Legs[i].Latency.P50) + " / " + ms(ph.Legs[i].Latency.P99)
+			}
+		}
+		fmt.Fprintf(w, "| %.0f/s | %s |\n", ph.Rate, strings.Join(cells, " | "))
+	}
+	fmt.Fprintln(w)
 }
 
 func (r *results) printCapacity(w io.Writer) {

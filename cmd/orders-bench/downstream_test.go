@@ -69,6 +69,7 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 		if ph.PipelineCPU <= 0 {
 			t.Errorf("at %.0f/s: no CPU measured", ph.Rate)
 		}
+		checkLegs(t, ph)
 		checkSteal(t, ph)
 		checkBatches(t, fmt.Sprintf("at %.0f/s", ph.Rate), ph.Batches, ph.Confirmed)
 	}
@@ -76,6 +77,31 @@ func checkDownstream(t *testing.T, o options, d *downstreamResult, printed strin
 		t.Errorf("burst: steal %.3f of the machine", b.Steal)
 	}
 	checkBatches(t, "burst", b.Batches, b.Confirmed)
+	if !strings.Contains(printed, "| rate | "+strings.Join(confirmLegs, " | ")+" |") {
+		t.Error("the legs of placed → confirmed are not printed")
+	}
+}
+
+// checkLegs: the legs of placed → confirmed chain one transaction's start
+// to the next, so per order they add up to the estimate: none is longer
+// than the longest estimate, and together their longest are at least as
+// long.
+func checkLegs(t *testing.T, ph *sustainedPhase) {
+	t.Helper()
+	if len(ph.Legs) != len(confirmLegs) {
+		t.Fatalf("at %.0f/s: %d legs, want %d", ph.Rate, len(ph.Legs), len(confirmLegs))
+	}
+	var sumOfMax time.Duration
+	for _, l := range ph.Legs {
+		if l.Latency.N != ph.ToConfirmed.Estimate.N || l.Latency.P50 <= 0 || l.Latency.Max > ph.ToConfirmed.Estimate.Max {
+			t.Errorf("at %.0f/s: leg %s: %d orders, p50 %v, max %v; want %d orders, p50 > 0, max ≤ the estimate's %v",
+				ph.Rate, l.Leg, l.Latency.N, l.Latency.P50, l.Latency.Max, ph.ToConfirmed.Estimate.N, ph.ToConfirmed.Estimate.Max)
+		}
+		sumOfMax += l.Latency.Max
+	}
+	if sumOfMax < ph.ToConfirmed.Estimate.Max {
+		t.Errorf("at %.0f/s: the legs' longest add up to %v, less than the longest estimate %v", ph.Rate, sumOfMax, ph.ToConfirmed.Estimate.Max)
+	}
 }
 
 // checkBatches checks a phase's batch counts: every consumer of `orders

@@ -104,6 +104,9 @@ func phaseLatencies(ctx context.Context, db *sql.DB, ph *sustainedPhase, appende
 	}
 	ph.ToConfirmed = confirmLatency{Low: summarise(low), Estimate: summarise(estimate), High: summarise(high)}
 	ph.estimate = estimate
+	if ph.Legs, err = orderLegs(ctx, db, idsOf(ph.placements)); err != nil {
+		return err
+	}
 	ph.Windows = ph.Windows[:0]
 	for w := 0; w <= int(ph.Duration/latencyWindow); w++ {
 		if d, ok := windows[w]; ok {
